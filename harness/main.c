@@ -1,0 +1,18 @@
+/* rsplab — the harness command: runs scenario suites over the testbed, checks captures against
+ * SGP.02, writes reports, and offers `rsplab tool` for the protocol codecs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli.h"
+
+static const struct cli_command commands[] = {
+	{ "run", "run scenarios or suites over the testbed and write the report", cmd_run },
+	{ "tool", "encode, decode and check protocol data (scp80, tlv, script, eid ...)", cmd_tool },
+	{ "version", "print the version", cmd_version },
+	{ NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return cli_dispatch("rsplab", commands, argc - 1, argv + 1);
+}

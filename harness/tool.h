@@ -1,0 +1,4 @@
+/* The `rsplab tool` sub-commands, one per file (tool_<name>.c). */
+#pragma once
+
+int tool_tlv(int argc, char **argv);

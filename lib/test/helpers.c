@@ -1,0 +1,148 @@
+/* Test helpers shared by every test binary (see runner.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/test/runner.h"
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+uint8_t *test_unhex(const char *hex, size_t *len)
+{
+	size_t n = 0, cap = strlen(hex) / 2 + 1;
+	uint8_t *out = malloc(cap);
+
+	if (!out)
+		abort();
+	for (const char *p = hex; *p;) {
+		int hi, lo;
+
+		if (isspace((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		hi = hexval(p[0]);
+		lo = p[1] ? hexval(p[1]) : -1;
+		if (hi < 0 || lo < 0) {
+			fprintf(stderr, "test_unhex: malformed hex vector at \"%.16s\"\n", p);
+			abort();
+		}
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+	}
+	/* Shrink to the exact size: a decoder reading one byte too far must hit ASan's redzone. */
+	if (n == 0) {
+		*len = 0;
+		return out;
+	}
+	out = realloc(out, n);
+	if (!out)
+		abort();
+	*len = n;
+	return out;
+}
+
+static void print_hex(const char *label, const uint8_t *b, size_t len)
+{
+	printf("\n      %s (%zu):", label, len);
+	for (size_t i = 0; i < len; i++)
+		printf("%s%02x", i % 32 ? "" : "\n        ", b[i]);
+}
+
+void test_assert_mem_eq(const void *got, size_t got_len, const void *want, size_t want_len, const char *expr,
+			const char *file, unsigned int line, const char *func)
+{
+	int equal = got_len == want_len && (got_len == 0 || memcmp(got, want, got_len) == 0);
+
+	if (!equal) {
+		print_hex("got ", got, got_len);
+		print_hex("want", want, want_len);
+		printf("\n");
+	}
+	CU_assertImplementation(equal, line, expr, file, func, CU_FALSE);
+}
+
+void test_assert_hex_eq(const void *got, size_t got_len, const char *want_hex, const char *expr, const char *file,
+			unsigned int line, const char *func)
+{
+	size_t want_len;
+	uint8_t *want = test_unhex(want_hex, &want_len);
+
+	test_assert_mem_eq(got, got_len, want, want_len, expr, file, line, func);
+	free(want);
+}
+
+static uint8_t *dup_exact(const uint8_t *buf, size_t len)
+{
+	/* malloc(0) may return NULL; allocate one byte but pass len 0, ASan still guards it. */
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		abort();
+	if (len)
+		memcpy(copy, buf, len);
+	return copy;
+}
+
+unsigned int test_truncations_rejected(const uint8_t *buf, size_t len, test_decode_fn decode, void *priv,
+				       const char *file, unsigned int line)
+{
+	unsigned int accepted = 0;
+	size_t first_bad = 0;
+
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *copy = dup_exact(buf, n);
+
+		if (decode(copy, n, priv) >= 0 && accepted++ == 0)
+			first_bad = n;
+		free(copy);
+	}
+	if (accepted) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "%u truncated inputs accepted, the first of length %zu of %zu", accepted,
+			 first_bad, len);
+		CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
+	}
+	return accepted;
+}
+
+unsigned int test_truncations_run(const uint8_t *buf, size_t len, test_decode_fn decode, void *priv)
+{
+	unsigned int accepted = 0;
+
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *copy = dup_exact(buf, n);
+
+		if (decode(copy, n, priv) >= 0)
+			accepted++;
+		free(copy);
+	}
+	return accepted;
+}
+
+unsigned long test_mutations_run(const uint8_t *buf, size_t len, test_decode_fn decode, void *priv)
+{
+	unsigned long accepted = 0;
+	uint8_t *copy = dup_exact(buf, len);
+
+	for (size_t i = 0; i < len; i++) {
+		for (unsigned int v = 0; v < 256; v++) {
+			copy[i] = (uint8_t)v;
+			if (decode(copy, len, priv) >= 0)
+				accepted++;
+		}
+		copy[i] = buf[i];
+	}
+	free(copy);
+	return accepted;
+}
