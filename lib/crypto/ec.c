@@ -106,8 +106,7 @@ int crypto_ec_from_private(enum crypto_curve curve, const uint8_t *scalar, size_
 	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0)
 		goto out;
 	if (!EC_POINT_mul(group, pub, d, NULL, NULL, NULL) ||
-	    EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), NULL) !=
-		    EC_POINT_LEN) {
+	    EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), NULL) != EC_POINT_LEN) {
 		rc = -EIO;
 		goto out;
 	}

@@ -19,11 +19,7 @@
 #define EC_SIG_LEN    64 /* r ‖ s */
 #define SHA256_LEN    32
 
-enum crypto_curve {
-	CRYPTO_CURVE_P256,
-	CRYPTO_CURVE_BRAINPOOLP256R1,
-	_NUM_CRYPTO_CURVES
-};
+enum crypto_curve { CRYPTO_CURVE_P256, CRYPTO_CURVE_BRAINPOOLP256R1, _NUM_CRYPTO_CURVES };
 
 /* "p256", "brainpoolp256r1"; NULL for an unknown value. */
 const char *crypto_curve_name(enum crypto_curve curve);

@@ -32,7 +32,8 @@ void test_ec_ecdh_p256_nist_cavs(void)
 {
 	/* NIST CAVS 14.1 "ECC CDH Primitive" (KAS_ECC_CDH_PrimitiveTest.txt), curve P-256, COUNT = 0. */
 	EVP_PKEY *iut = priv_key(CRYPTO_CURVE_P256, "7d7dc5f71eb29ddaf80d6214632eeae03d9058af1fb6d22ed80badb62bc1a534");
-	EVP_PKEY *cavs = pub_key(CRYPTO_CURVE_P256, "04 700c48f77f56584c5cc632ca65640db91b6bacce3a4df6b42ce7cc838833d287"
+	EVP_PKEY *cavs = pub_key(CRYPTO_CURVE_P256, "04 "
+						    "700c48f77f56584c5cc632ca65640db91b6bacce3a4df6b42ce7cc838833d287"
 						    "db71e509e3fd9b060ddb20ba5c51dcc5948d46fbf640dfe0441782cab85fa4ac");
 	uint8_t point[EC_POINT_LEN], z[EC_SCALAR_LEN];
 
@@ -49,10 +50,10 @@ void test_ec_ecdh_p256_nist_cavs(void)
 void test_ec_ecdh_brainpool_rfc7027(void)
 {
 	/* RFC 7027 appendix A.1, brainpoolP256r1: both sides derive x_Z. */
-	EVP_PKEY *a = priv_key(CRYPTO_CURVE_BRAINPOOLP256R1,
-			       "81db1ee100150ff2ea338d708271be38300cb54241d79950f77b063039804f1d");
-	EVP_PKEY *b = priv_key(CRYPTO_CURVE_BRAINPOOLP256R1,
-			       "55e40bc41e37e3e2ad25c3c6654511ffa8474a91a0032087593852d3e7d76bd3");
+	EVP_PKEY *a = priv_key(CRYPTO_CURVE_BRAINPOOLP256R1, "81db1ee100150ff2ea338d708271be38300cb54241d79950f77b06303"
+							     "9804f1d");
+	EVP_PKEY *b = priv_key(CRYPTO_CURVE_BRAINPOOLP256R1, "55e40bc41e37e3e2ad25c3c6654511ffa8474a91a0032087593852d3e"
+							     "7d76bd3");
 	uint8_t qa[EC_POINT_LEN], qb[EC_POINT_LEN], z1[EC_SCALAR_LEN], z2[EC_SCALAR_LEN];
 
 	CU_ASSERT_EQUAL(crypto_ec_export_public(a, qa), 0);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "lib/test/runner.h"
 
@@ -51,17 +52,28 @@ uint8_t *test_unhex(const char *hex, size_t *len)
 	return out;
 }
 
+/* A length this large is a negative return value cast to size_t, not a buffer: print nothing of it. */
+#define PRINT_MAX_LEN ((size_t)1 << 24)
+#define PRINT_MAX     256
+
 static void print_hex(const char *label, const uint8_t *b, size_t len)
 {
+	if (len > PRINT_MAX_LEN) {
+		printf("\n      %s: invalid length %zd (a negative return value?)", label, (ssize_t)len);
+		return;
+	}
 	printf("\n      %s (%zu):", label, len);
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len && i < PRINT_MAX; i++)
 		printf("%s%02x", i % 32 ? "" : "\n        ", b[i]);
+	if (len > PRINT_MAX)
+		printf("\n        ... %zu more bytes", len - PRINT_MAX);
 }
 
 void test_assert_mem_eq(const void *got, size_t got_len, const void *want, size_t want_len, const char *expr,
 			const char *file, unsigned int line, const char *func)
 {
-	int equal = got_len == want_len && (got_len == 0 || memcmp(got, want, got_len) == 0);
+	int equal = got_len == want_len && got_len <= PRINT_MAX_LEN &&
+		    (got_len == 0 || memcmp(got, want, got_len) == 0);
 
 	if (!equal) {
 		print_hex("got ", got, got_len);
