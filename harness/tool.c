@@ -6,6 +6,7 @@
 #include "harness/tool.h"
 
 static const struct cli_command tools[] = {
+	{ "saip", "show or build SAIP profile packages", tool_saip },
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
 	{ NULL, NULL, NULL },
 };

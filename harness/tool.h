@@ -1,4 +1,5 @@
 /* The `rsplab tool` sub-commands, one per file (tool_<name>.c). */
 #pragma once
 
+int tool_saip(int argc, char **argv);
 int tool_tlv(int argc, char **argv);

@@ -10,40 +10,34 @@
 #include "lib/es5/es5.h"
 #include "lib/tlv/bertlv.h"
 
-const struct value_string es5_function_names[] = {
-	{ ES5_FN_UNKNOWN, "unknown" },
-	{ ES5_FN_CREATE_ISDP, "CreateISDP" },
-	{ ES5_FN_INSTALL_PERSO, "INSTALL[for personalization]" },
-	{ ES5_FN_KEYSET_CERT, "EstablishKeySet(certificate)" },
-	{ ES5_FN_KEYSET_KEYAGREEMENT, "EstablishKeySet(key agreement)" },
-	{ ES5_FN_ENABLE_PROFILE, "EnableProfile" },
-	{ ES5_FN_DISABLE_PROFILE, "DisableProfile" },
-	{ ES5_FN_SET_FALLBACK, "SetFallBackAttribute" },
-	{ ES5_FN_UPDATE_ADDRESSING, "UpdateSMSRAddressingParameters" },
-	{ ES5_FN_NOTIFICATION_CONFIRM, "HandleNotificationConfirmation" },
-	{ ES5_FN_DELETE_ISDP, "DeleteISDP" },
-	{ ES5_FN_FINALISE_HANDOVER, "FinaliseISDRhandover" },
-	{ ES5_FN_GET_STATUS, "GET STATUS" },
-	{ ES5_FN_GET_DATA, "GET DATA" },
-	{ 0, NULL }
-};
+const struct value_string es5_function_names[] = { { ES5_FN_UNKNOWN, "unknown" },
+						   { ES5_FN_CREATE_ISDP, "CreateISDP" },
+						   { ES5_FN_INSTALL_PERSO, "INSTALL[for personalization]" },
+						   { ES5_FN_KEYSET_CERT, "EstablishKeySet(certificate)" },
+						   { ES5_FN_KEYSET_KEYAGREEMENT, "EstablishKeySet(key agreement)" },
+						   { ES5_FN_ENABLE_PROFILE, "EnableProfile" },
+						   { ES5_FN_DISABLE_PROFILE, "DisableProfile" },
+						   { ES5_FN_SET_FALLBACK, "SetFallBackAttribute" },
+						   { ES5_FN_UPDATE_ADDRESSING, "UpdateSMSRAddressingParameters" },
+						   { ES5_FN_NOTIFICATION_CONFIRM, "HandleNotificationConfirmation" },
+						   { ES5_FN_DELETE_ISDP, "DeleteISDP" },
+						   { ES5_FN_FINALISE_HANDOVER, "FinaliseISDRhandover" },
+						   { ES5_FN_GET_STATUS, "GET STATUS" },
+						   { ES5_FN_GET_DATA, "GET DATA" },
+						   { 0, NULL } };
 
-const struct value_string es5_f2_semantics_names[] = {
-	{ ES5_F2_DELETE_LIST, "delete-list" },
-	{ ES5_F2_KEEP_LIST, "keep-list" },
-	{ 0, NULL }
-};
+const struct value_string es5_f2_semantics_names[] = { { ES5_F2_DELETE_LIST, "delete-list" },
+						       { ES5_F2_KEEP_LIST, "keep-list" },
+						       { 0, NULL } };
 
-const struct value_string es5_delete_p2_names[] = {
-	{ ES5_DELETE_P2_40, "40" },
-	{ ES5_DELETE_P2_80, "80" },
-	{ 0, NULL }
-};
+const struct value_string es5_delete_p2_names[] = { { ES5_DELETE_P2_40, "40" },
+						    { ES5_DELETE_P2_80, "80" },
+						    { 0, NULL } };
 
 const struct value_string es5_isdp_state_names[] = {
-	{ ES5_ISDP_INSTALLED, "INSTALLED" },	 { ES5_ISDP_SELECTABLE, "SELECTABLE" },
+	{ ES5_ISDP_INSTALLED, "INSTALLED" },	   { ES5_ISDP_SELECTABLE, "SELECTABLE" },
 	{ ES5_ISDP_PERSONALIZED, "PERSONALIZED" }, { ES5_ISDP_DISABLED, "DISABLED" },
-	{ ES5_ISDP_ENABLED, "ENABLED" },	 { 0, NULL }
+	{ ES5_ISDP_ENABLED, "ENABLED" },	   { 0, NULL }
 };
 
 /* Default privileges of an ISD-P: Security Domain; Trusted Path + Authorized Management (digest §4.4). */
@@ -194,9 +188,9 @@ static int decode_store_data(struct es5_command *out, const uint8_t *data, size_
 	case ES5_DGI_SET_FALLBACK:
 		if (rest.len || decode_aid(value.buf, value.len, &out->u.aid) < 0)
 			return -EBADMSG;
-		out->fn = out->dgi == ES5_DGI_ENABLE_PROFILE	? ES5_FN_ENABLE_PROFILE :
-			  out->dgi == ES5_DGI_DISABLE_PROFILE ? ES5_FN_DISABLE_PROFILE :
-								ES5_FN_SET_FALLBACK;
+		out->fn = out->dgi == ES5_DGI_ENABLE_PROFILE	? ES5_FN_ENABLE_PROFILE
+			  : out->dgi == ES5_DGI_DISABLE_PROFILE ? ES5_FN_DISABLE_PROFILE
+								: ES5_FN_SET_FALLBACK;
 		return 0;
 	case ES5_DGI_UPDATE_ADDRESSING:
 		if (rest.len)
@@ -213,8 +207,7 @@ static int decode_store_data(struct es5_command *out, const uint8_t *data, size_
 		out->u.notification_seq = (uint16_t)(seq.buf[0] << 8 | seq.buf[1]);
 		return 0;
 	}
-	default:
-		return -ENOTSUP;
+	default: return -ENOTSUP;
 	}
 }
 
@@ -251,8 +244,8 @@ static int decode_delete(struct es5_command *out, const uint8_t *data, size_t le
 	return 0;
 }
 
-int es5_command_decode(struct es5_command *out, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
-		       const uint8_t *data, size_t len)
+int es5_command_decode(struct es5_command *out, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+		       size_t len)
 {
 	struct bertlv t;
 	int rc = -ENOTSUP;
@@ -283,12 +276,8 @@ int es5_command_decode(struct es5_command *out, uint8_t cla, uint8_t ins, uint8_
 			}
 		}
 		break;
-	case ES5_INS_STORE_DATA:
-		rc = decode_store_data(out, data, len);
-		break;
-	case ES5_INS_DELETE:
-		rc = decode_delete(out, data, len);
-		break;
+	case ES5_INS_STORE_DATA: rc = decode_store_data(out, data, len); break;
+	case ES5_INS_DELETE: rc = decode_delete(out, data, len); break;
 	case ES5_INS_GET_STATUS:
 		out->fn = ES5_FN_GET_STATUS;
 		rc = bertlv_find(data, len, 0x4F, &t);
@@ -523,8 +512,8 @@ int es5_notification_confirm_build(uint8_t *buf, size_t cap, uint16_t seq)
 
 	/* With Le 00, as on the wire in WHTY ReceiveNotificationApduHandler (80E28900073A08044E02<seq>00):
 	 * P1 89 asks for a response (the list of deleted ISD-Ps). */
-	return es5_apdu_build(buf, cap, ES5_CLA_GP, ES5_INS_STORE_DATA, ES5_P1_DGI_LAST_RESP, 0x00, data,
-			      sizeof(data), true);
+	return es5_apdu_build(buf, cap, ES5_CLA_GP, ES5_INS_STORE_DATA, ES5_P1_DGI_LAST_RESP, 0x00, data, sizeof(data),
+			      true);
 }
 
 int es5_delete_isdp_build(uint8_t *buf, size_t cap, enum es5_delete_p2 variant, const uint8_t *aid, size_t aid_len)
@@ -627,8 +616,7 @@ int es5_keyset_cert_resp_parse(const uint8_t *data, size_t len, struct es5_bytes
 	return 0;
 }
 
-int es5_keyset_keyagreement_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *dr,
-				       struct es5_bytes *receipt)
+int es5_keyset_keyagreement_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *dr, struct es5_bytes *receipt)
 {
 	struct bertlv t;
 	int n;
@@ -649,8 +637,7 @@ int es5_keyset_keyagreement_resp_parse(const uint8_t *data, size_t len, struct e
 	return 0;
 }
 
-int es5_notification_confirm_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *aids, size_t cap,
-					size_t *n)
+int es5_notification_confirm_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *aids, size_t cap, size_t *n)
 {
 	struct es5_bytes list;
 	struct bertlv_iter it;
@@ -718,8 +705,7 @@ int es5_get_status_resp_parse(const uint8_t *data, size_t len, struct es5_isdp_s
 				s->free.buf = f.value;
 				s->free.len = f.len;
 				break;
-			default: /* other GP GET STATUS tags: ignored */
-				break;
+			default: /* other GP GET STATUS tags: ignored */ break;
 			}
 		}
 		if (frc < 0 || !s->aid.buf)

@@ -36,12 +36,12 @@
 
 /* DGIs of the STORE DATA functions (digest §4.4). */
 enum es5_dgi {
-	ES5_DGI_KEYSET_CERT = 0x3A01,	      /* EstablishISDRKeySet / ISDPKeySet, first command */
-	ES5_DGI_KEYSET_KEYAGREEMENT = 0x3A02, /* ... second command */
-	ES5_DGI_ENABLE_PROFILE = 0x3A03,      /* §4.1.1.2 */
-	ES5_DGI_DISABLE_PROFILE = 0x3A04,     /* §4.1.1.3 */
-	ES5_DGI_SET_FALLBACK = 0x3A05,	      /* SetFallBackAttribute */
-	ES5_DGI_UPDATE_ADDRESSING = 0x3A07,   /* §4.1.1.10, and ES8.UpdateConnectivityParameters §4.1.3.4 */
+	ES5_DGI_KEYSET_CERT = 0x3A01,	       /* EstablishISDRKeySet / ISDPKeySet, first command */
+	ES5_DGI_KEYSET_KEYAGREEMENT = 0x3A02,  /* ... second command */
+	ES5_DGI_ENABLE_PROFILE = 0x3A03,       /* §4.1.1.2 */
+	ES5_DGI_DISABLE_PROFILE = 0x3A04,      /* §4.1.1.3 */
+	ES5_DGI_SET_FALLBACK = 0x3A05,	       /* SetFallBackAttribute */
+	ES5_DGI_UPDATE_ADDRESSING = 0x3A07,    /* §4.1.1.10, and ES8.UpdateConnectivityParameters §4.1.3.4 */
 	ES5_DGI_NOTIFICATION_CONFIRM = 0x3A08, /* §4.1.1.12 */
 };
 
@@ -136,8 +136,8 @@ struct es5_command {
 /* Decode a command addressed to the ISD-R (or, for the ES8 ones, an ISD-P). data/len is the APDU's
  * data field. Returns 0, -ENOTSUP for an instruction/DGI that is not an ES5/ES8 function (the card
  * answers 6D00/6A88), or -EBADMSG when the data is malformed (the card answers 6A80). */
-int es5_command_decode(struct es5_command *out, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
-		       const uint8_t *data, size_t len);
+int es5_command_decode(struct es5_command *out, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+		       size_t len);
 
 /* --- builders (SM-SR / SM-DP side) ------------------------------------------------------------ */
 
@@ -185,8 +185,7 @@ int es5_keyset_cert_resp_parse(const uint8_t *data, size_t len, struct es5_bytes
 int es5_keyset_keyagreement_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *dr,
 				       struct es5_bytes *receipt);
 /* Notification confirmation response: 80 { 4F AID ... } — the ISD-Ps the card deleted. */
-int es5_notification_confirm_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *aids, size_t cap,
-					size_t *n);
+int es5_notification_confirm_resp_parse(const uint8_t *data, size_t len, struct es5_bytes *aids, size_t cap, size_t *n);
 
 /* GET STATUS E3 record (GP 2.3 §11.4.2; SGP.02 §4.1.1.5). */
 struct es5_isdp_status {

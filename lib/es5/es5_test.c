@@ -15,16 +15,16 @@
 #define CREATE_ISDP_TRACE "80e60c00 3f 10" ISDR_ELF " 10" ISDR_MOD " 10" ISDP_AID " 03 80c000 06 c9 04 81020370 00"
 
 /* open-questions §15 V2: the second key-establishment STORE DATA (ISD-P, no DR), signed by SK.DP. */
-#define V2_A6  "a615900203099501108001888101108201018301309100"
-#define V2_EPK                                                                                                     \
-	"04e6d0c71f98538a8344c22c46a252f3a8f85c8ad77480c1e1c9a1f77fd1272495"                                       \
+#define V2_A6 "a615900203099501108001888101108201018301309100"
+#define V2_EPK                                                               \
+	"04e6d0c71f98538a8344c22c46a252f3a8f85c8ad77480c1e1c9a1f77fd1272495" \
 	"8acd75b1c04f83bb7e7d10fa248825e08993a933c79b54e48b68e78fd4af4d97"
-#define V2_SIG                                                                                                     \
-	"1d49f907a0c8370e7d64fba14040223a5b9874bebf8d87d0acdec4cd0ee416a1"                                         \
+#define V2_SIG                                                             \
+	"1d49f907a0c8370e7d64fba14040223a5b9874bebf8d87d0acdec4cd0ee416a1" \
 	"e00a73a892c42e0bfebdaa0ccab74dec89aefab6b723c56a64533e12081b3b22"
-#define V2_RC  "000102030405060708090a0b0c0d0e0f"
-#define PK_DP                                                                                                      \
-	"046466e042804faac48f839ea53e85d0b8b93f2f015028a472f07f3227af408170"                                       \
+#define V2_RC "000102030405060708090a0b0c0d0e0f"
+#define PK_DP                                                                \
+	"046466e042804faac48f839ea53e85d0b8b93f2f015028a472f07f3227af408170" \
 	"acfb39d198ba7d0dcff3de5032a6cc8f6acc84ef556bfe530dec0ff75f2af59a"
 
 struct bytes {
@@ -285,16 +285,16 @@ void test_es5_decode_rejects(void)
 		int rc;
 	} v[] = {
 		{ 0xE2, 0x88, 0x00, "3a03 12 4f10" ISDP_AID "00", -EBADMSG }, /* trailing byte */
-		{ 0xE2, 0x88, 0x00, "3a03 05 4f03a00000", -EBADMSG },	       /* AID shorter than 5 */
-		{ 0xE2, 0x88, 0x00, "3a09 01 00", -ENOTSUP },		       /* unknown DGI */
-		{ 0xE2, 0x88, 0x00, "3a03 30 4f10", -EBADMSG },		       /* DGI length beyond data */
-		{ 0xE2, 0x89, 0x00, "3a08 04 4e03010203", -EBADMSG },	       /* seq not 2 bytes */
-		{ 0xE2, 0x09, 0x00, "3a01 03 930101", -EBADMSG },	       /* not a 7F21 certificate */
-		{ 0xE4, 0x00, 0x00, "f203010301", -EBADMSG },		       /* first KID > last KID */
-		{ 0xE4, 0x00, 0x00, "f2020101", -EBADMSG },		       /* F2 of the wrong size */
-		{ 0xE6, 0x0C, 0x00, "10", -EBADMSG },			       /* cut INSTALL */
-		{ 0xE6, 0x0C, 0x00, "0000 05a000000559 00 00 00", -EBADMSG },   /* no C9 parameters */
-		{ 0xB0, 0x00, 0x00, "", -ENOTSUP },			       /* READ BINARY: not ES5 */
+		{ 0xE2, 0x88, 0x00, "3a03 05 4f03a00000", -EBADMSG },	      /* AID shorter than 5 */
+		{ 0xE2, 0x88, 0x00, "3a09 01 00", -ENOTSUP },		      /* unknown DGI */
+		{ 0xE2, 0x88, 0x00, "3a03 30 4f10", -EBADMSG },		      /* DGI length beyond data */
+		{ 0xE2, 0x89, 0x00, "3a08 04 4e03010203", -EBADMSG },	      /* seq not 2 bytes */
+		{ 0xE2, 0x09, 0x00, "3a01 03 930101", -EBADMSG },	      /* not a 7F21 certificate */
+		{ 0xE4, 0x00, 0x00, "f203010301", -EBADMSG },		      /* first KID > last KID */
+		{ 0xE4, 0x00, 0x00, "f2020101", -EBADMSG },		      /* F2 of the wrong size */
+		{ 0xE6, 0x0C, 0x00, "10", -EBADMSG },			      /* cut INSTALL */
+		{ 0xE6, 0x0C, 0x00, "0000 05a000000559 00 00 00", -EBADMSG }, /* no C9 parameters */
+		{ 0xB0, 0x00, 0x00, "", -ENOTSUP },			      /* READ BINARY: not ES5 */
 		{ 0xCA, 0x00, 0x5A, "5c", -EBADMSG },
 	};
 
@@ -341,8 +341,8 @@ void test_es5_dgi_long_form(void)
 
 void test_es5_sw_meanings(void)
 {
-	CU_ASSERT_STRING_EQUAL(es5_sw_meaning(ES5_FN_ENABLE_PROFILE, 0x69E1),
-			       "POL1 of the currently enabled profile prevents this action");
+	CU_ASSERT_STRING_EQUAL(es5_sw_meaning(ES5_FN_ENABLE_PROFILE, 0x69E1), "POL1 of the currently enabled profile "
+									      "prevents this action");
 	CU_ASSERT_STRING_EQUAL(es5_sw_meaning(ES5_FN_CREATE_ISDP, 0x6A84), "not enough memory space");
 	CU_ASSERT_STRING_EQUAL(es5_sw_meaning(ES5_FN_GET_DATA, 0x9000), "success");
 	CU_ASSERT_PTR_NULL(es5_sw_meaning(ES5_FN_GET_DATA, 0x1234));

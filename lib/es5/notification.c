@@ -5,23 +5,20 @@
 #include "lib/es5/notification.h"
 #include "lib/tlv/bertlv.h"
 
-const struct value_string es5_notif_type_names[] = {
-	{ ES5_NOTIF_EUICC_DECLARATION, "eUICC declaration" },
-	{ ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, "profile change succeeded" },
-	{ ES5_NOTIF_PROFILE_CHANGE_FAILED, "profile change failed and rolled back" },
-	{ ES5_NOTIF_VOID, "void" },
-	{ ES5_NOTIF_PROFILE_CHANGE_AFTER_FALLBACK, "profile change after fall-back" },
-	{ 0, NULL }
-};
+const struct value_string es5_notif_type_names[] = { { ES5_NOTIF_EUICC_DECLARATION, "eUICC declaration" },
+						     { ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, "profile change succeeded" },
+						     { ES5_NOTIF_PROFILE_CHANGE_FAILED, "profile change failed and "
+											"rolled back" },
+						     { ES5_NOTIF_VOID, "void" },
+						     { ES5_NOTIF_PROFILE_CHANGE_AFTER_FALLBACK, "profile change after "
+												"fall-back" },
+						     { 0, NULL } };
 
-const struct value_string es5_notif_aid_tag_names[] = {
-	{ ES5_NOTIF_AID_2F, "2F" },
-	{ ES5_NOTIF_AID_4F, "4F" },
-	{ 0, NULL }
-};
+const struct value_string es5_notif_aid_tag_names[] = { { ES5_NOTIF_AID_2F, "2F" },
+							{ ES5_NOTIF_AID_4F, "4F" },
+							{ 0, NULL } };
 
-int es5_notification_encode(uint8_t *buf, size_t cap, const struct es5_notification *n,
-			    enum es5_notif_aid_tag variant)
+int es5_notification_encode(uint8_t *buf, size_t cap, const struct es5_notification *n, enum es5_notif_aid_tag variant)
 {
 	const uint8_t seq[2] = { (uint8_t)(n->seq >> 8), (uint8_t)n->seq };
 	struct bertlv_writer w;

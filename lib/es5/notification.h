@@ -20,9 +20,9 @@
 #define ES5_EID_LEN 16
 
 enum es5_notif_type {
-	ES5_NOTIF_EUICC_DECLARATION = 0x01,	     /* first attach */
-	ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED = 0x02,    /* after EnableProfile + successful attach */
-	ES5_NOTIF_PROFILE_CHANGE_FAILED = 0x03,	     /* failed, rolled back to the previous profile */
+	ES5_NOTIF_EUICC_DECLARATION = 0x01,	   /* first attach */
+	ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED = 0x02, /* after EnableProfile + successful attach */
+	ES5_NOTIF_PROFILE_CHANGE_FAILED = 0x03,	   /* failed, rolled back to the previous profile */
 	ES5_NOTIF_VOID = 0x04,
 	ES5_NOTIF_PROFILE_CHANGE_AFTER_FALLBACK = 0x05, /* the fall-back profile was enabled */
 };
@@ -40,15 +40,14 @@ struct es5_notification {
 	uint8_t type;	      /* 4D */
 	uint16_t seq;	      /* 4E: changes only for a new notification, not on a retry */
 	struct es5_bytes isdp_aid;
-	uint8_t aid_tag;      /* decoded: 0x2F, 0xAF, 0x4F, or 0 when absent */
+	uint8_t aid_tag;       /* decoded: 0x2F, 0xAF, 0x4F, or 0 when absent */
 	struct es5_bytes imei; /* 14 / 94, TS 102 223 §8.20 (8 bytes BCD) */
 	struct es5_bytes meid; /* 6D / ED */
 };
 
 /* Encode E1 into buf. isdp_aid, imei and meid are written when their len is non-zero. Returns the
  * length, -EMSGSIZE, or -EINVAL (EID not 16 bytes). */
-int es5_notification_encode(uint8_t *buf, size_t cap, const struct es5_notification *n,
-			    enum es5_notif_aid_tag variant);
+int es5_notification_encode(uint8_t *buf, size_t cap, const struct es5_notification *n, enum es5_notif_aid_tag variant);
 
 /* Decode one E1 at the start of buf. Returns the bytes consumed, -EAGAIN if cut, -EBADMSG if
  * malformed (not E1, EID not 16 bytes, type/seq missing or of the wrong size, a field twice). */

@@ -67,14 +67,14 @@ void test_notification_rejects(void)
 		const char *hex;
 		int rc;
 	} v[] = {
-		{ "e107 4d0101 4e020001", -EBADMSG },				   /* no EID */
-		{ "e10d 4c04 89001012 4d0101 4e020001", -EBADMSG },		   /* EID too short */
-		{ "e116 4c10" EID " 4e020001", -EBADMSG },			   /* no type */
-		{ "e118 4c10" EID " 4d0101 4e0101", -EBADMSG },			   /* seq of 1 byte */
-		{ "e11c 4c10" EID " 4d0101 4d0102 4e020001", -EBADMSG },	   /* type twice */
-		{ "e319 4c10" EID " 4d0101 4e020001", -EBADMSG },		   /* not E1 */
-		{ "e11b 4c10" EID " 4d0101 4e0200", -EAGAIN },			   /* cut */
-		{ "e11e 4c10" EID " 4d0102 4e020001 4f03a00000", -EBADMSG },	   /* AID too short */
+		{ "e107 4d0101 4e020001", -EBADMSG },			     /* no EID */
+		{ "e10d 4c04 89001012 4d0101 4e020001", -EBADMSG },	     /* EID too short */
+		{ "e116 4c10" EID " 4e020001", -EBADMSG },		     /* no type */
+		{ "e118 4c10" EID " 4d0101 4e0101", -EBADMSG },		     /* seq of 1 byte */
+		{ "e11c 4c10" EID " 4d0101 4d0102 4e020001", -EBADMSG },     /* type twice */
+		{ "e319 4c10" EID " 4d0101 4e020001", -EBADMSG },	     /* not E1 */
+		{ "e11b 4c10" EID " 4d0101 4e0200", -EAGAIN },		     /* cut */
+		{ "e11e 4c10" EID " 4d0102 4e020001 4f03a00000", -EBADMSG }, /* AID too short */
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
