@@ -118,7 +118,7 @@ $(BUILDDIR)/%-registry.o: $(BUILDDIR)/%-registry.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --- user-facing targets -------------------------------------------------------------------------
-.PHONY: all setup build tests check check-unit check-fuzz-replay check-integration asan fuzz bench \
+.PHONY: all setup build tests fuzz-bins check check-unit check-fuzz-replay check-integration asan fuzz bench \
 	run format format-check clean
 .DEFAULT_GOAL := all
 
@@ -152,8 +152,11 @@ asan: setup
 		$(MAKE) --no-print-directory BUILDDIR=build-asan CC=clang SANITIZE=1 check-unit check-fuzz-replay
 
 fuzz: setup
-	@$(MAKE) --no-print-directory BUILDDIR=build-fuzz CC=clang FUZZ=1 $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory BUILDDIR=build-fuzz CC=clang FUZZ=1 fuzz-bins
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS) $(FUZZ_SRCS)
+
+# Goals named here are expanded in the sub-make, with its own BUILDDIR.
+fuzz-bins: $(FUZZ_BINS)
 
 bench: setup
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
@@ -165,7 +168,8 @@ run: setup
 	@$(MAKE) --no-print-directory all
 	$(BUILDDIR)/bin/rsplab run flagship
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+# Tracked and new (untracked, not ignored) sources: a new file is formatted before its first commit.
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -79,7 +79,8 @@ static int show(const char *arg)
 
 		bertlv_iter_init(&it, buf, (size_t)n);
 		while (bertlv_iter_next(&it, &pe) > 0) {
-			const char *name = pe.tag_len == 1 ? get_value_string_or_null(saip_pe_type_names, pe.tag & 0x1F) : NULL;
+			const char *name = pe.tag_len == 1 ? get_value_string_or_null(saip_pe_type_names, pe.tag & 0x1F)
+							   : NULL;
 
 			if (name)
 				printf("pe.%u=%s\n", ++i, name);

@@ -12,61 +12,56 @@
 #include "lib/saip/saip.h"
 #include "lib/tlv/bertlv.h"
 
-const struct value_string saip_pe_type_names[] = {
-	{ SAIP_PE_HEADER, "header" },
-	{ SAIP_PE_GENERIC_FILE_MANAGEMENT, "genericFileManagement" },
-	{ SAIP_PE_PIN_CODES, "pinCodes" },
-	{ SAIP_PE_PUK_CODES, "pukCodes" },
-	{ SAIP_PE_AKA_PARAMETER, "akaParameter" },
-	{ SAIP_PE_CDMA_PARAMETER, "cdmaParameter" },
-	{ SAIP_PE_SECURITY_DOMAIN, "securityDomain" },
-	{ SAIP_PE_RFM, "rfm" },
-	{ SAIP_PE_APPLICATION, "application" },
-	{ SAIP_PE_NON_STANDARD, "nonStandard" },
-	{ SAIP_PE_END, "end" },
-	{ SAIP_PE_MF, "mf" },
-	{ SAIP_PE_CD, "cd" },
-	{ SAIP_PE_TELECOM, "telecom" },
-	{ SAIP_PE_USIM, "usim" },
-	{ SAIP_PE_OPT_USIM, "opt-usim" },
-	{ SAIP_PE_ISIM, "isim" },
-	{ SAIP_PE_OPT_ISIM, "opt-isim" },
-	{ SAIP_PE_PHONEBOOK, "phonebook" },
-	{ SAIP_PE_GSM_ACCESS, "gsm-access" },
-	{ SAIP_PE_CSIM, "csim" },
-	{ SAIP_PE_OPT_CSIM, "opt-csim" },
-	{ SAIP_PE_EAP, "eap" },
-	{ 0, NULL }
-};
+const struct value_string saip_pe_type_names[] = { { SAIP_PE_HEADER, "header" },
+						   { SAIP_PE_GENERIC_FILE_MANAGEMENT, "genericFileManagement" },
+						   { SAIP_PE_PIN_CODES, "pinCodes" },
+						   { SAIP_PE_PUK_CODES, "pukCodes" },
+						   { SAIP_PE_AKA_PARAMETER, "akaParameter" },
+						   { SAIP_PE_CDMA_PARAMETER, "cdmaParameter" },
+						   { SAIP_PE_SECURITY_DOMAIN, "securityDomain" },
+						   { SAIP_PE_RFM, "rfm" },
+						   { SAIP_PE_APPLICATION, "application" },
+						   { SAIP_PE_NON_STANDARD, "nonStandard" },
+						   { SAIP_PE_END, "end" },
+						   { SAIP_PE_MF, "mf" },
+						   { SAIP_PE_CD, "cd" },
+						   { SAIP_PE_TELECOM, "telecom" },
+						   { SAIP_PE_USIM, "usim" },
+						   { SAIP_PE_OPT_USIM, "opt-usim" },
+						   { SAIP_PE_ISIM, "isim" },
+						   { SAIP_PE_OPT_ISIM, "opt-isim" },
+						   { SAIP_PE_PHONEBOOK, "phonebook" },
+						   { SAIP_PE_GSM_ACCESS, "gsm-access" },
+						   { SAIP_PE_CSIM, "csim" },
+						   { SAIP_PE_OPT_CSIM, "opt-csim" },
+						   { SAIP_PE_EAP, "eap" },
+						   { 0, NULL } };
 
 const struct value_string saip_algo_names[] = {
-	{ SAIP_ALGO_NONE, "none" },	     { SAIP_ALGO_MILENAGE, "milenage" },
-	{ SAIP_ALGO_TUAK, "tuak" },	     { SAIP_ALGO_USIM_TEST, "usim-test-algorithm" },
+	{ SAIP_ALGO_NONE, "none" },	      { SAIP_ALGO_MILENAGE, "milenage" },
+	{ SAIP_ALGO_TUAK, "tuak" },	      { SAIP_ALGO_USIM_TEST, "usim-test-algorithm" },
 	{ SAIP_ALGO_COMP128V1, "comp128v1" }, { 0, NULL }
 };
 
-const struct value_string saip_version_names[] = {
-	{ SAIP_VERSION_2_0, "2.0" },
-	{ SAIP_VERSION_2_3_1, "2.3.1" },
-	{ 0, NULL }
-};
+const struct value_string saip_version_names[] = { { SAIP_VERSION_2_0, "2.0" },
+						   { SAIP_VERSION_2_3_1, "2.3.1" },
+						   { 0, NULL } };
 
-const struct value_string saip_pe_status_names[] = {
-	{ SAIP_ST_OK, "ok" },
-	{ SAIP_ST_PE_NOT_SUPPORTED, "pe-not-supported" },
-	{ SAIP_ST_MEMORY_FAILURE, "memory-failure" },
-	{ SAIP_ST_BAD_VALUES, "bad-values" },
-	{ SAIP_ST_NOT_ENOUGH_MEMORY, "not-enough-memory" },
-	{ SAIP_ST_INVALID_REQUEST_FORMAT, "invalid-request-format" },
-	{ SAIP_ST_INVALID_PARAMETER, "invalid-parameter" },
-	{ SAIP_ST_RUNTIME_NOT_SUPPORTED, "runtime-not-supported" },
-	{ SAIP_ST_LIB_NOT_SUPPORTED, "lib-not-supported" },
-	{ SAIP_ST_TEMPLATE_NOT_SUPPORTED, "template-not-supported" },
-	{ SAIP_ST_FEATURE_NOT_SUPPORTED, "feature-not-supported" },
-	{ SAIP_ST_PIN_CODE_MISSING, "pin-code-missing" },
-	{ SAIP_ST_UNSUPPORTED_PROFILE_VERSION, "unsupported-profile-version" },
-	{ 0, NULL }
-};
+const struct value_string saip_pe_status_names[] = { { SAIP_ST_OK, "ok" },
+						     { SAIP_ST_PE_NOT_SUPPORTED, "pe-not-supported" },
+						     { SAIP_ST_MEMORY_FAILURE, "memory-failure" },
+						     { SAIP_ST_BAD_VALUES, "bad-values" },
+						     { SAIP_ST_NOT_ENOUGH_MEMORY, "not-enough-memory" },
+						     { SAIP_ST_INVALID_REQUEST_FORMAT, "invalid-request-format" },
+						     { SAIP_ST_INVALID_PARAMETER, "invalid-parameter" },
+						     { SAIP_ST_RUNTIME_NOT_SUPPORTED, "runtime-not-supported" },
+						     { SAIP_ST_LIB_NOT_SUPPORTED, "lib-not-supported" },
+						     { SAIP_ST_TEMPLATE_NOT_SUPPORTED, "template-not-supported" },
+						     { SAIP_ST_FEATURE_NOT_SUPPORTED, "feature-not-supported" },
+						     { SAIP_ST_PIN_CODE_MISSING, "pin-code-missing" },
+						     { SAIP_ST_UNSUPPORTED_PROFILE_VERSION, "unsupported-profile-"
+											    "version" },
+						     { 0, NULL } };
 
 /* Template OIDs, DER contents: 2.23.143.1.2.1 (MF) and 2.23.143.1.2.4 (USIM), as in the SIMalliance
  * sample package's eUICC-Mandatory-GFSTEList. */
@@ -250,8 +245,7 @@ static int decode_pe(struct saip_profile *p, const struct bertlv *pe, size_t off
 	struct bertlv t;
 
 	switch (type) {
-	case SAIP_PE_HEADER:
-		return decode_header(p, pe);
+	case SAIP_PE_HEADER: return decode_header(p, pe);
 	case SAIP_PE_MF:
 		if (bertlv_find(pe->value, pe->len, CTXC(4), &t) < 0) /* ef-iccid [4] is mandatory */
 			return -EBADMSG;
@@ -264,7 +258,8 @@ static int decode_pe(struct saip_profile *p, const struct bertlv *pe, size_t off
 		    bertlv_find(pe->value, pe->len, CTXC(3), &t) < 0)
 			return -EBADMSG;
 		/* ADF.USIM: fileDescriptor [1] Fcp { dfName [4] } */
-		if (bertlv_find(adf.value, adf.len, CTXC(1), &fcp) == 0 && bertlv_find(fcp.value, fcp.len, CTX(4), &adf) == 0)
+		if (bertlv_find(adf.value, adf.len, CTXC(1), &fcp) == 0 &&
+		    bertlv_find(fcp.value, fcp.len, CTX(4), &adf) == 0)
 			set_bytes(&p->usim_aid, &adf);
 		if (file_content(&t, &p->ef_imsi) < 0)
 			return -EBADMSG;
@@ -289,8 +284,7 @@ static int decode_pe(struct saip_profile *p, const struct bertlv *pe, size_t off
 		if (bertlv_find(pe->value, pe->len, CTXC(1), &t) < 0)
 			return -EBADMSG;
 		return decode_pins(p->puks, &p->n_puks, SAIP_MAX_PUKS, t.value, t.len, false);
-	case SAIP_PE_AKA_PARAMETER:
-		return decode_aka(p, pe, f);
+	case SAIP_PE_AKA_PARAMETER: return decode_aka(p, pe, f);
 	case SAIP_PE_SECURITY_DOMAIN:
 		/* instance [1] ApplicationInstance: the third [APPLICATION 15] is the instance AID */
 		if (bertlv_find(pe->value, pe->len, CTXC(1), &t) == 0 && !p->mno_sd_aid.buf) {
@@ -304,9 +298,7 @@ static int decode_pe(struct saip_profile *p, const struct bertlv *pe, size_t off
 					set_bytes(&p->mno_sd_aid, &aid);
 		}
 		return 0;
-	case SAIP_PE_END:
-		p->has_end = true;
-		return 0;
+	case SAIP_PE_END: p->has_end = true; return 0;
 	default:
 		if (!get_value_string_or_null(saip_pe_type_names, type))
 			finding(f, offset, pe->tag, "unknown PE [%u] skipped", type);

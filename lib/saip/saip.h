@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <osmocom/core/utils.h>
 
-#define SAIP_MAX_PINS	  8
-#define SAIP_MAX_PUKS	  8
-#define SAIP_MAX_FINDINGS 16
+#define SAIP_MAX_PINS	   8
+#define SAIP_MAX_PUKS	   8
+#define SAIP_MAX_FINDINGS  16
 #define SAIP_MAX_PE_STATUS 32
 
 /* ProfileElement CHOICE alternatives = their context tag numbers (PE-Def "ProfileElement"). */
@@ -91,29 +91,29 @@ struct saip_findings {
 };
 
 struct saip_pin {
-	uint8_t key_ref;	/* PINKeyReferenceValue / PUKKeyReferenceValue */
+	uint8_t key_ref;	 /* PINKeyReferenceValue / PUKKeyReferenceValue */
 	struct saip_bytes value; /* 8 bytes, FF padded */
-	int unblock_ref;	/* PIN only: PUK reference, -1 if none */
+	int unblock_ref;	 /* PIN only: PUK reference, -1 if none */
 };
 
 struct saip_profile {
 	int major, minor;
 	struct saip_bytes profile_type; /* UTF8String */
-	struct saip_bytes header_iccid;	/* 10 bytes, digits in plain BCD order */
+	struct saip_bytes header_iccid; /* 10 bytes, digits in plain BCD order */
 	struct saip_bytes pol1;		/* ProfileHeader.pol, 1 byte when present (open-questions §13) */
 	struct saip_bytes ef_iccid;	/* content: digits nibble-swapped (TS 102 221 §13.2) */
 	struct saip_bytes ef_imsi;	/* content: TS 31.102 §4.2.2 (length ‖ mobile identity) */
 	char iccid[21];			/* from the header ICCID, F padding dropped */
 	char imsi[16];			/* from EF.IMSI, "" when absent */
 	enum saip_algo algo;
-	struct saip_bytes key;		/* K (MILENAGE) or Ki (COMP128v1) */
-	struct saip_bytes opc;		/* OPc (MILENAGE) */
+	struct saip_bytes key; /* K (MILENAGE) or Ki (COMP128v1) */
+	struct saip_bytes opc; /* OPc (MILENAGE) */
 	struct saip_pin pins[SAIP_MAX_PINS];
 	unsigned int n_pins;
 	struct saip_pin puks[SAIP_MAX_PUKS];
 	unsigned int n_puks;
-	struct saip_bytes usim_aid;	/* ADF.USIM dfName */
-	struct saip_bytes mno_sd_aid;	/* securityDomain instance AID */
+	struct saip_bytes usim_aid;   /* ADF.USIM dfName */
+	struct saip_bytes mno_sd_aid; /* securityDomain instance AID */
 	unsigned int n_pes;
 	bool has_end;
 };
@@ -159,15 +159,15 @@ extern const struct value_string saip_pe_status_names[];
 
 struct saip_pe_status {
 	long status;
-	long identification; /* -1 when absent */
+	long identification;  /* -1 when absent */
 	long additional_info; /* -1 when absent */
-	long offset;	     /* -1 when absent */
+	long offset;	      /* -1 when absent */
 };
 
 struct saip_euicc_response {
 	struct saip_pe_status st[SAIP_MAX_PE_STATUS];
 	size_t n;
-	bool aborted;		 /* profileInstallationAborted */
+	bool aborted;		   /* profileInstallationAborted */
 	struct saip_bytes message; /* statusMessage, may be empty */
 };
 

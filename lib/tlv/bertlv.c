@@ -247,36 +247,34 @@ void bertlv_put_u8(struct bertlv_writer *w, uint32_t tag, uint8_t v)
 	bertlv_put(w, tag, &v, 1);
 }
 
-/* The mark is the position of the tag; 4 bytes are reserved for the longest length form. */
+/* The mark is the position of the tag. One length byte is reserved (the short form); close moves
+ * the content up when it needs a long form, so a buffer of exactly the final size is enough. */
 size_t bertlv_open(struct bertlv_writer *w, uint32_t tag)
 {
 	size_t mark = w->pos;
 
 	put_tag(w, tag);
-	if (reserve(w, 4))
-		w->pos += 4;
+	if (reserve(w, 1))
+		w->buf[w->pos++] = 0x00;
 	return mark;
 }
 
 void bertlv_close(struct bertlv_writer *w, size_t mark)
 {
 	size_t tag_n, content_start, content_len, len_n;
-	uint32_t tag = 0;
 
 	if (w->err)
 		return;
-	/* Re-read the tag we wrote to know where the reserved length starts. */
 	if (mark + 1 > w->pos) {
 		w->err = -EINVAL;
 		return;
 	}
+	/* Re-read the tag we wrote to know where the reserved length byte is. */
 	tag_n = 1;
 	if ((w->buf[mark] & 0x1F) == 0x1F)
 		while (mark + tag_n < w->pos && (w->buf[mark + tag_n++] & 0x80))
 			;
-	for (size_t i = 0; i < tag_n; i++)
-		tag = tag << 8 | w->buf[mark + i];
-	content_start = mark + tag_n + 4;
+	content_start = mark + tag_n + 1;
 	if (content_start > w->pos) {
 		w->err = -EINVAL;
 		return;
@@ -287,9 +285,12 @@ void bertlv_close(struct bertlv_writer *w, size_t mark)
 		return;
 	}
 	len_n = bertlv_len_size(content_len);
-	memmove(w->buf + mark + tag_n + len_n, w->buf + content_start, content_len);
-	w->pos = mark;
-	put_tag(w, tag);
+	if (len_n > 1) {
+		if (!reserve(w, len_n - 1))
+			return;
+		memmove(w->buf + content_start + len_n - 1, w->buf + content_start, content_len);
+	}
+	w->pos = mark + tag_n;
 	put_len(w, content_len);
 	w->pos += content_len;
 }

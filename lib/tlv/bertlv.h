@@ -67,7 +67,8 @@ void bertlv_put_raw(struct bertlv_writer *w, const void *data, size_t len);
 void bertlv_put(struct bertlv_writer *w, uint32_t tag, const void *value, size_t len);
 void bertlv_put_u8(struct bertlv_writer *w, uint32_t tag, uint8_t v);
 /* Open a constructed TLV whose length is written when it is closed; returns a mark for close.
- * Nested opens are fine. The header is made minimal at close (the content is moved down). */
+ * Nested opens are fine. The length is minimal: one byte is reserved at open and the content is
+ * moved up at close when it needs a long form, so a buffer of exactly the result's size suffices. */
 size_t bertlv_open(struct bertlv_writer *w, uint32_t tag);
 void bertlv_close(struct bertlv_writer *w, size_t mark);
 /* Indefinite form: `tag 80` ... `00 00`. */

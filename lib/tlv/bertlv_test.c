@@ -219,6 +219,44 @@ void test_bertlv_writer(void)
 	}
 }
 
+void test_bertlv_writer_exact_size(void)
+{
+	/* A nested build whose lengths need the 81 and 82 forms fits a buffer of exactly its size. */
+	uint8_t big[300] = { 0 }, ref[400];
+	struct bertlv_writer w;
+	size_t o, i;
+	int n;
+
+	bertlv_writer_init(&w, ref, sizeof(ref));
+	o = bertlv_open(&w, 0x7F21);
+	i = bertlv_open(&w, 0xA5);
+	bertlv_put(&w, 0x04, big, 130);
+	bertlv_close(&w, i);
+	bertlv_put(&w, 0x04, big, 150);
+	bertlv_close(&w, o);
+	n = bertlv_writer_finish(&w);
+	CU_ASSERT_EQUAL_FATAL(n, 3 + 3 + 3 + 130 + 3 + 150 + 2);
+	TEST_ASSERT_HEX_EQ(ref, 11, "7f21 820121 a58185 048182");
+	for (size_t cap = (size_t)n - 1; cap <= (size_t)n; cap++) {
+		uint8_t *b = malloc(cap);
+
+		bertlv_writer_init(&w, b, cap);
+		o = bertlv_open(&w, 0x7F21);
+		i = bertlv_open(&w, 0xA5);
+		bertlv_put(&w, 0x04, big, 130);
+		bertlv_close(&w, i);
+		bertlv_put(&w, 0x04, big, 150);
+		bertlv_close(&w, o);
+		if (cap == (size_t)n) {
+			CU_ASSERT_EQUAL(bertlv_writer_finish(&w), n);
+			TEST_ASSERT_MEM_EQ(b, cap, ref, (size_t)n);
+		} else {
+			CU_ASSERT_EQUAL(bertlv_writer_finish(&w), -EMSGSIZE);
+		}
+		free(b);
+	}
+}
+
 void test_bertlv_writer_errors(void)
 {
 	uint8_t buf[8];
