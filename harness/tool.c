@@ -7,6 +7,8 @@
 
 static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
+	{ "eid", "check the check digits of an EID", tool_eid },
 	{ NULL, NULL, NULL },
 };
 

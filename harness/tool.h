@@ -2,3 +2,5 @@
 #pragma once
 
 int tool_tlv(int argc, char **argv);
+int tool_script(int argc, char **argv);
+int tool_eid(int argc, char **argv);
