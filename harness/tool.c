@@ -8,6 +8,8 @@
 static const struct cli_command tools[] = {
 	{ "saip", "show or build SAIP profile packages", tool_saip },
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
+	{ "eid", "check the check digits of an EID", tool_eid },
 	{ NULL, NULL, NULL },
 };
 
