@@ -7,6 +7,7 @@
 
 static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
 	{ NULL, NULL, NULL },
 };
 
