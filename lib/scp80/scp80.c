@@ -26,7 +26,6 @@
 #define CMD_PLAIN 16   /* ... + CNTR(5) PCNTR */
 #define CMD_FIXED 13   /* CHL without RC/CC: SPI..PCNTR, TS 102 225 §5.1.1 */
 #define POR_FIXED 10   /* RHL without RC/CC: TAR..STATUS, TS 102 225 §5.2.1 */
-#define IEI_CPI	  0x70 /* TS 31.115 §4.2: command packet identifier */
 #define IEI_RPI	  0x71 /* TS 31.115 §4.2: response packet identifier */
 
 const struct value_string scp80_integrity_names[] = {
@@ -140,6 +139,24 @@ void scp80_spi_encode(uint8_t raw[2], const struct scp80_spi *spi)
 			   (spi->reserved1 & 0xE0));
 	raw[1] = (uint8_t)((spi->por & 0x03) | ((spi->por_integrity & 0x03) << 2) | (spi->por_ciphered ? 0x10 : 0) |
 			   (spi->por_in_submit ? 0x20 : 0) | (spi->reserved2 & 0xC0));
+}
+
+const struct value_string scp80_spi_variant_names[] = {
+	{ SCP80_SPI_VARIANT_1639, "SPI_1639" },
+	{ SCP80_SPI_VARIANT_1621, "SPI_1621" },
+	{ 0, NULL },
+};
+
+void scp80_spi_variant_bytes(enum scp80_spi_variant v, uint8_t spi[2])
+{
+	spi[0] = 0x16;
+	spi[1] = v == SCP80_SPI_VARIANT_1621 ? 0x21 : 0x39;
+}
+
+bool scp80_spi_security_sufficient(const struct scp80_spi *spi)
+{
+	return spi->integrity == SCP80_INTEG_CC && spi->ciphering &&
+	       (spi->counter == SCP80_CNTR_HIGHER || spi->counter == SCP80_CNTR_ONE_HIGHER);
 }
 
 /* TS 102 225 §5.1.2 (KIc) and §5.1.3.1 (KID for CC): b2b1 00 implicit, 01 DES, 10 AES, 11

@@ -73,6 +73,19 @@ struct scp80_spi {
 void scp80_spi_decode(struct scp80_spi *spi, const uint8_t raw[2]);
 void scp80_spi_encode(uint8_t raw[2], const struct scp80_spi *spi);
 
+/* The SPI an SM-SR sends, a policy the spec leaves open (sgp02-open-questions §6, switch `scp80_spi`):
+ * a named variant, selectable at run time. */
+enum scp80_spi_variant {
+	SCP80_SPI_VARIANT_1639, /* default: CC + ciphering + counter higher; PoR required, CC, ciphered, SUBMIT */
+	SCP80_SPI_VARIANT_1621, /* WHTY production SM-SR: same command side; PoR required, plain, SUBMIT */
+};
+extern const struct value_string scp80_spi_variant_names[];
+void scp80_spi_variant_bytes(enum scp80_spi_variant v, uint8_t spi[2]);
+
+/* The eUICC's minimum (sgp02-open-questions §6, inferred): CC, ciphering, and counter mode 10 or 11.
+ * When false the card answers SCP80_ST_INSUFFICIENT_SECURITY_LEVEL (0A). */
+bool scp80_spi_security_sufficient(const struct scp80_spi *spi);
+
 /* Algorithm coding of the KIc / KID low nibble (TS 102 225 §5.1.2, §5.1.3). */
 enum scp80_alg_coding {
 	SCP80_CODING_IMPLICIT,

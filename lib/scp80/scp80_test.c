@@ -1015,3 +1015,32 @@ void test_scp80_por_format(void)
 	free(buf);
 	keys_free(&k);
 }
+
+void test_scp80_spi_variants(void)
+{
+	/* sgp02-open-questions §6: default 16 39, variant 16 21; the card's minimum answers 0A. */
+	uint8_t raw[2];
+	struct scp80_spi s;
+
+	scp80_spi_variant_bytes(SCP80_SPI_VARIANT_1639, raw);
+	CU_ASSERT_EQUAL(raw[0], 0x16);
+	CU_ASSERT_EQUAL(raw[1], 0x39);
+	scp80_spi_decode(&s, raw);
+	CU_ASSERT_TRUE(scp80_spi_security_sufficient(&s));
+	scp80_spi_variant_bytes(SCP80_SPI_VARIANT_1621, raw);
+	CU_ASSERT_EQUAL(raw[1], 0x21);
+	scp80_spi_decode(&s, raw);
+	CU_ASSERT_TRUE(scp80_spi_security_sufficient(&s));
+	CU_ASSERT_FALSE(s.por_ciphered);
+	CU_ASSERT_STRING_EQUAL(get_value_string(scp80_spi_variant_names, SCP80_SPI_VARIANT_1621), "SPI_1621");
+	/* pySim's 06 19 has no counter: insufficient; 1e (CC, ciphered, mode 11) is enough; 12 lacks
+	 * ciphering and 15 has an RC instead of a CC. */
+	scp80_spi_decode(&s, (const uint8_t[]){ 0x06, 0x19 });
+	CU_ASSERT_FALSE(scp80_spi_security_sufficient(&s));
+	scp80_spi_decode(&s, (const uint8_t[]){ 0x1e, 0x39 });
+	CU_ASSERT_TRUE(scp80_spi_security_sufficient(&s));
+	scp80_spi_decode(&s, (const uint8_t[]){ 0x12, 0x39 });
+	CU_ASSERT_FALSE(scp80_spi_security_sufficient(&s));
+	scp80_spi_decode(&s, (const uint8_t[]){ 0x15, 0x39 });
+	CU_ASSERT_FALSE(scp80_spi_security_sufficient(&s));
+}
