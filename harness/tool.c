@@ -10,6 +10,7 @@ static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
 	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
 	{ "eid", "check the check digits of an EID", tool_eid },
+	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,3 +5,4 @@ int tool_saip(int argc, char **argv);
 int tool_tlv(int argc, char **argv);
 int tool_script(int argc, char **argv);
 int tool_eid(int argc, char **argv);
+int tool_scp80(int argc, char **argv);
