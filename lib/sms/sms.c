@@ -43,10 +43,14 @@ const struct value_string sms_vpf_names[] = {
 };
 
 const struct value_string sms_ton_names[] = {
-	{ SMS_TON_UNKNOWN, "unknown" },	      { SMS_TON_INTERNATIONAL, "international" },
-	{ SMS_TON_NATIONAL, "national" },     { SMS_TON_NETWORK, "network-specific" },
-	{ SMS_TON_SUBSCRIBER, "subscriber" }, { SMS_TON_ALPHANUMERIC, "alphanumeric" },
-	{ SMS_TON_ABBREVIATED, "abbreviated" }, { SMS_TON_RESERVED, "reserved" },
+	{ SMS_TON_UNKNOWN, "unknown" },
+	{ SMS_TON_INTERNATIONAL, "international" },
+	{ SMS_TON_NATIONAL, "national" },
+	{ SMS_TON_NETWORK, "network-specific" },
+	{ SMS_TON_SUBSCRIBER, "subscriber" },
+	{ SMS_TON_ALPHANUMERIC, "alphanumeric" },
+	{ SMS_TON_ABBREVIATED, "abbreviated" },
+	{ SMS_TON_RESERVED, "reserved" },
 	{ 0, NULL },
 };
 
@@ -70,10 +74,8 @@ static uint8_t mti_of(enum sms_tpdu_type type)
 	switch (type) {
 	case SMS_TPDU_DELIVER:
 	case SMS_TPDU_DELIVER_REPORT_ACK:
-	case SMS_TPDU_DELIVER_REPORT_ERROR:
-		return 0;
-	default:
-		return 1;
+	case SMS_TPDU_DELIVER_REPORT_ERROR: return 0;
+	default: return 1;
 	}
 }
 
@@ -92,18 +94,10 @@ void sms_dcs_decode(struct sms_dcs *out, uint8_t dcs)
 		if (dcs & 0x10)
 			out->msg_class = dcs & 0x03;
 		switch ((dcs >> 2) & 0x03) {
-		case 0:
-			out->alphabet = SMS_ALPHABET_GSM7;
-			break;
-		case 1:
-			out->alphabet = SMS_ALPHABET_8BIT;
-			break;
-		case 2:
-			out->alphabet = SMS_ALPHABET_UCS2;
-			break;
-		default:
-			out->alphabet = SMS_ALPHABET_GSM7;
-			out->reserved = true;
+		case 0: out->alphabet = SMS_ALPHABET_GSM7; break;
+		case 1: out->alphabet = SMS_ALPHABET_8BIT; break;
+		case 2: out->alphabet = SMS_ALPHABET_UCS2; break;
+		default: out->alphabet = SMS_ALPHABET_GSM7; out->reserved = true;
 		}
 	} else if (group <= 0xB) {
 		out->alphabet = SMS_ALPHABET_GSM7; /* reserved groups: assume the default alphabet */
@@ -307,8 +301,8 @@ int sms_scts_decode(struct sms_scts *out, const uint8_t raw[7])
 	out->second = gsm411_unbcdify(raw[5]);
 	q = gsm411_unbcdify(raw[6] & 0xF7);
 	out->tz_quarters = (int8_t)((raw[6] & 0x08) ? -(int)q : (int)q);
-	if (out->month < 1 || out->month > 12 || out->day < 1 || out->day > 31 || out->hour > 23 ||
-	    out->minute > 59 || out->second > 59)
+	if (out->month < 1 || out->month > 12 || out->day < 1 || out->day > 31 || out->hour > 23 || out->minute > 59 ||
+	    out->second > 59)
 		return -EBADMSG;
 	return 0;
 }
@@ -317,8 +311,8 @@ int sms_scts_encode(const struct sms_scts *s, uint8_t raw[7])
 {
 	int q;
 
-	if (!s || !raw || s->year > 99 || s->month < 1 || s->month > 12 || s->day < 1 || s->day > 31 ||
-	    s->hour > 23 || s->minute > 59 || s->second > 59 || s->tz_quarters > 79 || s->tz_quarters < -79)
+	if (!s || !raw || s->year > 99 || s->month < 1 || s->month > 12 || s->day < 1 || s->day > 31 || s->hour > 23 ||
+	    s->minute > 59 || s->second > 59 || s->tz_quarters > 79 || s->tz_quarters < -79)
 		return -EINVAL;
 	q = s->tz_quarters < 0 ? -s->tz_quarters : s->tz_quarters;
 	raw[0] = gsm411_bcdify(s->year);

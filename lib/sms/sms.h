@@ -37,10 +37,10 @@
 #define SMS_UDH_MAX_IES 70
 
 /* TS 23.040 §9.2.3.24 and TS 31.115 (SMS dialect of TS 102 225) information element identifiers. */
-#define SMS_IEI_CONCAT_8 0x00  /* concatenated SM, 8-bit reference (§9.2.3.24.1) */
+#define SMS_IEI_CONCAT_8  0x00 /* concatenated SM, 8-bit reference (§9.2.3.24.1) */
 #define SMS_IEI_CONCAT_16 0x08 /* concatenated SM, 16-bit reference (§9.2.3.24.8) */
-#define SMS_IEI_CPI 0x70       /* command packet identifier (TS 31.115) */
-#define SMS_IEI_RPI 0x71       /* response packet identifier (TS 31.115) */
+#define SMS_IEI_CPI	  0x70 /* command packet identifier (TS 31.115) */
+#define SMS_IEI_RPI	  0x71 /* response packet identifier (TS 31.115) */
 
 enum sms_tpdu_type {
 	SMS_TPDU_DELIVER,	       /* SC -> MS, MTI 00 */
@@ -115,9 +115,9 @@ extern const struct value_string sms_dcs_alphabet_names[];
 
 struct sms_dcs {
 	enum sms_dcs_alphabet alphabet; /* reserved codings count as GSM 7-bit (TS 23.038 §4) */
-	bool reserved;		    /* a reserved coding group or alphabet value */
-	int msg_class;	 /* 0..3, or -1 when the DCS carries no class */
-	bool compressed; /* general data coding group, bit 5 */
+	bool reserved;			/* a reserved coding group or alphabet value */
+	int msg_class;			/* 0..3, or -1 when the DCS carries no class */
+	bool compressed;		/* general data coding group, bit 5 */
 	bool auto_delete;
 	bool mwi; /* message waiting indication groups C0-EF */
 };
@@ -125,28 +125,28 @@ struct sms_dcs {
 struct sms_tpdu {
 	enum sms_tpdu_type type;
 	uint8_t first_octet;
-	bool mms;   /* DELIVER: TP-MMS bit 2 (1 = no more messages waiting) */
-	bool lp;    /* DELIVER: TP-LP bit 3 */
-	bool sri;   /* DELIVER: TP-SRI bit 5 */
-	bool rd;    /* SUBMIT: TP-RD bit 2 */
-	bool srr;   /* SUBMIT: TP-SRR bit 5 */
-	bool udhi;  /* bit 6 */
-	bool rp;    /* bit 7 */
+	bool mms;  /* DELIVER: TP-MMS bit 2 (1 = no more messages waiting) */
+	bool lp;   /* DELIVER: TP-LP bit 3 */
+	bool sri;  /* DELIVER: TP-SRI bit 5 */
+	bool rd;   /* SUBMIT: TP-RD bit 2 */
+	bool srr;  /* SUBMIT: TP-SRR bit 5 */
+	bool udhi; /* bit 6 */
+	bool rp;   /* bit 7 */
 	enum sms_vpf vpf;
-	uint8_t mr; /* SUBMIT: TP-MR */
-	struct sms_addr addr; /* TP-OA (DELIVER) or TP-DA (SUBMIT) */
-	uint8_t fcs;	      /* reports in RP-ERROR: TP-FCS */
-	uint8_t pi;	      /* reports: TP-PI (first octet) */
+	uint8_t mr;			/* SUBMIT: TP-MR */
+	struct sms_addr addr;		/* TP-OA (DELIVER) or TP-DA (SUBMIT) */
+	uint8_t fcs;			/* reports in RP-ERROR: TP-FCS */
+	uint8_t pi;			/* reports: TP-PI (first octet) */
 	bool has_pid, has_dcs, has_udl; /* always true for DELIVER/SUBMIT; from TP-PI in reports */
 	uint8_t pid;
 	uint8_t dcs;
 	const uint8_t *scts; /* 7 octets: DELIVER and SUBMIT-REPORT, else NULL */
 	const uint8_t *vp;   /* SUBMIT with a TP-VP */
 	size_t vp_len;
-	uint8_t udl;	    /* as on the wire: septets for GSM 7-bit, else octets */
-	const uint8_t *ud;  /* TP-UD (with the UDH if udhi) */
-	size_t ud_len;	    /* in octets */
-	struct sms_udh udh; /* valid if udhi */
+	uint8_t udl;	     /* as on the wire: septets for GSM 7-bit, else octets */
+	const uint8_t *ud;   /* TP-UD (with the UDH if udhi) */
+	size_t ud_len;	     /* in octets */
+	struct sms_udh udh;  /* valid if udhi */
 	const uint8_t *data; /* TP-UD after the UDH (for 7-bit: starting at the octet after the UDH) */
 	size_t data_len;
 };

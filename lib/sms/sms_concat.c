@@ -29,8 +29,8 @@ const struct value_string sms_concat_err_names[] = {
 	{ 0, NULL },
 };
 
-int sms_concat_split(const uint8_t *packet, size_t len, uint8_t packet_iei, enum sms_concat_ref ref_kind,
-		     uint16_t ref, struct sms_concat_seg *segs, unsigned int max_segs)
+int sms_concat_split(const uint8_t *packet, size_t len, uint8_t packet_iei, enum sms_concat_ref ref_kind, uint16_t ref,
+		     struct sms_concat_seg *segs, unsigned int max_segs)
 {
 	const size_t cie_len = ref_kind == SMS_CONCAT_REF16 ? 6 : 5; /* IEI, IEDL, ref(1/2), total, seq */
 	const size_t first_room = SMS_UD_MAX - (1 + cie_len + 2), next_room = SMS_UD_MAX - (1 + cie_len);

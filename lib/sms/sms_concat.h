@@ -40,8 +40,8 @@ struct sms_concat_seg {
  * SMS_IEI_RPI. A packet of up to 137 octets gives one segment with UDH 02 7x 00 and no concatenation
  * IE; longer ones get the concatenation IE in every segment and the packet identifier in the first.
  * Returns the number of segments, -EMSGSIZE if more than max_segs (or 255) are needed, -EINVAL. */
-int sms_concat_split(const uint8_t *packet, size_t len, uint8_t packet_iei, enum sms_concat_ref ref_kind,
-		     uint16_t ref, struct sms_concat_seg *segs, unsigned int max_segs);
+int sms_concat_split(const uint8_t *packet, size_t len, uint8_t packet_iei, enum sms_concat_ref ref_kind, uint16_t ref,
+		     struct sms_concat_seg *segs, unsigned int max_segs);
 
 /* Reassembly policy on arrival order. TS 23.040 §9.2.3.24.1 lets the receiver reorder by sequence
  * number (ANY, the default); STRICT reports a segment that overtakes a missing one (for checkers that

@@ -8,15 +8,18 @@
 
 /* pySim tests/unittests/test_sms.py Test_SUBMIT: an SMS-SUBMIT with RD, relative VP, UDHI, DCS F5,
  * UDL 140, UDH = 16-bit application port IE (05) + 8-bit concatenation IE (00 03 01 02 01). */
-static const char *pysim_submit =
-	"550d0b911614261771f000f5a78c0b050423f423f40003010201424547494e3a56434152440d0a56455253494f4e3a322e310d0a"
-	"4e3a4d650d0a54454c3b505245463b43454c4c3b564f4943453a2b36313431363237313137300d0a54454c3b484f4d453b564f49"
-	"43453a2b36313339353337303437310d0a54454c3b574f524b3b564f4943453a2b36313339363734373031350d0a454e443a";
+static const char *pysim_submit = "550d0b911614261771f000f5a78c0b050423f423f40003010201424547494e3a56434152440d0a564552"
+				  "53494f4e3a322e310d0a"
+				  "4e3a4d650d0a54454c3b505245463b43454c4c3b564f4943453a2b36313431363237313137300d0a5445"
+				  "4c3b484f4d453b564f49"
+				  "43453a2b36313339353337303437310d0a54454c3b574f524b3b564f4943453a2b363133393637343730"
+				  "31350d0a454e443a";
 /* pySim tests/unittests/test_sms.py Test_DELIVER: SMS-DELIVER with MMS, an alphanumeric TP-OA, PID 7F
  * (data download), DCS F6, UDL 8. */
 static const char *pysim_deliver = "0408D0E5759A0E7FF6907090307513000824010101BB400101";
 /* pySim tests/unittests/test_ota.py (digest §5.1): AES-128 command packet (CPL .. end, no UDH). */
-static const char *pysim_aes_cmd = "00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058";
+static const char *pysim_aes_cmd = "00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e505"
+				   "8";
 /* pySim tests/unittests/test_ota.py (digest §5.1): the PoR of that command, with its UDH 027100. */
 static const char *pysim_aes_por = "027100002412b00011ebc6b497e2cad7aedf36ace0e3a29b38853f0fe9ccde81913be5702b73abce1f";
 
@@ -112,10 +115,10 @@ void test_sms_address_errors(void)
 		const char *hex;
 		int rc;
 	} v[] = {
-		{ "04", -EAGAIN },	      { "0491", -EAGAIN }, { "049121", -EAGAIN },
-		{ "159100000000000000000000", -EBADMSG }, /* 21 semi-octets */
-		{ "0491f121", -EBADMSG },		    /* filler inside the digits */
-		{ "03912143", 4 },			    /* odd count: the high nibble of the last octet is not read */
+		{ "04", -EAGAIN },	  { "0491", -EAGAIN },
+		{ "049121", -EAGAIN },	  { "159100000000000000000000", -EBADMSG }, /* 21 semi-octets */
+		{ "0491f121", -EBADMSG },					    /* filler inside the digits */
+		{ "03912143", 4 }, /* odd count: the high nibble of the last octet is not read */
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		size_t len;
@@ -353,7 +356,10 @@ void test_sms_submit_vp_forms(void)
 	t.ud_len = 3;
 	for (int f = 0; f < 4; f++) {
 		t.vpf = (enum sms_vpf)f;
-		t.vp = f == SMS_VPF_RELATIVE ? vp_rel : f == SMS_VPF_ABSOLUTE ? vp_abs : f == SMS_VPF_ENHANCED ? vp_enh : NULL;
+		t.vp = f == SMS_VPF_RELATIVE   ? vp_rel
+		       : f == SMS_VPF_ABSOLUTE ? vp_abs
+		       : f == SMS_VPF_ENHANCED ? vp_enh
+					       : NULL;
 		t.vp_len = f == SMS_VPF_NONE ? 0 : f == SMS_VPF_RELATIVE ? 1 : 7;
 		n = sms_tpdu_encode(&t, out, sizeof(out));
 		CU_ASSERT_EQUAL(n, 2 + 3 + 2 + (int)t.vp_len + 1 + 3);
@@ -432,7 +438,9 @@ void test_sms_tpdu_negative(void)
 
 void test_sms_scts(void)
 {
-	static const uint8_t neg[7] = { 0x32, 0x11, 0x41, 0x22, 0x31, 0x02, 0x2b }; /* -08:00 = -32 quarters: 3 (bits 2-0), sign (bit 3), 2 (high) */
+	static const uint8_t neg[7] = {
+		0x32, 0x11, 0x41, 0x22, 0x31, 0x02, 0x2b
+	}; /* -08:00 = -32 quarters: 3 (bits 2-0), sign (bit 3), 2 (high) */
 	static const uint8_t bad[7] = { 0x32, 0x1a, 0x41, 0x22, 0x31, 0x02, 0x00 };
 	static const uint8_t bad_month[7] = { 0x32, 0x31, 0x41, 0x22, 0x31, 0x02, 0x00 };
 	uint8_t raw[7];
@@ -465,11 +473,16 @@ void test_sms_dcs(void)
 		bool reserved, mwi, compressed;
 	} v[] = {
 		{ 0xf6, SMS_ALPHABET_8BIT, 2, false, false, false }, /* data download */
-		{ 0xf2, SMS_ALPHABET_GSM7, 2, false, false, false }, { 0x00, SMS_ALPHABET_GSM7, -1, false, false, false },
-		{ 0x04, SMS_ALPHABET_8BIT, -1, false, false, false }, { 0x08, SMS_ALPHABET_UCS2, -1, false, false, false },
-		{ 0x16, SMS_ALPHABET_8BIT, 2, false, false, false },  { 0x0c, SMS_ALPHABET_GSM7, -1, true, false, false },
-		{ 0x24, SMS_ALPHABET_8BIT, -1, false, false, true },  { 0x84, SMS_ALPHABET_GSM7, -1, true, false, false },
-		{ 0xc0, SMS_ALPHABET_GSM7, -1, false, true, false },  { 0xe0, SMS_ALPHABET_UCS2, -1, false, true, false },
+		{ 0xf2, SMS_ALPHABET_GSM7, 2, false, false, false },
+		{ 0x00, SMS_ALPHABET_GSM7, -1, false, false, false },
+		{ 0x04, SMS_ALPHABET_8BIT, -1, false, false, false },
+		{ 0x08, SMS_ALPHABET_UCS2, -1, false, false, false },
+		{ 0x16, SMS_ALPHABET_8BIT, 2, false, false, false },
+		{ 0x0c, SMS_ALPHABET_GSM7, -1, true, false, false },
+		{ 0x24, SMS_ALPHABET_8BIT, -1, false, false, true },
+		{ 0x84, SMS_ALPHABET_GSM7, -1, true, false, false },
+		{ 0xc0, SMS_ALPHABET_GSM7, -1, false, true, false },
+		{ 0xe0, SMS_ALPHABET_UCS2, -1, false, true, false },
 		{ 0xfe, SMS_ALPHABET_8BIT, 2, true, false, false },
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
