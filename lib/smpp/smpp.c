@@ -30,12 +30,9 @@ const struct value_string smpp_dd_dcs_names[] = {
 uint8_t smpp_dd_dcs_value(enum smpp_dd_dcs v)
 {
 	switch (v) {
-	case SMPP_DD_DCS_02:
-		return 0x02;
-	case SMPP_DD_DCS_04:
-		return 0x04;
-	default:
-		return SMS_DCS_CLASS2_8BIT;
+	case SMPP_DD_DCS_02: return 0x02;
+	case SMPP_DD_DCS_04: return 0x04;
+	default: return SMS_DCS_CLASS2_8BIT;
 	}
 }
 
@@ -101,16 +98,17 @@ struct tlv_rule {
 };
 
 static const struct tlv_rule submit_rules[] = {
-	{ 0x0204, 2, 0 }, { 0x020A, 2, 0 },  { 0x000D, 1, 0 },	{ 0x020B, 2, 0 },  { 0x0005, 1, 0 },  { 0x020C, 2, 0 },
-	{ 0x020E, 1, 0 }, { 0x020F, 1, 0 },  { 0x0426, 1, 0 },	{ 0x0019, 1, 0 },  { 0x0424, 0, 1024 }, { 0x0201, 1, 0 },
-	{ 0x0381, 0, 19 }, { 0x0302, 1, 0 }, { 0x0303, 0, 65 }, { 0x0202, 0, 23 }, { 0x0203, 0, 23 }, { 0x0205, 1, 0 },
-	{ 0x1201, 1, 0 }, { 0x1203, 2, 0 },  { 0x1204, 1, 0 },	{ 0x0030, 1, 0 },  { 0x0304, 1, 0 },  { 0x130C, 0, 0 },
-	{ 0x020D, 1, 0 }, { 0x1380, 1, 0 },  { 0x1383, 2, 0 },	{ 0x0501, 0, 1 },
+	{ 0x0204, 2, 0 },    { 0x020A, 2, 0 },	{ 0x000D, 1, 0 },  { 0x020B, 2, 0 }, { 0x0005, 1, 0 },
+	{ 0x020C, 2, 0 },    { 0x020E, 1, 0 },	{ 0x020F, 1, 0 },  { 0x0426, 1, 0 }, { 0x0019, 1, 0 },
+	{ 0x0424, 0, 1024 }, { 0x0201, 1, 0 },	{ 0x0381, 0, 19 }, { 0x0302, 1, 0 }, { 0x0303, 0, 65 },
+	{ 0x0202, 0, 23 },   { 0x0203, 0, 23 }, { 0x0205, 1, 0 },  { 0x1201, 1, 0 }, { 0x1203, 2, 0 },
+	{ 0x1204, 1, 0 },    { 0x0030, 1, 0 },	{ 0x0304, 1, 0 },  { 0x130C, 0, 0 }, { 0x020D, 1, 0 },
+	{ 0x1380, 1, 0 },    { 0x1383, 2, 0 },	{ 0x0501, 0, 1 },
 };
 
 static const struct tlv_rule deliver_rules[] = {
-	{ 0x0204, 2, 0 },  { 0x020A, 2, 0 },  { 0x020B, 2, 0 }, { 0x020C, 2, 0 },  { 0x020E, 1, 0 },
-	{ 0x020F, 1, 0 },  { 0x0205, 1, 0 },  { 0x0201, 1, 0 }, { 0x0019, 1, 0 },  { 0x0424, 0, 1024 },
+	{ 0x0204, 2, 0 },  { 0x020A, 2, 0 },  { 0x020B, 2, 0 },	 { 0x020C, 2, 0 }, { 0x020E, 1, 0 },
+	{ 0x020F, 1, 0 },  { 0x0205, 1, 0 },  { 0x0201, 1, 0 },	 { 0x0019, 1, 0 }, { 0x0424, 0, 1024 },
 	{ 0x0381, 0, 19 }, { 0x0202, 0, 23 }, { 0x0203, 0, 23 }, { 0x020D, 1, 0 }, { 0x1383, 2, 0 },
 	{ 0x0423, 0, 3 },  { 0x0427, 1, 0 },  { 0x001E, 0, 65 }, { 0x0421, 1, 0 }, { 0x000E, 1, 0 },
 };
@@ -245,32 +243,30 @@ int smpp_sm_decode(struct smpp_sm *out, const uint8_t *buf, size_t len)
 	if (rc != 0)
 		return -EBADMSG; /* refused: unknown command_status, sequence_number 0, TON/NPI out of range */
 
-#define MAP(s)                                                                                             \
-	do {                                                                                               \
-		out->status = (s).command_status;                                                          \
-		out->seq = (s).sequence_number;                                                            \
-		copy_cstr(out->service_type, sizeof(out->service_type), (s).service_type,                  \
-			  sizeof((s).service_type));                                                       \
-		out->src.ton = (s).source_addr_ton;                                                        \
-		out->src.npi = (s).source_addr_npi;                                                        \
-		copy_cstr(out->src.addr, sizeof(out->src.addr), (s).source_addr, sizeof((s).source_addr)); \
-		out->dst.ton = (s).dest_addr_ton;                                                          \
-		out->dst.npi = (s).dest_addr_npi;                                                          \
-		copy_cstr(out->dst.addr, sizeof(out->dst.addr), (s).destination_addr,                      \
-			  sizeof((s).destination_addr));                                                   \
-		out->esm_class = (s).esm_class;                                                            \
-		out->protocol_id = (s).protocol_id;                                                        \
-		out->priority_flag = (s).priority_flag;                                                    \
-		copy_cstr(out->schedule_delivery_time, sizeof(out->schedule_delivery_time),                \
-			  (s).schedule_delivery_time, sizeof((s).schedule_delivery_time));                 \
-		copy_cstr(out->validity_period, sizeof(out->validity_period), (s).validity_period,         \
-			  sizeof((s).validity_period));                                                    \
-		out->registered_delivery = (s).registered_delivery;                                        \
-		out->replace_if_present = (s).replace_if_present_flag;                                     \
-		out->data_coding = (s).data_coding;                                                        \
-		out->sm_default_msg_id = (s).sm_default_msg_id;                                            \
-		if ((s).sm_length != w.sm_len || memcmp((s).short_message, buf + w.sm_off, w.sm_len) != 0) \
-			return -EPROTO; /* our walk and libsmpp34 disagree: a bug, not input */            \
+#define MAP(s)                                                                                                       \
+	do {                                                                                                         \
+		out->status = (s).command_status;                                                                    \
+		out->seq = (s).sequence_number;                                                                      \
+		copy_cstr(out->service_type, sizeof(out->service_type), (s).service_type, sizeof((s).service_type)); \
+		out->src.ton = (s).source_addr_ton;                                                                  \
+		out->src.npi = (s).source_addr_npi;                                                                  \
+		copy_cstr(out->src.addr, sizeof(out->src.addr), (s).source_addr, sizeof((s).source_addr));           \
+		out->dst.ton = (s).dest_addr_ton;                                                                    \
+		out->dst.npi = (s).dest_addr_npi;                                                                    \
+		copy_cstr(out->dst.addr, sizeof(out->dst.addr), (s).destination_addr, sizeof((s).destination_addr)); \
+		out->esm_class = (s).esm_class;                                                                      \
+		out->protocol_id = (s).protocol_id;                                                                  \
+		out->priority_flag = (s).priority_flag;                                                              \
+		copy_cstr(out->schedule_delivery_time, sizeof(out->schedule_delivery_time),                          \
+			  (s).schedule_delivery_time, sizeof((s).schedule_delivery_time));                           \
+		copy_cstr(out->validity_period, sizeof(out->validity_period), (s).validity_period,                   \
+			  sizeof((s).validity_period));                                                              \
+		out->registered_delivery = (s).registered_delivery;                                                  \
+		out->replace_if_present = (s).replace_if_present_flag;                                               \
+		out->data_coding = (s).data_coding;                                                                  \
+		out->sm_default_msg_id = (s).sm_default_msg_id;                                                      \
+		if ((s).sm_length != w.sm_len || memcmp((s).short_message, buf + w.sm_off, w.sm_len) != 0)           \
+			return -EPROTO; /* our walk and libsmpp34 disagree: a bug, not input */                      \
 	} while (0)
 
 	if (deliver)
@@ -322,31 +318,30 @@ int smpp_sm_encode(const struct smpp_sm *m, uint8_t *out, size_t out_len)
 		return -EINVAL;
 	memset(&u, 0, sizeof(u));
 
-#define FILL(s, cmd)                                                                                 \
-	do {                                                                                         \
-		(s).command_id = (cmd);                                                              \
-		(s).command_status = m->status;                                                      \
-		(s).sequence_number = m->seq;                                                        \
-		memcpy((s).service_type, m->service_type, strlen(m->service_type) + 1);              \
-		(s).source_addr_ton = m->src.ton;                                                    \
-		(s).source_addr_npi = m->src.npi;                                                    \
-		memcpy((s).source_addr, m->src.addr, strlen(m->src.addr) + 1);                       \
-		(s).dest_addr_ton = m->dst.ton;                                                      \
-		(s).dest_addr_npi = m->dst.npi;                                                      \
-		memcpy((s).destination_addr, m->dst.addr, strlen(m->dst.addr) + 1);                  \
-		(s).esm_class = m->esm_class;                                                        \
-		(s).protocol_id = m->protocol_id;                                                    \
-		(s).priority_flag = m->priority_flag;                                                \
-		memcpy((s).schedule_delivery_time, m->schedule_delivery_time,                        \
-		       strlen(m->schedule_delivery_time) + 1);                                       \
-		memcpy((s).validity_period, m->validity_period, strlen(m->validity_period) + 1);     \
-		(s).registered_delivery = m->registered_delivery;                                    \
-		(s).replace_if_present_flag = m->replace_if_present;                                 \
-		(s).data_coding = m->data_coding;                                                    \
-		(s).sm_default_msg_id = m->sm_default_msg_id;                                        \
-		(s).sm_length = (uint8_t)m->sm_len;                                                  \
-		if (m->sm_len)                                                                       \
-			memcpy((s).short_message, m->sm, m->sm_len);                                 \
+#define FILL(s, cmd)                                                                                                  \
+	do {                                                                                                          \
+		(s).command_id = (cmd);                                                                               \
+		(s).command_status = m->status;                                                                       \
+		(s).sequence_number = m->seq;                                                                         \
+		memcpy((s).service_type, m->service_type, strlen(m->service_type) + 1);                               \
+		(s).source_addr_ton = m->src.ton;                                                                     \
+		(s).source_addr_npi = m->src.npi;                                                                     \
+		memcpy((s).source_addr, m->src.addr, strlen(m->src.addr) + 1);                                        \
+		(s).dest_addr_ton = m->dst.ton;                                                                       \
+		(s).dest_addr_npi = m->dst.npi;                                                                       \
+		memcpy((s).destination_addr, m->dst.addr, strlen(m->dst.addr) + 1);                                   \
+		(s).esm_class = m->esm_class;                                                                         \
+		(s).protocol_id = m->protocol_id;                                                                     \
+		(s).priority_flag = m->priority_flag;                                                                 \
+		memcpy((s).schedule_delivery_time, m->schedule_delivery_time, strlen(m->schedule_delivery_time) + 1); \
+		memcpy((s).validity_period, m->validity_period, strlen(m->validity_period) + 1);                      \
+		(s).registered_delivery = m->registered_delivery;                                                     \
+		(s).replace_if_present_flag = m->replace_if_present;                                                  \
+		(s).data_coding = m->data_coding;                                                                     \
+		(s).sm_default_msg_id = m->sm_default_msg_id;                                                         \
+		(s).sm_length = (uint8_t)m->sm_len;                                                                   \
+		if (m->sm_len)                                                                                        \
+			memcpy((s).short_message, m->sm, m->sm_len);                                                  \
 	} while (0)
 
 	if (deliver)

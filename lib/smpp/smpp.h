@@ -36,14 +36,14 @@
 #define SMPP_SM_DECODE_MAX 4096
 
 /* SMPP 3.4 §5.1.2.1 */
-#define SMPP_CMD_SUBMIT_SM 0x00000004u
-#define SMPP_CMD_DELIVER_SM 0x00000005u
-#define SMPP_CMD_SUBMIT_SM_RESP 0x80000004u
+#define SMPP_CMD_SUBMIT_SM	 0x00000004u
+#define SMPP_CMD_DELIVER_SM	 0x00000005u
+#define SMPP_CMD_SUBMIT_SM_RESP	 0x80000004u
 #define SMPP_CMD_DELIVER_SM_RESP 0x80000005u
 
 /* SMPP 3.4 §5.2.12 esm_class */
-#define SMPP_ESM_UDHI 0x40
-#define SMPP_ESM_FORWARD_MODE 0x02
+#define SMPP_ESM_UDHI		  0x40
+#define SMPP_ESM_FORWARD_MODE	  0x02
 #define SMPP_ESM_DELIVERY_RECEIPT 0x04
 
 /* Which data_coding a data-download submit_sm carries.
@@ -93,7 +93,7 @@ struct smpp_sm {
 	/* decode only */
 	bool has_user_message_reference;
 	uint16_t user_message_reference;
-	struct sms_udh udh;	 /* parsed from sm when esm_class has UDHI */
+	struct sms_udh udh;    /* parsed from sm when esm_class has UDHI */
 	const uint8_t *packet; /* sm after the UDH */
 	size_t packet_len;
 };

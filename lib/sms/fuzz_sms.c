@@ -12,8 +12,12 @@ static struct sms_concat c;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum sms_tpdu_type types[] = {
-		SMS_TPDU_DELIVER,	       SMS_TPDU_SUBMIT,		   SMS_TPDU_DELIVER_REPORT_ACK,
-		SMS_TPDU_DELIVER_REPORT_ERROR, SMS_TPDU_SUBMIT_REPORT_ACK, SMS_TPDU_SUBMIT_REPORT_ERROR,
+		SMS_TPDU_DELIVER,
+		SMS_TPDU_SUBMIT,
+		SMS_TPDU_DELIVER_REPORT_ACK,
+		SMS_TPDU_DELIVER_REPORT_ERROR,
+		SMS_TPDU_SUBMIT_REPORT_ACK,
+		SMS_TPDU_SUBMIT_REPORT_ERROR,
 	};
 	uint8_t out[256], pkt[SMS_CONCAT_MAX_SEGS * SMS_UD_MAX];
 	struct sms_tpdu t, back;
