@@ -62,27 +62,27 @@ extern const struct value_string cat_ber_tag_names[];
 
 /* --- COMPREHENSION-TLV tag values, CR bit excluded (TS 101 220 §7.2, Table 7.23; TS 102 223 §9.3) ------- */
 enum cat_tag {
-	CAT_TAG_COMMAND_DETAILS = 0x01,	     /* §8.6 */
-	CAT_TAG_DEVICE_IDENTITIES = 0x02,    /* §8.7 */
-	CAT_TAG_RESULT = 0x03,		     /* §8.12 */
-	CAT_TAG_ALPHA_ID = 0x05,	     /* §8.2 */
-	CAT_TAG_ADDRESS = 0x06,		     /* §8.1 */
-	CAT_TAG_SMS_TPDU = 0x0B,	     /* §8.13 (3GPP-SMS TPDU, TS 31.111) */
-	CAT_TAG_TEXT_STRING = 0x0D,	     /* §8.15 (user login / password in OPEN CHANNEL) */
-	CAT_TAG_FILE_LIST = 0x12,	     /* §8.18 */
-	CAT_TAG_LOCATION_INFO = 0x13,	     /* §8.19 */
-	CAT_TAG_IMEI = 0x14,		     /* §8.20 */
-	CAT_TAG_EVENT_LIST = 0x19,	     /* §8.25 */
-	CAT_TAG_LOCATION_STATUS = 0x1B,	     /* §8.27 */
-	CAT_TAG_AID = 0x2F,		     /* §8.60 */
-	CAT_TAG_BEARER_DESCRIPTION = 0x35,   /* §8.52 */
-	CAT_TAG_CHANNEL_DATA = 0x36,	     /* §8.53 */
-	CAT_TAG_CHANNEL_DATA_LENGTH = 0x37,  /* §8.54 */
-	CAT_TAG_CHANNEL_STATUS = 0x38,	     /* §8.56 */
-	CAT_TAG_BUFFER_SIZE = 0x39,	     /* §8.55 */
-	CAT_TAG_TRANSPORT_LEVEL = 0x3C,	     /* §8.59 UICC/terminal interface transport level */
-	CAT_TAG_OTHER_ADDRESS = 0x3E,	     /* §8.58 */
-	CAT_TAG_NETWORK_ACCESS_NAME = 0x47,  /* §8.70 */
+	CAT_TAG_COMMAND_DETAILS = 0x01,	    /* §8.6 */
+	CAT_TAG_DEVICE_IDENTITIES = 0x02,   /* §8.7 */
+	CAT_TAG_RESULT = 0x03,		    /* §8.12 */
+	CAT_TAG_ALPHA_ID = 0x05,	    /* §8.2 */
+	CAT_TAG_ADDRESS = 0x06,		    /* §8.1 */
+	CAT_TAG_SMS_TPDU = 0x0B,	    /* §8.13 (3GPP-SMS TPDU, TS 31.111) */
+	CAT_TAG_TEXT_STRING = 0x0D,	    /* §8.15 (user login / password in OPEN CHANNEL) */
+	CAT_TAG_FILE_LIST = 0x12,	    /* §8.18 */
+	CAT_TAG_LOCATION_INFO = 0x13,	    /* §8.19 */
+	CAT_TAG_IMEI = 0x14,		    /* §8.20 */
+	CAT_TAG_EVENT_LIST = 0x19,	    /* §8.25 */
+	CAT_TAG_LOCATION_STATUS = 0x1B,	    /* §8.27 */
+	CAT_TAG_AID = 0x2F,		    /* §8.60 */
+	CAT_TAG_BEARER_DESCRIPTION = 0x35,  /* §8.52 */
+	CAT_TAG_CHANNEL_DATA = 0x36,	    /* §8.53 */
+	CAT_TAG_CHANNEL_DATA_LENGTH = 0x37, /* §8.54 */
+	CAT_TAG_CHANNEL_STATUS = 0x38,	    /* §8.56 */
+	CAT_TAG_BUFFER_SIZE = 0x39,	    /* §8.55 */
+	CAT_TAG_TRANSPORT_LEVEL = 0x3C,	    /* §8.59 UICC/terminal interface transport level */
+	CAT_TAG_OTHER_ADDRESS = 0x3E,	    /* §8.58 */
+	CAT_TAG_NETWORK_ACCESS_NAME = 0x47, /* §8.70 */
 };
 extern const struct value_string cat_tag_names[];
 
@@ -118,14 +118,14 @@ extern const struct value_string cat_cmd_type_names[];
 
 /* Command qualifiers (TS 102 223 §8.6). */
 enum cat_refresh_mode {
-	CAT_REFRESH_NAA_INIT_FULL_FCN = 0x00, /* NAA initialization and full file change notification */
-	CAT_REFRESH_FCN = 0x01,		      /* file change notification */
-	CAT_REFRESH_NAA_INIT_FCN = 0x02,      /* NAA initialization and file change notification */
-	CAT_REFRESH_NAA_INIT = 0x03,	      /* NAA initialization */
-	CAT_REFRESH_UICC_RESET = 0x04,	      /* UICC reset: what SGP.02 enable/rollback uses (digest §8 item 8) */
-	CAT_REFRESH_NAA_APP_RESET = 0x05,     /* NAA application reset (3G platform) */
-	CAT_REFRESH_NAA_SESSION_RESET = 0x06, /* NAA session reset (3G platform) */
-	CAT_REFRESH_STEERING_OF_ROAMING = 0x07,	       /* reserved by 3GPP (TS 31.111: steering of roaming) [U] */
+	CAT_REFRESH_NAA_INIT_FULL_FCN = 0x00,	/* NAA initialization and full file change notification */
+	CAT_REFRESH_FCN = 0x01,			/* file change notification */
+	CAT_REFRESH_NAA_INIT_FCN = 0x02,	/* NAA initialization and file change notification */
+	CAT_REFRESH_NAA_INIT = 0x03,		/* NAA initialization */
+	CAT_REFRESH_UICC_RESET = 0x04,		/* UICC reset: what SGP.02 enable/rollback uses (digest §8 item 8) */
+	CAT_REFRESH_NAA_APP_RESET = 0x05,	/* NAA application reset (3G platform) */
+	CAT_REFRESH_NAA_SESSION_RESET = 0x06,	/* NAA session reset (3G platform) */
+	CAT_REFRESH_STEERING_OF_ROAMING = 0x07, /* reserved by 3GPP (TS 31.111: steering of roaming) [U] */
 	CAT_REFRESH_STEERING_OF_ROAMING_IWLAN = 0x08,  /* reserved by 3GPP (steering of roaming for I-WLAN) [U] */
 	CAT_REFRESH_EUICC_PROFILE_STATE_CHANGE = 0x09, /* eUICC profile state change (Rel-13 on) [U] */
 	CAT_REFRESH_APPLICATION_UPDATE = 0x0A,	       /* application update (Rel-15 on) [U] */
@@ -330,10 +330,10 @@ struct cat_channel_params {
 	struct cat_bytes local_addr;	  /* other address before the transport level: type ‖ address */
 	struct cat_bytes login, password; /* text strings (0D): DCS ‖ text */
 	bool has_transport;
-	uint8_t transport;		/* enum cat_transport */
-	uint16_t port;			/* §8.59 */
-	struct cat_bytes dest_addr;	/* other address after the transport level: type ‖ address */
-	unsigned int unknown;		/* objects skipped */
+	uint8_t transport;	    /* enum cat_transport */
+	uint16_t port;		    /* §8.59 */
+	struct cat_bytes dest_addr; /* other address after the transport level: type ‖ address */
+	unsigned int unknown;	    /* objects skipped */
 };
 /* Parse a buffer holding only channel-parameter objects (SCP81 `84`). Unknown objects are counted.
  * Returns len or a negative errno. */
@@ -368,21 +368,21 @@ int cat_imei_decode(char out[16], const uint8_t *v, size_t len);
 
 struct cat_proactive {
 	struct cat_cmd_details details;
-	struct cat_dev_ids dev;	 /* UICC -> terminal / network / channel n */
+	struct cat_dev_ids dev;	   /* UICC -> terminal / network / channel n */
 	struct cat_bytes alpha_id; /* 05, optional in every command here */
 	/* per command type; fields of other types stay zero */
 	struct cat_channel_params channel; /* OPEN CHANNEL */
 	struct cat_bytes channel_data;	   /* SEND DATA: 36 */
 	bool has_channel_data_length;
-	uint8_t channel_data_length;   /* RECEIVE DATA: 37 */
-	struct cat_bytes address;      /* SEND SHORT MESSAGE: 06, TON/NPI ‖ BCD digits (optional) */
-	struct cat_bytes tpdu;	       /* SEND SHORT MESSAGE: 0B, SMS-SUBMIT TPDU (opaque) */
-	struct cat_bytes file_list;    /* REFRESH: 12 (optional; mandatory for the file change modes) */
-	struct cat_bytes aid;	       /* REFRESH: 2F (optional) */
-	struct cat_bytes events;       /* SET UP EVENT LIST: 19, one enum cat_event per byte */
-	unsigned int unknown;	       /* objects skipped */
-	unsigned int unknown_cr;       /* of which with CR set: the terminal owes result 32 (§6.10) */
-	bool missing;		       /* a mandatory object of this command is absent: result 36 (§6.10) */
+	uint8_t channel_data_length; /* RECEIVE DATA: 37 */
+	struct cat_bytes address;    /* SEND SHORT MESSAGE: 06, TON/NPI ‖ BCD digits (optional) */
+	struct cat_bytes tpdu;	     /* SEND SHORT MESSAGE: 0B, SMS-SUBMIT TPDU (opaque) */
+	struct cat_bytes file_list;  /* REFRESH: 12 (optional; mandatory for the file change modes) */
+	struct cat_bytes aid;	     /* REFRESH: 2F (optional) */
+	struct cat_bytes events;     /* SET UP EVENT LIST: 19, one enum cat_event per byte */
+	unsigned int unknown;	     /* objects skipped */
+	unsigned int unknown_cr;     /* of which with CR set: the terminal owes result 32 (§6.10) */
+	bool missing;		     /* a mandatory object of this command is absent: result 36 (§6.10) */
 };
 
 /* Decode a proactive command starting at its D0 tag (a FETCH response). Returns the bytes of the D0 TLV. */
@@ -398,7 +398,7 @@ struct cat_terminal_response {
 	struct cat_bytes add_info;	/* additional information (for 3A: enum cat_addinfo_bip) */
 	struct cat_bytes location_info; /* 13: PROVIDE LOCAL INFORMATION 00 */
 	bool has_imei;
-	uint8_t imei[8]; /* 14: PROVIDE LOCAL INFORMATION 01 */
+	uint8_t imei[8];	       /* 14: PROVIDE LOCAL INFORMATION 01 */
 	struct cat_bytes channel_data; /* 36: RECEIVE DATA */
 	unsigned int n_channel_status;
 	struct cat_channel_status channel_status[CAT_MAX_CHANNELS]; /* 38: OPEN CHANNEL (1), GET CHANNEL STATUS */
@@ -445,7 +445,7 @@ int cat_envelope_encode(uint8_t *out, size_t cap, const struct cat_envelope *env
 #define CAT_TP(byte, bit) (((byte)-1) * 8 + ((bit)-1))
 enum cat_tp_flag {
 	CAT_TP_PROFILE_DOWNLOAD = CAT_TP(1, 1),
-	CAT_TP_SMS_PP_DOWNLOAD = CAT_TP(1, 2), /* "reserved by 3GPP (SMS-PP data download)", TS 31.111 §5.2 */
+	CAT_TP_SMS_PP_DOWNLOAD = CAT_TP(1, 2),	   /* "reserved by 3GPP (SMS-PP data download)", TS 31.111 §5.2 */
 	CAT_TP_9EXX_DOWNLOAD_ERROR = CAT_TP(1, 5), /* '9EXX' response for data download error [U] */
 	CAT_TP_TIMER_EXPIRATION = CAT_TP(1, 6),
 	CAT_TP_COMMAND_RESULT = CAT_TP(2, 1),

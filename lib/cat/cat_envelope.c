@@ -47,8 +47,7 @@ static int take_event_object(struct cat_envelope *out, const struct ctlv *t)
 			return 1;
 		}
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

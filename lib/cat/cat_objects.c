@@ -128,9 +128,7 @@ int cat_channel_params_take(struct cat_channel_params *p, const struct ctlv *t, 
 		p->has_buffer_size = true;
 		p->buffer_size = (uint16_t)(t->value[0] << 8 | t->value[1]);
 		break;
-	case CAT_TAG_NETWORK_ACCESS_NAME:
-		rc = cat_take(&p->apn, t);
-		break;
+	case CAT_TAG_NETWORK_ACCESS_NAME: rc = cat_take(&p->apn, t); break;
 	case CAT_TAG_TEXT_STRING: /* §6.6.27.4: user login, then user password */
 		if (!p->login.data)
 			rc = cat_take(&p->login, t);
@@ -153,8 +151,7 @@ int cat_channel_params_take(struct cat_channel_params *p, const struct ctlv *t, 
 			rc = cat_other_address_check(a);
 		break;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (rc < 0)
 		return rc;

@@ -22,8 +22,7 @@ static int take_object(struct cat_proactive *out, const struct ctlv *t, bool *ch
 		return took(cat_take(&out->alpha_id, t));
 
 	switch (out->details.type) {
-	case CAT_CMD_OPEN_CHANNEL: /* §6.6.27 */
-		return cat_channel_params_take(&out->channel, t, chan_seen);
+	case CAT_CMD_OPEN_CHANNEL: /* §6.6.27 */ return cat_channel_params_take(&out->channel, t, chan_seen);
 	case CAT_CMD_SEND_DATA: /* §6.6.30 */
 		if (t->tag == CAT_TAG_CHANNEL_DATA)
 			return took(cat_take(&out->channel_data, t));
@@ -56,8 +55,7 @@ static int take_object(struct cat_proactive *out, const struct ctlv *t, bool *ch
 			return took(cat_take(&out->events, t));
 		}
 		break;
-	default: /* CLOSE CHANNEL, PROVIDE LOCAL INFORMATION, GET CHANNEL STATUS: no objects of their own */
-		break;
+	default: /* CLOSE CHANNEL, PROVIDE LOCAL INFORMATION, GET CHANNEL STATUS: no objects of their own */ break;
 	}
 	return 0;
 }
@@ -65,21 +63,15 @@ static int take_object(struct cat_proactive *out, const struct ctlv *t, bool *ch
 static bool mandatory_missing(const struct cat_proactive *c)
 {
 	switch (c->details.type) {
-	case CAT_CMD_OPEN_CHANNEL:
-		return !c->channel.has_buffer_size; /* §6.6.27: buffer size M in every variant */
-	case CAT_CMD_SEND_DATA:
-		return !c->channel_data.data;
-	case CAT_CMD_RECEIVE_DATA:
-		return !c->has_channel_data_length;
-	case CAT_CMD_SEND_SHORT_MESSAGE:
-		return !c->tpdu.data;
-	case CAT_CMD_SET_UP_EVENT_LIST:
-		return !c->events.data;
+	case CAT_CMD_OPEN_CHANNEL: return !c->channel.has_buffer_size; /* §6.6.27: buffer size M in every variant */
+	case CAT_CMD_SEND_DATA: return !c->channel_data.data;
+	case CAT_CMD_RECEIVE_DATA: return !c->has_channel_data_length;
+	case CAT_CMD_SEND_SHORT_MESSAGE: return !c->tpdu.data;
+	case CAT_CMD_SET_UP_EVENT_LIST: return !c->events.data;
 	case CAT_CMD_REFRESH: /* §6.4.7: the file change modes need a file list */
 		return (c->details.qualifier == CAT_REFRESH_FCN || c->details.qualifier == CAT_REFRESH_NAA_INIT_FCN) &&
 		       !c->file_list.data;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -185,10 +177,8 @@ int cat_proactive_encode(uint8_t *out, size_t cap, const struct cat_proactive *c
 	case CAT_CMD_CLOSE_CHANNEL:
 	case CAT_CMD_RECEIVE_DATA:
 	case CAT_CMD_SEND_DATA:
-	case CAT_CMD_GET_CHANNEL_STATUS:
-		break;
-	default:
-		return -EINVAL;
+	case CAT_CMD_GET_CHANNEL_STATUS: break;
+	default: return -EINVAL;
 	}
 	return cat_wrap(out, cap, CAT_TAG_PROACTIVE_COMMAND, put_proactive, cmd);
 }

@@ -306,17 +306,17 @@ void test_cat_proactive_negative(void)
 	} v[] = {
 		{ "", -EAGAIN },
 		{ "d0", -EAGAIN },
-		{ "d009 8103014100 820281", -EAGAIN },	      /* outer TLV truncated */
-		{ "d109 8103014100 82028121", -EBADMSG },     /* not D0 */
-		{ "d009 82028121 8103014100", -EBADMSG },     /* device identities first */
-		{ "d008 81020141 82028121", -EBADMSG },    /* command details of 2 bytes */
-		{ "d005 8103014100", -EBADMSG },	      /* no device identities */
-		{ "d000", -EBADMSG },			      /* empty */
-		{ "d00a 8103014100 820381 2100", -EBADMSG },  /* device identities of 3 bytes */
-		{ "d00b 8103014100 82028121 3605", -EBADMSG }, /* inner TLV overruns the D0 */
-		{ "d00e 8103014100 82028121 8103014100", -EBADMSG }, /* second command details */
-		{ "d012 8103014301 82028121 b60100 b60100 b60100", -EBADMSG }, /* duplicate channel data */
-		{ "d00d 8103014200 82028121 b7020010", -EBADMSG },		/* channel data length of 2 */
+		{ "d009 8103014100 820281", -EAGAIN },				   /* outer TLV truncated */
+		{ "d109 8103014100 82028121", -EBADMSG },			   /* not D0 */
+		{ "d009 82028121 8103014100", -EBADMSG },			   /* device identities first */
+		{ "d008 81020141 82028121", -EBADMSG },				   /* command details of 2 bytes */
+		{ "d005 8103014100", -EBADMSG },				   /* no device identities */
+		{ "d000", -EBADMSG },						   /* empty */
+		{ "d00a 8103014100 820381 2100", -EBADMSG },			   /* device identities of 3 bytes */
+		{ "d00b 8103014100 82028121 3605", -EBADMSG },			   /* inner TLV overruns the D0 */
+		{ "d00e 8103014100 82028121 8103014100", -EBADMSG },		   /* second command details */
+		{ "d012 8103014301 82028121 b60100 b60100 b60100", -EBADMSG },	   /* duplicate channel data */
+		{ "d00d 8103014200 82028121 b7020010", -EBADMSG },		   /* channel data length of 2 */
 		{ "d014 8103014001 82028182 b9030400 00 be0421010203", -EBADMSG }, /* buffer size of 3 */
 		{ "d013 8103014001 82028182 b9020400 be0421010203", -EBADMSG },	   /* IPv4 of 3 bytes */
 		{ "d011 8103014001 82028182 b9020400 bc020201", -EBADMSG },	   /* transport level of 2 */
@@ -387,8 +387,8 @@ void test_cat_terminal_responses(void)
 	CU_ASSERT_FALSE(cat_result_performed(tr.general));
 	CU_ASSERT_EQUAL(tr.add_info.len, 1);
 	CU_ASSERT_EQUAL(tr.add_info.data[0], CAT_ADD_BIP_CHANNEL_ID_INVALID);
-	CU_ASSERT_STRING_EQUAL(get_value_string(cat_addinfo_bip_names, tr.add_info.data[0]),
-			       "channel identifier not valid");
+	CU_ASSERT_STRING_EQUAL(get_value_string(cat_addinfo_bip_names, tr.add_info.data[0]), "channel identifier not "
+											     "valid");
 	free(buf);
 
 	buf = test_unhex(tr_imei, &len);
@@ -432,10 +432,10 @@ void test_cat_terminal_response_negative(void)
 	} v[] = {
 		{ "", -EAGAIN },
 		{ "810301", -EAGAIN },
-		{ "8103014301 82028281", -EBADMSG },		    /* no result */
-		{ "8103014301 82028281 8300", -EBADMSG },	    /* empty result */
-		{ "82028281 8103014301 830100", -EBADMSG },	    /* out of order */
-		{ "8103014301 82028281 830100 830100", -EBADMSG },  /* second result */
+		{ "8103014301 82028281", -EBADMSG },				/* no result */
+		{ "8103014301 82028281 8300", -EBADMSG },			/* empty result */
+		{ "82028281 8103014301 830100", -EBADMSG },			/* out of order */
+		{ "8103014301 82028281 830100 830100", -EBADMSG },		/* second result */
 		{ "8103012601 82028281 830100 9407 1a325476981032", -EBADMSG }, /* IMEI of 7 */
 		{ "8103014301 82028281 830100 b70100 b70100", -EBADMSG },	/* duplicate 37 */
 		{ "8103014301 82028281 830100 b80181", -EBADMSG },		/* channel status of 1 */
@@ -529,19 +529,19 @@ void test_cat_envelope_negative(void)
 	} v[] = {
 		{ "", -EAGAIN },
 		{ "d60e99010982028281b8028100b701", -EAGAIN },
-		{ "d50a 990103 82028281 9b0101", -EBADMSG },	       /* not D1/D6 */
-		{ "d60b 99020309 82028281 9b0101", -EBADMSG },	       /* two events */
-		{ "d60a 82028281 990103 9b0101", -EBADMSG },	       /* event list not first */
-		{ "d607 990103 82028281", -EBADMSG },		       /* location status missing */
-		{ "d60b 990109 82028281 b8028100", -EBADMSG },	       /* data available without 37 */
-		{ "d607 99010a 82028281", -EBADMSG },		       /* channel status event without 38 */
-		{ "d60d 990103 82028281 9b0101 9b0101", -EBADMSG },     /* duplicate */
-		{ "d107 82028381 8b0200", -EBADMSG },		       /* D1 with an inner overrun */
-		{ "d604 82028381", -EBADMSG },			       /* D6 without event list */
-		{ "d104 82028381", -EBADMSG },			       /* D1 without TPDU */
-		{ "d107 8b0100 82028381", -EBADMSG },		       /* D1 device identities not first */
-		{ "d10b 82028381 8b0100 82028381", -EBADMSG },	       /* D1 second device identities */
-		{ "d10a 82028381 8b0100 0b0100", -EBADMSG },	       /* D1 second TPDU */
+		{ "d50a 990103 82028281 9b0101", -EBADMSG },	    /* not D1/D6 */
+		{ "d60b 99020309 82028281 9b0101", -EBADMSG },	    /* two events */
+		{ "d60a 82028281 990103 9b0101", -EBADMSG },	    /* event list not first */
+		{ "d607 990103 82028281", -EBADMSG },		    /* location status missing */
+		{ "d60b 990109 82028281 b8028100", -EBADMSG },	    /* data available without 37 */
+		{ "d607 99010a 82028281", -EBADMSG },		    /* channel status event without 38 */
+		{ "d60d 990103 82028281 9b0101 9b0101", -EBADMSG }, /* duplicate */
+		{ "d107 82028381 8b0200", -EBADMSG },		    /* D1 with an inner overrun */
+		{ "d604 82028381", -EBADMSG },			    /* D6 without event list */
+		{ "d104 82028381", -EBADMSG },			    /* D1 without TPDU */
+		{ "d107 8b0100 82028381", -EBADMSG },		    /* D1 device identities not first */
+		{ "d10b 82028381 8b0100 82028381", -EBADMSG },	    /* D1 second device identities */
+		{ "d10a 82028381 8b0100 0b0100", -EBADMSG },	    /* D1 second TPDU */
 		{ "d61d 990103 82028281 9b0100 9311 0000000000000000000000000000000000", -EBADMSG }, /* 17 */
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -625,10 +625,12 @@ void test_cat_names_and_constants(void)
 	CU_ASSERT_EQUAL(cat_dev_channel_nr(CAT_DEV_UICC), 0);
 	CU_ASSERT_EQUAL(cat_dev_channel_nr(0x28), 0);
 	CU_ASSERT_STRING_EQUAL(get_value_string(cat_cmd_type_names, CAT_CMD_OPEN_CHANNEL), "OPEN CHANNEL");
-	CU_ASSERT_STRING_EQUAL(get_value_string(cat_general_result_names, CAT_RES_BIP_ERROR),
-			       "bearer independent protocol error");
-	CU_ASSERT_STRING_EQUAL(get_value_string(cat_transport_names, CAT_TRANSPORT_TCP_CLIENT_REMOTE),
-			       "TCP, UICC in client mode, remote connection");
+	CU_ASSERT_STRING_EQUAL(get_value_string(cat_general_result_names, CAT_RES_BIP_ERROR), "bearer independent "
+											      "protocol error");
+	CU_ASSERT_STRING_EQUAL(get_value_string(cat_transport_names, CAT_TRANSPORT_TCP_CLIENT_REMOTE), "TCP, UICC in "
+												       "client mode, "
+												       "remote "
+												       "connection");
 	CU_ASSERT_STRING_EQUAL(get_value_string(cat_event_names, CAT_EV_DATA_AVAILABLE), "data available");
 	CU_ASSERT_TRUE(cat_result_performed(CAT_RES_OK_LIMITED_SERVICE));
 	CU_ASSERT_FALSE(cat_result_performed(CAT_RES_TERMINAL_UNABLE));

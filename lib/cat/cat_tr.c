@@ -26,8 +26,7 @@ static int take_object(struct cat_terminal_response *out, const struct ctlv *t)
 		out->has_imei = true;
 		memcpy(out->imei, t->value, 8);
 		return 1;
-	case CAT_TAG_CHANNEL_DATA:
-		return cat_take(&out->channel_data, t) < 0 ? -EBADMSG : 1;
+	case CAT_TAG_CHANNEL_DATA: return cat_take(&out->channel_data, t) < 0 ? -EBADMSG : 1;
 	case CAT_TAG_CHANNEL_STATUS:
 		if (out->n_channel_status >= CAT_MAX_CHANNELS)
 			return -EBADMSG;
@@ -55,8 +54,7 @@ static int take_object(struct cat_terminal_response *out, const struct ctlv *t)
 		out->has_channel_data_length = true;
 		out->channel_data_length = t->value[0];
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -91,8 +89,7 @@ int cat_terminal_response_decode(struct cat_terminal_response *out, const uint8_
 			out->add_info.data = t.value + 1;
 			out->add_info.len = t.len - 1;
 			continue;
-		default:
-			break;
+		default: break;
 		}
 		if (t.tag == CAT_TAG_COMMAND_DETAILS || t.tag == CAT_TAG_DEVICE_IDENTITIES || t.tag == CAT_TAG_RESULT)
 			return -EBADMSG;

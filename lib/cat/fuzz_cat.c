@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cat_terminal_response_decode(&tr, data, size) >= 0) {
 		n = cat_terminal_response_encode(out, sizeof(out), &tr);
 		if (n >= 0 && (cat_terminal_response_decode(&tr2, out, (size_t)n) != n || tr.general != tr2.general ||
-		    tr.add_info.len != tr2.add_info.len || tr.n_channel_status != tr2.n_channel_status ||
-		    tr.channel_data.len != tr2.channel_data.len || tr2.unknown != 0))
+			       tr.add_info.len != tr2.add_info.len || tr.n_channel_status != tr2.n_channel_status ||
+			       tr.channel_data.len != tr2.channel_data.len || tr2.unknown != 0))
 			abort();
 		if (tr.has_imei)
 			cat_imei_decode(imei, tr.imei, 8);
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cat_envelope_decode(&e, data, size) >= 0) {
 		n = cat_envelope_encode(out, sizeof(out), &e);
 		if (n >= 0 && (cat_envelope_decode(&e2, out, (size_t)n) != n || e.event != e2.event ||
-		    e.tpdu.len != e2.tpdu.len || e.channel_data_length != e2.channel_data_length))
+			       e.tpdu.len != e2.tpdu.len || e.channel_data_length != e2.channel_data_length))
 			abort();
 	}
 	cat_channel_params_decode(&p, data, size);
