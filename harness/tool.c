@@ -7,6 +7,7 @@
 
 static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "cat", "decode a CAT proactive command, ENVELOPE or TERMINAL RESPONSE", tool_cat },
 	{ NULL, NULL, NULL },
 };
 

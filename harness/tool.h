@@ -2,3 +2,4 @@
 #pragma once
 
 int tool_tlv(int argc, char **argv);
+int tool_cat(int argc, char **argv);
