@@ -11,6 +11,7 @@ static const struct cli_command tools[] = {
 	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
 	{ "eid", "check the check digits of an EID", tool_eid },
 	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
+	{ "cat", "decode a CAT proactive command, ENVELOPE or TERMINAL RESPONSE", tool_cat },
 	{ NULL, NULL, NULL },
 };
 

@@ -6,3 +6,4 @@ int tool_tlv(int argc, char **argv);
 int tool_script(int argc, char **argv);
 int tool_eid(int argc, char **argv);
 int tool_scp80(int argc, char **argv);
+int tool_cat(int argc, char **argv);

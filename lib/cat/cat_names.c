@@ -1,0 +1,258 @@
+/* Name tables for the lib/cat enums (value_string, libosmocore utils.h). Each ends with { 0, NULL }. */
+#include "lib/cat/cat.h"
+
+const struct value_string cat_ber_tag_names[] = {
+	{ CAT_TAG_PROACTIVE_COMMAND, "proactive command" },
+	{ CAT_TAG_SMS_PP_DOWNLOAD, "SMS-PP data download" },
+	{ CAT_TAG_EVENT_DOWNLOAD, "event download" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_tag_names[] = {
+	{ CAT_TAG_COMMAND_DETAILS, "command details" },
+	{ CAT_TAG_DEVICE_IDENTITIES, "device identities" },
+	{ CAT_TAG_RESULT, "result" },
+	{ CAT_TAG_ALPHA_ID, "alpha identifier" },
+	{ CAT_TAG_ADDRESS, "address" },
+	{ CAT_TAG_SMS_TPDU, "SMS TPDU" },
+	{ CAT_TAG_TEXT_STRING, "text string" },
+	{ CAT_TAG_FILE_LIST, "file list" },
+	{ CAT_TAG_LOCATION_INFO, "location information" },
+	{ CAT_TAG_IMEI, "IMEI" },
+	{ CAT_TAG_EVENT_LIST, "event list" },
+	{ CAT_TAG_LOCATION_STATUS, "location status" },
+	{ CAT_TAG_AID, "AID" },
+	{ CAT_TAG_BEARER_DESCRIPTION, "bearer description" },
+	{ CAT_TAG_CHANNEL_DATA, "channel data" },
+	{ CAT_TAG_CHANNEL_DATA_LENGTH, "channel data length" },
+	{ CAT_TAG_CHANNEL_STATUS, "channel status" },
+	{ CAT_TAG_BUFFER_SIZE, "buffer size" },
+	{ CAT_TAG_TRANSPORT_LEVEL, "UICC/terminal interface transport level" },
+	{ CAT_TAG_OTHER_ADDRESS, "other address" },
+	{ CAT_TAG_NETWORK_ACCESS_NAME, "network access name" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_dev_id_names[] = {
+	{ CAT_DEV_KEYPAD, "keypad" },
+	{ CAT_DEV_DISPLAY, "display" },
+	{ CAT_DEV_EARPIECE, "earpiece" },
+	{ 0x21, "channel 1" },
+	{ 0x22, "channel 2" },
+	{ 0x23, "channel 3" },
+	{ 0x24, "channel 4" },
+	{ 0x25, "channel 5" },
+	{ 0x26, "channel 6" },
+	{ 0x27, "channel 7" },
+	{ CAT_DEV_UICC, "UICC" },
+	{ CAT_DEV_TERMINAL, "terminal" },
+	{ CAT_DEV_NETWORK, "network" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_cmd_type_names[] = {
+	{ CAT_CMD_REFRESH, "REFRESH" },
+	{ CAT_CMD_SET_UP_EVENT_LIST, "SET UP EVENT LIST" },
+	{ CAT_CMD_SEND_SHORT_MESSAGE, "SEND SHORT MESSAGE" },
+	{ CAT_CMD_PROVIDE_LOCAL_INFO, "PROVIDE LOCAL INFORMATION" },
+	{ CAT_CMD_OPEN_CHANNEL, "OPEN CHANNEL" },
+	{ CAT_CMD_CLOSE_CHANNEL, "CLOSE CHANNEL" },
+	{ CAT_CMD_RECEIVE_DATA, "RECEIVE DATA" },
+	{ CAT_CMD_SEND_DATA, "SEND DATA" },
+	{ CAT_CMD_GET_CHANNEL_STATUS, "GET CHANNEL STATUS" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_refresh_mode_names[] = {
+	{ CAT_REFRESH_NAA_INIT_FULL_FCN, "NAA initialization and full file change notification" },
+	{ CAT_REFRESH_FCN, "file change notification" },
+	{ CAT_REFRESH_NAA_INIT_FCN, "NAA initialization and file change notification" },
+	{ CAT_REFRESH_NAA_INIT, "NAA initialization" },
+	{ CAT_REFRESH_UICC_RESET, "UICC reset" },
+	{ CAT_REFRESH_NAA_APP_RESET, "NAA application reset" },
+	{ CAT_REFRESH_NAA_SESSION_RESET, "NAA session reset" },
+	{ CAT_REFRESH_STEERING_OF_ROAMING, "steering of roaming" },
+	{ CAT_REFRESH_STEERING_OF_ROAMING_IWLAN, "steering of roaming for I-WLAN" },
+	{ CAT_REFRESH_EUICC_PROFILE_STATE_CHANGE, "eUICC profile state change" },
+	{ CAT_REFRESH_APPLICATION_UPDATE, "application update" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_local_info_names[] = {
+	{ CAT_LOCAL_INFO_LOCATION, "location information" },
+	{ CAT_LOCAL_INFO_IMEI, "IMEI" },
+	{ CAT_LOCAL_INFO_NMR, "network measurement results" },
+	{ CAT_LOCAL_INFO_DATE_TIME, "date, time and time zone" },
+	{ CAT_LOCAL_INFO_LANGUAGE, "language" },
+	{ CAT_LOCAL_INFO_TIMING_ADVANCE, "timing advance" },
+	{ CAT_LOCAL_INFO_ACCESS_TECH, "access technology" },
+	{ CAT_LOCAL_INFO_ESN, "ESN" },
+	{ CAT_LOCAL_INFO_IMEISV, "IMEISV" },
+	{ CAT_LOCAL_INFO_SEARCH_MODE, "search mode" },
+	{ CAT_LOCAL_INFO_BATTERY, "battery state" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_general_result_names[] = {
+	{ CAT_RES_OK, "command performed successfully" },
+	{ CAT_RES_OK_PARTIAL_COMPREHENSION, "performed with partial comprehension" },
+	{ CAT_RES_OK_MISSING_INFO, "performed with missing information" },
+	{ CAT_RES_REFRESH_ADDITIONAL_EFS_READ, "REFRESH performed with additional EFs read" },
+	{ CAT_RES_OK_ICON_NOT_DISPLAYED, "performed successfully, but requested icon could not be displayed" },
+	{ CAT_RES_OK_MODIFIED_BY_CALL_CONTROL, "performed, but modified by call control" },
+	{ CAT_RES_OK_LIMITED_SERVICE, "performed successfully, limited service" },
+	{ CAT_RES_OK_WITH_MODIFICATION, "performed with modification" },
+	{ CAT_RES_REFRESH_NAA_NOT_ACTIVE, "REFRESH performed but indicated NAA was not active" },
+	{ CAT_RES_OK_TONE_NOT_PLAYED, "performed successfully, tone not played" },
+	{ CAT_RES_SESSION_TERMINATED_BY_USER, "proactive UICC session terminated by the user" },
+	{ CAT_RES_BACKWARD_MOVE, "backward move requested by the user" },
+	{ CAT_RES_NO_RESPONSE_FROM_USER, "no response from user" },
+	{ CAT_RES_HELP_REQUESTED, "help information required by the user" },
+	{ CAT_RES_TERMINAL_UNABLE, "terminal currently unable to process command" },
+	{ CAT_RES_NETWORK_UNABLE, "network currently unable to process command" },
+	{ CAT_RES_USER_REJECTED, "user did not accept the proactive command" },
+	{ CAT_RES_USER_CLEARED_CALL, "user cleared down call before connection or network release" },
+	{ CAT_RES_TIMER_CONTRADICTION, "action in contradiction with the current timer state" },
+	{ CAT_RES_CALL_CONTROL_TEMPORARY, "interaction with call control, temporary problem" },
+	{ CAT_RES_BROWSER_ERROR, "launch browser generic error" },
+	{ CAT_RES_MMS_TEMPORARY, "MMS temporary problem" },
+	{ CAT_RES_BEYOND_CAPABILITY, "command beyond terminal's capabilities" },
+	{ CAT_RES_TYPE_NOT_UNDERSTOOD, "command type not understood by terminal" },
+	{ CAT_RES_DATA_NOT_UNDERSTOOD, "command data not understood by terminal" },
+	{ CAT_RES_NUMBER_NOT_KNOWN, "command number not known by terminal" },
+	{ CAT_RES_SS_RETURN_ERROR, "SS return error" },
+	{ CAT_RES_SMS_RP_ERROR, "SMS RP-ERROR" },
+	{ CAT_RES_REQUIRED_VALUES_MISSING, "error, required values are missing" },
+	{ CAT_RES_USSD_RETURN_ERROR, "USSD return error" },
+	{ CAT_RES_MULTIPLE_CARD_ERROR, "multiple card commands error" },
+	{ CAT_RES_CALL_CONTROL_PERMANENT, "interaction with call control, permanent problem" },
+	{ CAT_RES_BIP_ERROR, "bearer independent protocol error" },
+	{ CAT_RES_ACCESS_TECH_UNABLE, "access technology unable to process command" },
+	{ CAT_RES_FRAMES_ERROR, "frames error" },
+	{ CAT_RES_MMS_ERROR, "MMS error" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_addinfo_terminal_names[] = {
+	{ CAT_ADD_TERMINAL_NO_CAUSE, "no specific cause" },
+	{ CAT_ADD_TERMINAL_SCREEN_BUSY, "screen is busy" },
+	{ CAT_ADD_TERMINAL_BUSY_ON_CALL, "terminal currently busy on call" },
+	{ CAT_ADD_TERMINAL_NO_SERVICE, "no service" },
+	{ CAT_ADD_TERMINAL_ACCESS_CLASS_BAR, "access control class bar" },
+	{ CAT_ADD_TERMINAL_RADIO_NOT_GRANTED, "radio resource not granted" },
+	{ CAT_ADD_TERMINAL_NOT_IN_SPEECH_CALL, "not in speech call" },
+	{ CAT_ADD_TERMINAL_BUSY_ON_DTMF, "terminal currently busy on SEND DTMF" },
+	{ CAT_ADD_TERMINAL_NO_NAA_ACTIVE, "no NAA active" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_addinfo_bip_names[] = {
+	{ CAT_ADD_BIP_NO_CAUSE, "no specific cause" },
+	{ CAT_ADD_BIP_NO_CHANNEL, "no channel available" },
+	{ CAT_ADD_BIP_CHANNEL_CLOSED, "channel closed" },
+	{ CAT_ADD_BIP_CHANNEL_ID_INVALID, "channel identifier not valid" },
+	{ CAT_ADD_BIP_BUFFER_SIZE_UNAVAILABLE, "requested buffer size not available" },
+	{ CAT_ADD_BIP_SECURITY_ERROR, "security error (unsuccessful authentication)" },
+	{ CAT_ADD_BIP_TRANSPORT_UNAVAILABLE, "requested UICC/terminal interface transport level not available" },
+	{ CAT_ADD_BIP_REMOTE_UNREACHABLE, "remote device is not reachable" },
+	{ CAT_ADD_BIP_SERVICE_ERROR, "service error" },
+	{ CAT_ADD_BIP_SERVICE_ID_UNKNOWN, "service identifier unknown" },
+	{ CAT_ADD_BIP_PORT_UNAVAILABLE, "port not available" },
+	{ CAT_ADD_BIP_LAUNCH_PARAMS, "launch parameters missing or incorrect" },
+	{ CAT_ADD_BIP_LAUNCH_FAILED, "application launch failed" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_event_names[] = {
+	{ CAT_EV_MT_CALL, "MT call" },
+	{ CAT_EV_CALL_CONNECTED, "call connected" },
+	{ CAT_EV_CALL_DISCONNECTED, "call disconnected" },
+	{ CAT_EV_LOCATION_STATUS, "location status" },
+	{ CAT_EV_USER_ACTIVITY, "user activity" },
+	{ CAT_EV_IDLE_SCREEN, "idle screen available" },
+	{ CAT_EV_CARD_READER_STATUS, "card reader status" },
+	{ CAT_EV_LANGUAGE_SELECTION, "language selection" },
+	{ CAT_EV_BROWSER_TERMINATION, "browser termination" },
+	{ CAT_EV_DATA_AVAILABLE, "data available" },
+	{ CAT_EV_CHANNEL_STATUS, "channel status" },
+	{ CAT_EV_ACCESS_TECH_CHANGE, "access technology change" },
+	{ CAT_EV_NETWORK_REJECTION, "network rejection" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_location_status_names[] = {
+	{ CAT_LOC_NORMAL_SERVICE, "normal service" },
+	{ CAT_LOC_LIMITED_SERVICE, "limited service" },
+	{ CAT_LOC_NO_SERVICE, "no service" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_bearer_type_names[] = {
+	{ CAT_BEARER_CSD, "CSD" },
+	{ CAT_BEARER_PACKET, "GPRS / UTRAN / E-UTRAN packet service" },
+	{ CAT_BEARER_DEFAULT, "default bearer" },
+	{ CAT_BEARER_LOCAL_LINK, "local link" },
+	{ CAT_BEARER_BLUETOOTH, "Bluetooth" },
+	{ CAT_BEARER_IRDA, "IrDA" },
+	{ CAT_BEARER_RS232, "RS232" },
+	{ CAT_BEARER_CDMA2000, "cdma2000 packet data service" },
+	{ CAT_BEARER_PACKET_EXT, "UTRAN packet service with extended parameters" },
+	{ CAT_BEARER_IWLAN_USB, "I-WLAN (TS 31.111) / USB (TS 102 223)" },
+	{ CAT_BEARER_EUTRAN, "E-UTRAN / mapped UTRAN packet service" },
+	{ CAT_BEARER_NG_RAN, "NG-RAN" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_transport_names[] = {
+	{ CAT_TRANSPORT_UDP_CLIENT_REMOTE, "UDP, UICC in client mode, remote connection" },
+	{ CAT_TRANSPORT_TCP_CLIENT_REMOTE, "TCP, UICC in client mode, remote connection" },
+	{ CAT_TRANSPORT_TCP_SERVER, "TCP, UICC in server mode" },
+	{ CAT_TRANSPORT_UDP_CLIENT_LOCAL, "UDP, UICC in client mode, local connection" },
+	{ CAT_TRANSPORT_TCP_CLIENT_LOCAL, "TCP, UICC in client mode, local connection" },
+	{ CAT_TRANSPORT_DIRECT, "direct communication channel" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_addr_type_names[] = {
+	{ CAT_ADDR_IPV4, "IPv4" },
+	{ CAT_ADDR_IPV6, "IPv6" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_channel_further_info_names[] = {
+	{ CAT_CHAN_INFO_NONE, "no further information" },
+	{ CAT_CHAN_INFO_LINK_DROPPED, "link dropped" },
+	{ 0, NULL },
+};
+
+const struct value_string cat_tp_flag_names[] = {
+	{ CAT_TP_PROFILE_DOWNLOAD, "profile download" },
+	{ CAT_TP_SMS_PP_DOWNLOAD, "SMS-PP data download" },
+	{ CAT_TP_9EXX_DOWNLOAD_ERROR, "9EXX response for data download error" },
+	{ CAT_TP_TIMER_EXPIRATION, "timer expiration" },
+	{ CAT_TP_COMMAND_RESULT, "command result" },
+	{ CAT_TP_MORE_TIME, "MORE TIME" },
+	{ CAT_TP_POLL_INTERVAL, "POLL INTERVAL" },
+	{ CAT_TP_POLLING_OFF, "POLLING OFF" },
+	{ CAT_TP_REFRESH, "REFRESH" },
+	{ CAT_TP_SEND_SHORT_MESSAGE, "SEND SHORT MESSAGE" },
+	{ CAT_TP_PROVIDE_LOCAL_INFO_LOCATION_IMEI, "PROVIDE LOCAL INFORMATION (location, IMEI)" },
+	{ CAT_TP_SET_UP_EVENT_LIST, "SET UP EVENT LIST" },
+	{ CAT_TP_EVENT_LOCATION_STATUS, "event: location status" },
+	{ CAT_TP_EVENT_DATA_AVAILABLE, "event: data available" },
+	{ CAT_TP_EVENT_CHANNEL_STATUS, "event: channel status" },
+	{ CAT_TP_OPEN_CHANNEL, "OPEN CHANNEL" },
+	{ CAT_TP_CLOSE_CHANNEL, "CLOSE CHANNEL" },
+	{ CAT_TP_RECEIVE_DATA, "RECEIVE DATA" },
+	{ CAT_TP_SEND_DATA, "SEND DATA" },
+	{ CAT_TP_GET_CHANNEL_STATUS, "GET CHANNEL STATUS" },
+	{ CAT_TP_BIP_CSD, "BIP bearer: CSD" },
+	{ CAT_TP_BIP_GPRS, "BIP bearer: GPRS" },
+	{ CAT_TP_TCP_CLIENT_REMOTE, "TCP, UICC in client mode, remote connection" },
+	{ CAT_TP_UDP_CLIENT_REMOTE, "UDP, UICC in client mode, remote connection" },
+	{ CAT_TP_TCP_SERVER, "TCP, UICC in server mode" },
+	{ CAT_TP_TCP_CLIENT_LOCAL, "TCP, UICC in client mode, local connection" },
+	{ CAT_TP_UDP_CLIENT_LOCAL, "UDP, UICC in client mode, local connection" },
+	{ CAT_TP_DIRECT_CHANNEL, "direct communication channel" },
+	{ 0, NULL },
+};
