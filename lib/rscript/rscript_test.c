@@ -428,7 +428,11 @@ void test_rscript_rsp_negative(void)
 		rscript_rsp_begin(&b, out, sizeof(out), RSCRIPT_DEFINITE);
 		rscript_rsp_add_code(&b, RSCRIPT_RSP_RAPDU, 1);
 		CU_ASSERT_EQUAL(rscript_rsp_finish(&b), -EINVAL);
+		/* AB 06 80 04 01020304 is 8 bytes: it fits 8 exactly, not 7. */
 		rscript_rsp_begin(&b, out, sizeof(out), RSCRIPT_DEFINITE);
+		rscript_rsp_add_count(&b, 0x01020304);
+		CU_ASSERT_EQUAL(rscript_rsp_finish(&b), 8);
+		rscript_rsp_begin(&b, out, sizeof(out) - 1, RSCRIPT_DEFINITE);
 		rscript_rsp_add_count(&b, 0x01020304);
 		CU_ASSERT_EQUAL(rscript_rsp_finish(&b), -EMSGSIZE);
 	}
