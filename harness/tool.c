@@ -8,6 +8,7 @@
 static const struct cli_command tools[] = {
 	{ "saip", "show or build SAIP profile packages", tool_saip },
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "cert", "show or verify a GP-format certificate (7F21)", tool_cert },
 	{ NULL, NULL, NULL },
 };
 

@@ -3,3 +3,4 @@
 
 int tool_saip(int argc, char **argv);
 int tool_tlv(int argc, char **argv);
+int tool_cert(int argc, char **argv);
