@@ -11,20 +11,20 @@
 
 static int usage(FILE *out)
 {
-	fprintf(out,
-		"usage: rsplab tool cert show HEX\n"
-		"       rsplab tool cert verify --cert HEX --issuer-public HEX [--curve p256|brainpoolp256r1]\n"
-		"                               [--type sr|dp|ecasd] [--date YYYYMMDD|none]\n"
-		"                               [--ecasd-sigdata transmitted|njiwa]\n"
-		"\n"
-		"show    prints every field of a GP certificate (CERT.SR.ECDSA, CERT.DP.ECDSA, CERT.ECASD.ECKA)\n"
-		"        as key=value lines.\n"
-		"verify  checks the certificate with the issuer's public key (04||X||Y; for SR/DP the CI, for\n"
-		"        ECASD the EUM): type (if --type), validity at --date (default today, UTC; 'none' skips),\n"
-		"        then the ECDSA-SHA-256 r||s signature. Prints ok, or the reason on stderr and exits 1.\n"
-		"        --curve is the issuer key's curve (default: the certificate's own curve reference).\n"
-		"        --ecasd-sigdata selects what an ECASD certificate's signature covers (default\n"
-		"        transmitted; njiwa = Njiwa's re-ordered fields).\n");
+	fprintf(out, "usage: rsplab tool cert show HEX\n"
+		     "       rsplab tool cert verify --cert HEX --issuer-public HEX [--curve p256|brainpoolp256r1]\n"
+		     "                               [--type sr|dp|ecasd] [--date YYYYMMDD|none]\n"
+		     "                               [--ecasd-sigdata transmitted|njiwa]\n"
+		     "\n"
+		     "show    prints every field of a GP certificate (CERT.SR.ECDSA, CERT.DP.ECDSA, CERT.ECASD.ECKA)\n"
+		     "        as key=value lines.\n"
+		     "verify  checks the certificate with the issuer's public key (04||X||Y; for SR/DP the CI, for\n"
+		     "        ECASD the EUM): type (if --type), validity at --date (default today, UTC; 'none' "
+		     "skips),\n"
+		     "        then the ECDSA-SHA-256 r||s signature. Prints ok, or the reason on stderr and exits 1.\n"
+		     "        --curve is the issuer key's curve (default: the certificate's own curve reference).\n"
+		     "        --ecasd-sigdata selects what an ECASD certificate's signature covers (default\n"
+		     "        transmitted; njiwa = Njiwa's re-ordered fields).\n");
 	return out == stdout ? 0 : 2;
 }
 
