@@ -199,7 +199,7 @@ void test_pki_server_certs_verify_and_flips_fail(void)
 		snprintf(rel, sizeof(rel), "%s/gp-cert.hex", servers[i]);
 		len = slurp_hex(rel, cert, sizeof(cert));
 		CU_ASSERT_EQUAL_FATAL(gpcert_decode_exact(&c, cert, len, &why), (int)len);
-		CU_ASSERT_EQUAL(gpcert_type_of(&c, NULL), type);
+		CU_ASSERT_EQUAL(gpcert_type_of(&c, NULL), (int)type);
 		CU_ASSERT_EQUAL(gpcert_check_ci(&c, ci, &o, &why), 0);
 		CU_ASSERT_EQUAL(why, GPCERT_OK);
 		CU_ASSERT_EQUAL(tool_verify(cert, len, ci_pub, type_name), 0);

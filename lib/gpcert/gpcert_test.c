@@ -199,7 +199,7 @@ void test_gpcert_sign_round_trip(void)
 			CU_ASSERT_PTR_EQUAL(c.raw.data, buf);
 			CU_ASSERT_EQUAL(gpcert_decode_exact(&d, buf, (size_t)n, &why), n);
 			CU_ASSERT_EQUAL(gpcert_type_of(&d, NULL), type);
-			CU_ASSERT_EQUAL(d.curve, curve);
+			CU_ASSERT_EQUAL((int)d.curve, curve);
 			CU_ASSERT_EQUAL(d.curve_ref, curve == CRYPTO_CURVE_P256 ? 0x00 : 0x03);
 			CU_ASSERT_EQUAL(d.effective, 20200101);
 			CU_ASSERT_EQUAL(d.expiration, 20401231);
