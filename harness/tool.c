@@ -12,6 +12,7 @@ static const struct cli_command tools[] = {
 	{ "eid", "check the check digits of an EID", tool_eid },
 	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
 	{ "cat", "decode a CAT proactive command, ENVELOPE or TERMINAL RESPONSE", tool_cat },
+	{ "cert", "show or verify a GP-format certificate (7F21)", tool_cert },
 	{ NULL, NULL, NULL },
 };
 

@@ -7,3 +7,4 @@ int tool_script(int argc, char **argv);
 int tool_eid(int argc, char **argv);
 int tool_scp80(int argc, char **argv);
 int tool_cat(int argc, char **argv);
+int tool_cert(int argc, char **argv);
