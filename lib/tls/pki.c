@@ -30,8 +30,7 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return rc;
 }
 
-X509 *tls_pki_cert_issue(const struct tls_pki_cert_params *p, EVP_PKEY *subject_key, X509 *issuer,
-			 EVP_PKEY *issuer_key)
+X509 *tls_pki_cert_issue(const struct tls_pki_cert_params *p, EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -68,7 +67,8 @@ X509 *tls_pki_cert_issue(const struct tls_pki_cert_params *p, EVP_PKEY *subject_
 			goto out;
 		if (p->san_dns || p->san_ip) {
 			snprintf(san, sizeof(san), "%s%s%s%s%s", p->san_dns ? "DNS:" : "", p->san_dns ? p->san_dns : "",
-				 p->san_dns && p->san_ip ? "," : "", p->san_ip ? "IP:" : "", p->san_ip ? p->san_ip : "");
+				 p->san_dns && p->san_ip ? "," : "", p->san_ip ? "IP:" : "",
+				 p->san_ip ? p->san_ip : "");
 			if (add_ext(x, x, NID_subject_alt_name, san) < 0)
 				goto out;
 		}

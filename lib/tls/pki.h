@@ -14,13 +14,13 @@
 EVP_PKEY *tls_pki_key_p256(void);
 
 struct tls_pki_cert_params {
-	const char *cn;		 /* subject commonName */
-	bool is_ca;		 /* basicConstraints CA:TRUE + keyCertSign, else a TLS leaf */
-	long not_before_s;	 /* validity relative to now, in seconds (may be negative) */
-	long not_after_s;	 /* e.g. -3600 with not_before_s = -7200 gives an expired certificate */
-	const char *san_dns;	 /* optional subjectAltName DNS name (leaf) */
-	const char *san_ip;	 /* optional subjectAltName IP address (leaf) */
-	unsigned long serial;	 /* serial number */
+	const char *cn;	      /* subject commonName */
+	bool is_ca;	      /* basicConstraints CA:TRUE + keyCertSign, else a TLS leaf */
+	long not_before_s;    /* validity relative to now, in seconds (may be negative) */
+	long not_after_s;     /* e.g. -3600 with not_before_s = -7200 gives an expired certificate */
+	const char *san_dns;  /* optional subjectAltName DNS name (leaf) */
+	const char *san_ip;   /* optional subjectAltName IP address (leaf) */
+	unsigned long serial; /* serial number */
 };
 
 /* Issue a certificate for subject_key. issuer/issuer_key NULL = self-signed with subject_key. */

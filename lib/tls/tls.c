@@ -50,21 +50,19 @@ struct tls_conn {
 	char err[256];
 };
 
-const struct value_string tls_fail_names[] = {
-	{ TLS_FAIL_NONE, "none" },
-	{ TLS_FAIL_UNKNOWN_CA, "unknown CA" },
-	{ TLS_FAIL_EXPIRED, "certificate expired" },
-	{ TLS_FAIL_NOT_YET_VALID, "certificate not yet valid" },
-	{ TLS_FAIL_BAD_CERT, "bad certificate" },
-	{ TLS_FAIL_NO_PEER_CERT, "missing client certificate" },
-	{ TLS_FAIL_HOSTNAME, "host name mismatch" },
-	{ TLS_FAIL_BAD_PSK_IDENTITY, "bad PSK identity" },
-	{ TLS_FAIL_PSK_MISMATCH, "PSK mismatch" },
-	{ TLS_FAIL_NO_SHARED_CIPHER, "no shared cipher or version" },
-	{ TLS_FAIL_PROTOCOL, "TLS protocol error" },
-	{ TLS_FAIL_CLOSED, "connection closed during handshake" },
-	{ 0, NULL }
-};
+const struct value_string tls_fail_names[] = { { TLS_FAIL_NONE, "none" },
+					       { TLS_FAIL_UNKNOWN_CA, "unknown CA" },
+					       { TLS_FAIL_EXPIRED, "certificate expired" },
+					       { TLS_FAIL_NOT_YET_VALID, "certificate not yet valid" },
+					       { TLS_FAIL_BAD_CERT, "bad certificate" },
+					       { TLS_FAIL_NO_PEER_CERT, "missing client certificate" },
+					       { TLS_FAIL_HOSTNAME, "host name mismatch" },
+					       { TLS_FAIL_BAD_PSK_IDENTITY, "bad PSK identity" },
+					       { TLS_FAIL_PSK_MISMATCH, "PSK mismatch" },
+					       { TLS_FAIL_NO_SHARED_CIPHER, "no shared cipher or version" },
+					       { TLS_FAIL_PROTOCOL, "TLS protocol error" },
+					       { TLS_FAIL_CLOSED, "connection closed during handshake" },
+					       { 0, NULL } };
 
 /* ---- context ----------------------------------------------------------------------------------- */
 
@@ -405,17 +403,12 @@ static enum tls_fail fail_of_verify(long vr)
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return TLS_FAIL_UNKNOWN_CA;
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return TLS_FAIL_EXPIRED;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return TLS_FAIL_NOT_YET_VALID;
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return TLS_FAIL_UNKNOWN_CA;
+	case X509_V_ERR_CERT_HAS_EXPIRED: return TLS_FAIL_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID: return TLS_FAIL_NOT_YET_VALID;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return TLS_FAIL_HOSTNAME;
-	default:
-		return TLS_FAIL_BAD_CERT;
+	case X509_V_ERR_IP_ADDRESS_MISMATCH: return TLS_FAIL_HOSTNAME;
+	default: return TLS_FAIL_BAD_CERT;
 	}
 }
 
@@ -423,30 +416,22 @@ static enum tls_fail fail_of_verify(long vr)
 static enum tls_fail fail_of_alert(const struct tls_conn *c, int alert)
 {
 	switch (alert) {
-	case SSL_AD_UNKNOWN_CA:
-		return TLS_FAIL_UNKNOWN_CA;
-	case SSL_AD_CERTIFICATE_EXPIRED:
-		return TLS_FAIL_EXPIRED;
+	case SSL_AD_UNKNOWN_CA: return TLS_FAIL_UNKNOWN_CA;
+	case SSL_AD_CERTIFICATE_EXPIRED: return TLS_FAIL_EXPIRED;
 	case SSL_AD_BAD_CERTIFICATE:
 	case SSL_AD_CERTIFICATE_UNKNOWN:
 	case SSL_AD_UNSUPPORTED_CERTIFICATE:
-	case SSL_AD_CERTIFICATE_REVOKED:
-		return TLS_FAIL_BAD_CERT;
-	case SSL_AD_UNKNOWN_PSK_IDENTITY:
-		return TLS_FAIL_BAD_PSK_IDENTITY;
-	case SSL_AD_CERTIFICATE_REQUIRED:
-		return TLS_FAIL_NO_PEER_CERT;
+	case SSL_AD_CERTIFICATE_REVOKED: return TLS_FAIL_BAD_CERT;
+	case SSL_AD_UNKNOWN_PSK_IDENTITY: return TLS_FAIL_BAD_PSK_IDENTITY;
+	case SSL_AD_CERTIFICATE_REQUIRED: return TLS_FAIL_NO_PEER_CERT;
 	case SSL_AD_DECRYPT_ERROR:
-	case SSL_AD_BAD_RECORD_MAC:
-		return c->t->psk_mode ? TLS_FAIL_PSK_MISMATCH : TLS_FAIL_PROTOCOL;
+	case SSL_AD_BAD_RECORD_MAC: return c->t->psk_mode ? TLS_FAIL_PSK_MISMATCH : TLS_FAIL_PROTOCOL;
 	case SSL_AD_HANDSHAKE_FAILURE:
 		/* TLS 1.2 servers answer a missing client certificate with handshake_failure */
 		return c->cert_requested ? TLS_FAIL_NO_PEER_CERT : TLS_FAIL_NO_SHARED_CIPHER;
 	case SSL_AD_PROTOCOL_VERSION:
-	case SSL_AD_INSUFFICIENT_SECURITY:
-		return TLS_FAIL_NO_SHARED_CIPHER;
-	default:
-		return TLS_FAIL_PROTOCOL;
+	case SSL_AD_INSUFFICIENT_SECURITY: return TLS_FAIL_NO_SHARED_CIPHER;
+	default: return TLS_FAIL_PROTOCOL;
 	}
 }
 
@@ -463,22 +448,14 @@ static void conn_set_failed(struct tls_conn *c)
 		if (ERR_GET_LIB(e) != ERR_LIB_SSL)
 			continue;
 		switch (ERR_GET_REASON(e)) {
-		case SSL_R_CERTIFICATE_VERIFY_FAILED:
-			verify_failed = true;
-			break;
-		case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-			no_cert = true;
-			break;
+		case SSL_R_CERTIFICATE_VERIFY_FAILED: verify_failed = true; break;
+		case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: no_cert = true; break;
 		case SSL_R_NO_SHARED_CIPHER:
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_NO_PROTOCOLS_AVAILABLE:
-		case SSL_R_NO_CIPHERS_AVAILABLE:
-			no_cipher = true;
-			break;
+		case SSL_R_NO_CIPHERS_AVAILABLE: no_cipher = true; break;
 		case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
-		case SSL_R_DIGEST_CHECK_FAILED:
-			bad_mac = true;
-			break;
+		case SSL_R_DIGEST_CHECK_FAILED: bad_mac = true; break;
 		}
 	}
 	if (last)
@@ -508,8 +485,7 @@ static void conn_set_failed(struct tls_conn *c)
 	}
 	c->failed = true;
 	c->fail = f;
-	snprintf(c->err, sizeof(c->err), "%s%s%s", get_value_string(tls_fail_names, f), detail[0] ? ": " : "",
-		 detail);
+	snprintf(c->err, sizeof(c->err), "%s%s%s", get_value_string(tls_fail_names, f), detail[0] ? ": " : "", detail);
 }
 
 /* Map an SSL_get_error() result: -EAGAIN, 0 for a clean close, or -EPROTO. */
@@ -518,13 +494,9 @@ static int conn_error(struct tls_conn *c, int ret)
 	int e = SSL_get_error(c->ssl, ret);
 
 	switch (e) {
-	case SSL_ERROR_WANT_READ:
-		c->wants_input = true;
-		return -EAGAIN;
-	case SSL_ERROR_WANT_WRITE: /* cannot happen with a memory BIO: treat as "send, then retry" */
-		return -EAGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
+	case SSL_ERROR_WANT_READ: c->wants_input = true; return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE: /* cannot happen with a memory BIO: treat as "send, then retry" */ return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN: return 0;
 	default:
 		if (!c->failed)
 			conn_set_failed(c);

@@ -40,17 +40,17 @@ enum tls_role {
  * and the OpenSSL error reason. Names: tls_fail_names. */
 enum tls_fail {
 	TLS_FAIL_NONE = 0,
-	TLS_FAIL_UNKNOWN_CA,	     /* the peer's chain does not lead to a configured CA */
-	TLS_FAIL_EXPIRED,	     /* a certificate in the peer's chain has expired */
-	TLS_FAIL_NOT_YET_VALID,	     /* a certificate is not valid yet */
-	TLS_FAIL_BAD_CERT,	     /* any other certificate verification failure */
-	TLS_FAIL_NO_PEER_CERT,	     /* mutual TLS: the client sent no certificate */
-	TLS_FAIL_HOSTNAME,	     /* the server certificate does not match the expected host name */
-	TLS_FAIL_BAD_PSK_IDENTITY,   /* PSK: the identity is unknown to the server */
-	TLS_FAIL_PSK_MISMATCH,	     /* PSK: both sides use different keys (Finished does not verify) */
-	TLS_FAIL_NO_SHARED_CIPHER,   /* no common cipher suite / protocol version */
-	TLS_FAIL_PROTOCOL,	     /* malformed records or handshake messages, any other TLS error */
-	TLS_FAIL_CLOSED,	     /* the peer closed the connection during the handshake */
+	TLS_FAIL_UNKNOWN_CA,	   /* the peer's chain does not lead to a configured CA */
+	TLS_FAIL_EXPIRED,	   /* a certificate in the peer's chain has expired */
+	TLS_FAIL_NOT_YET_VALID,	   /* a certificate is not valid yet */
+	TLS_FAIL_BAD_CERT,	   /* any other certificate verification failure */
+	TLS_FAIL_NO_PEER_CERT,	   /* mutual TLS: the client sent no certificate */
+	TLS_FAIL_HOSTNAME,	   /* the server certificate does not match the expected host name */
+	TLS_FAIL_BAD_PSK_IDENTITY, /* PSK: the identity is unknown to the server */
+	TLS_FAIL_PSK_MISMATCH,	   /* PSK: both sides use different keys (Finished does not verify) */
+	TLS_FAIL_NO_SHARED_CIPHER, /* no common cipher suite / protocol version */
+	TLS_FAIL_PROTOCOL,	   /* malformed records or handshake messages, any other TLS error */
+	TLS_FAIL_CLOSED,	   /* the peer closed the connection during the handshake */
 };
 extern const struct value_string tls_fail_names[];
 

@@ -28,17 +28,28 @@ static void tmp_template(char *buf, size_t len, const char *stem)
 
 int suite_setup(void)
 {
-	struct tls_pki_cert_params p_ca = { .cn = "rsplab test CA", .is_ca = true, .not_before_s = -3600,
-					    .not_after_s = 86400, .serial = 1 };
-	struct tls_pki_cert_params p_ca2 = { .cn = "other CA", .is_ca = true, .not_before_s = -3600,
-					     .not_after_s = 86400, .serial = 2 };
-	struct tls_pki_cert_params p_srv = { .cn = "sm-sr.test", .not_before_s = -3600, .not_after_s = 86400,
-					     .san_dns = "sm-sr.test", .san_ip = "127.0.0.1", .serial = 10 };
-	struct tls_pki_cert_params p_cli = { .cn = "sm-dp.test", .not_before_s = -3600, .not_after_s = 86400,
-					     .serial = 11 };
+	struct tls_pki_cert_params p_ca = {
+		.cn = "rsplab test CA", .is_ca = true, .not_before_s = -3600, .not_after_s = 86400, .serial = 1
+	};
+	struct tls_pki_cert_params p_ca2 = {
+		.cn = "other CA", .is_ca = true, .not_before_s = -3600, .not_after_s = 86400, .serial = 2
+	};
+	struct tls_pki_cert_params p_srv = { .cn = "sm-sr.test",
+					     .not_before_s = -3600,
+					     .not_after_s = 86400,
+					     .san_dns = "sm-sr.test",
+					     .san_ip = "127.0.0.1",
+					     .serial = 10 };
+	struct tls_pki_cert_params p_cli = {
+		.cn = "sm-dp.test", .not_before_s = -3600, .not_after_s = 86400, .serial = 11
+	};
 	/* expired: valid from two days ago until yesterday (X509_gmtime_adj with negative offsets) */
-	struct tls_pki_cert_params p_old = { .cn = "sm-sr.test", .not_before_s = -2 * 86400, .not_after_s = -86400,
-					     .san_dns = "sm-sr.test", .san_ip = "127.0.0.1", .serial = 12 };
+	struct tls_pki_cert_params p_old = { .cn = "sm-sr.test",
+					     .not_before_s = -2 * 86400,
+					     .not_after_s = -86400,
+					     .san_dns = "sm-sr.test",
+					     .san_ip = "127.0.0.1",
+					     .serial = 12 };
 
 	tctx = talloc_named_const(NULL, 0, "tls_test");
 	ca_key = tls_pki_key_p256();
@@ -149,14 +160,24 @@ static struct tls_cfg srv_cfg(bool mutual, X509 *cert, EVP_PKEY *key, int maxv)
 {
 	static X509 *cas[1];
 	cas[0] = ca;
-	return (struct tls_cfg){ .role = TLS_ROLE_SERVER, .cert = cert, .key = key, .ca_certs = cas,
-				 .num_ca_certs = 1, .require_client_cert = mutual, .max_version = maxv };
+	return (struct tls_cfg){ .role = TLS_ROLE_SERVER,
+				 .cert = cert,
+				 .key = key,
+				 .ca_certs = cas,
+				 .num_ca_certs = 1,
+				 .require_client_cert = mutual,
+				 .max_version = maxv };
 }
 
 static struct tls_cfg cli_cfg(X509 *cert, EVP_PKEY *key, X509 *const *cas, int maxv)
 {
-	return (struct tls_cfg){ .role = TLS_ROLE_CLIENT, .cert = cert, .key = key, .ca_certs = cas,
-				 .num_ca_certs = 1, .verify_host = "sm-sr.test", .max_version = maxv };
+	return (struct tls_cfg){ .role = TLS_ROLE_CLIENT,
+				 .cert = cert,
+				 .key = key,
+				 .ca_certs = cas,
+				 .num_ca_certs = 1,
+				 .verify_host = "sm-sr.test",
+				 .max_version = maxv };
 }
 
 void test_tls_mutual_ok(void)
@@ -320,14 +341,16 @@ static size_t psk_lookup(void *priv, const char *identity, uint8_t *psk, size_t 
 	return sizeof(psk_key);
 }
 
-static void psk_run(const char *client_ciphers, const char *identity, const uint8_t *key, const char *keylog,
-		    int *crc, int *src, struct tls_conn **cp, struct tls_conn **sp)
+static void psk_run(const char *client_ciphers, const char *identity, const uint8_t *key, const char *keylog, int *crc,
+		    int *src, struct tls_conn **cp, struct tls_conn **sp)
 {
 	static unsigned int calls;
-	struct tls_cfg sc = { .role = TLS_ROLE_SERVER, .psk_lookup = psk_lookup, .psk_priv = &calls,
-			      .keylog_file = keylog };
-	struct tls_cfg cc = { .role = TLS_ROLE_CLIENT, .psk_identity = identity, .psk = key, .psk_len = 16,
-			      .ciphers = client_ciphers };
+	struct tls_cfg sc = {
+		.role = TLS_ROLE_SERVER, .psk_lookup = psk_lookup, .psk_priv = &calls, .keylog_file = keylog
+	};
+	struct tls_cfg cc = {
+		.role = TLS_ROLE_CLIENT, .psk_identity = identity, .psk = key, .psk_len = 16, .ciphers = client_ciphers
+	};
 	struct tls_ctx *st = mk(&sc), *ct = mk(&cc);
 
 	*sp = tls_conn_alloc(st, st);
@@ -365,7 +388,10 @@ void test_tls_psk_server_refuses_other_suites(void)
 	int crc = 0, src = 0;
 	static unsigned int calls;
 	struct tls_cfg sc = { .role = TLS_ROLE_SERVER, .psk_lookup = psk_lookup, .psk_priv = &calls };
-	struct tls_cfg cc = { .role = TLS_ROLE_CLIENT, .psk_identity = psk_id, .psk = psk_key, .psk_len = 16,
+	struct tls_cfg cc = { .role = TLS_ROLE_CLIENT,
+			      .psk_identity = psk_id,
+			      .psk = psk_key,
+			      .psk_len = 16,
 			      .ciphers = "PSK-AES256-GCM-SHA384:PSK-AES128-CBC-SHA" };
 	struct tls_ctx *st = mk(&sc), *ct = mk(&cc);
 
@@ -453,7 +479,8 @@ void test_tls_keylog(void)
 	 * and a key log that cannot be created is a configuration error with a reason */
 	{
 		char err[200];
-		struct tls_cfg bad = { .role = TLS_ROLE_SERVER, .psk_lookup = psk_lookup,
+		struct tls_cfg bad = { .role = TLS_ROLE_SERVER,
+				       .psk_lookup = psk_lookup,
 				       .keylog_file = "/nonexistent-dir/keylog" };
 		CU_ASSERT_PTR_NULL(tls_ctx_alloc(tctx, &bad, err, sizeof(err)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open key log"));
@@ -466,8 +493,9 @@ void test_tls_config_errors(void)
 	struct tls_cfg nocert = { .role = TLS_ROLE_SERVER };
 	struct tls_cfg badfile = { .role = TLS_ROLE_SERVER, .cert_file = "/nonexistent.pem", .key_file = "/x" };
 	struct tls_cfg mismatch = { .role = TLS_ROLE_SERVER, .cert = srv_cert, .key = cli_key };
-	struct tls_cfg mutual_noca = { .role = TLS_ROLE_SERVER, .cert = srv_cert, .key = srv_key,
-				       .require_client_cert = true };
+	struct tls_cfg mutual_noca = {
+		.role = TLS_ROLE_SERVER, .cert = srv_cert, .key = srv_key, .require_client_cert = true
+	};
 
 	CU_ASSERT_PTR_NULL(tls_ctx_alloc(tctx, &nocert, err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs a certificate"));
