@@ -888,7 +888,8 @@ int http_client_request(struct http_client *cli, const struct http_out *req, htt
 	h = talloc_array(cli, struct http_header, req->num_hdr + 1);
 	if (!h)
 		return -ENOMEM;
-	memcpy(h, req->hdr, req->num_hdr * sizeof(*h));
+	if (req->num_hdr)
+		memcpy(h, req->hdr, req->num_hdr * sizeof(*h));
 	if (!has_host) {
 		snprintf(host, sizeof(host), strchr(cli->cfg.host, ':') ? "[%s]:%u" : "%s:%u", cli->cfg.host,
 			 cli->cfg.port);
@@ -900,6 +901,18 @@ int http_client_request(struct http_client *cli, const struct http_out *req, htt
 	talloc_free(h);
 	if (rc < 0)
 		return rc;
+	if (cli->conn && !cli->conn->connecting) {
+		/* A kept-alive connection the server has closed (or sent anything on) meanwhile is not
+		 * reused: peek before writing, so the idle race costs a reconnect, not a failed request. */
+		char peek;
+		ssize_t r = recv(cli->conn->ofd.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			struct http_conn *c = cli->conn;
+			cli->conn = NULL;
+			c->cli = NULL;
+			conn_close(c);
+		}
+	}
 	if (!cli->conn) {
 		rc = cli_connect(cli);
 		if (rc < 0) {

@@ -421,12 +421,19 @@ void test_http_idle_timeout(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(http_server_num_conns(srv), 1);
 	/* X1 closes the idle connection (on one side or the other) */
-	guard_fired = false;
-	for (int i = 0; i < 2000 && !gone; i++) {
-		osmo_select_main(0);
-		gone = http_server_num_conns(srv) == 0;
+	{
+		struct osmo_timer_list guard = { 0 };
+		guard_fired = false;
+		osmo_timer_setup(&guard, guard_cb, NULL);
+		osmo_timer_schedule(&guard, 5, 0);
+		for (int i = 0; i < 200000 && !gone && !guard_fired; i++) {
+			osmo_select_main(0);
+			gone = http_server_num_conns(srv) == 0;
+		}
+		osmo_timer_del(&guard);
 	}
 	CU_ASSERT(gone);
+	run_some(3); /* let the client see the close */
 	/* the next request reconnects transparently */
 	post(cli, "/echo", "y", false, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
