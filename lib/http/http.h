@@ -1,0 +1,110 @@
+/* HTTP/1.1 server and client on libosmocore's select loop (osmo_fd, non-blocking sockets, no threads),
+ * over plain TCP or lib/tls. Message framing is lib/http/http_msg.h; this is the connection glue:
+ * accept/connect, TLS pumping (the TLS pipe wanting input maps to OSMO_FD_READ, pending output to
+ * OSMO_FD_WRITE), buffering, keep-alive, routing by path, timeouts from an osmo_tdef table, and
+ * limits answered with a clean 4xx and connection close.
+ *
+ * Trust: everything received is UNTRUSTED. Ownership (talloc): a server or client owns its
+ * connections; each connection is one talloc context (its parser, buffers, TLS state and the request
+ * objects hang off it) and is freed when it closes. A struct http_req given to a handler stays valid
+ * until http_req_respond() is called on it or, if the connection dies first, until the abort callback
+ * set with http_req_set_abort_cb() has run. Messages given to callbacks are valid during the callback.
+ *
+ * Timers (osmo_tdef, Osmocom-specific X numbers, configurable by the caller's table):
+ *   X1  idle keep-alive connection (server and client): closed after this long without a request
+ *   X2  server: one request, from its first byte until the response is queued;
+ *       when it fires: 408 while receiving, 503 while the handler has not answered; then close
+ *   X3  client: one request, from http_client_request() until the response is complete
+ * Return values: 0 or a negative errno. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <osmocom/core/tdef.h>
+
+#include "lib/http/http_msg.h"
+#include "lib/tls/tls.h"
+
+enum http_timer {
+	HTTP_T_IDLE = -1,
+	HTTP_T_REQUEST = -2,
+	HTTP_T_RESPONSE = -3,
+};
+/* The default table (seconds): X1 = 60, X2 = 30, X3 = 30. Used when a config's tdefs is NULL. */
+extern struct osmo_tdef http_tdefs[];
+
+struct http_server;
+struct http_client;
+struct http_req;
+
+typedef void (*http_handler_cb)(struct http_req *req, void *priv);
+
+struct http_route {
+	const char *path; /* matched against the request target without its query */
+	bool prefix;	  /* match path as a prefix instead of exactly */
+	http_handler_cb cb;
+	void *priv;
+};
+
+struct http_server_stats {
+	unsigned long accepted, requests, responses, rejected, tls_failures, idle_timeouts, request_timeouts, aborted;
+};
+
+struct http_server_cfg {
+	const char *addr;		 /* e.g. "127.0.0.1" */
+	uint16_t port;			 /* 0 = ephemeral, see http_server_port() */
+	struct tls_ctx *tls;		 /* NULL = plain HTTP; borrowed, must outlive the server */
+	const struct http_route *routes; /* borrowed; first match wins; no match = 404 */
+	size_t num_routes;
+	struct http_limits limits; /* zero fields = defaults */
+	struct osmo_tdef *tdefs;   /* NULL = http_tdefs */
+	/* Optional: called when a connection fails (TLS failure, limit, timeout); reason is readable. */
+	void (*on_error)(struct http_server *srv, int err, const char *reason, void *priv);
+	void *priv;
+};
+
+/* Bind and listen. Returns NULL on failure (the reason is in errno). */
+struct http_server *http_server_alloc(void *ctx, const struct http_server_cfg *cfg);
+/* Closes the listening socket and every connection (pending requests are aborted). NULL is fine. */
+void http_server_free(struct http_server *srv);
+uint16_t http_server_port(const struct http_server *srv);
+const struct http_server_stats *http_server_stats(const struct http_server *srv);
+/* The reason of the last connection failure ("" if none), e.g. "TLS: unknown CA: ...". */
+const char *http_server_last_error(const struct http_server *srv);
+unsigned int http_server_num_conns(const struct http_server *srv);
+
+const struct http_msg *http_req_msg(const struct http_req *req);
+/* The TLS connection the request came over (peer certificate, PSK identity), or NULL. */
+struct tls_conn *http_req_tls(const struct http_req *req);
+/* Send the response (now or later: async handlers keep req and answer from another event). The
+ * connection is closed after it if the request asked for that or resp->close is set. req is invalid
+ * after this call, whatever it returns (-EINVAL for a bad header: a 500 is sent instead). */
+int http_req_respond(struct http_req *req, const struct http_out *resp);
+/* Called (once) if the connection goes away before http_req_respond(); req is freed afterwards. */
+void http_req_set_abort_cb(struct http_req *req, void (*cb)(struct http_req *req, void *priv), void *priv);
+
+struct http_client_cfg {
+	const char *host; /* an IP address or a name (resolved when connecting) */
+	uint16_t port;
+	struct tls_ctx *tls; /* NULL = plain; a TLS_ROLE_CLIENT context; borrowed */
+	struct http_limits limits;
+	struct osmo_tdef *tdefs; /* NULL = http_tdefs */
+};
+
+/* rc 0: resp is the complete response. rc < 0: -ETIMEDOUT (X3), -ECONNREFUSED / -ECONNRESET / other
+ * socket errors, -EPROTO (TLS failure: see http_client_err_str()), -EBADMSG (malformed response or
+ * closed inside it), -EMSGSIZE (a limit). The callback may start the next request; it must not free
+ * the client. */
+typedef void (*http_client_cb)(struct http_client *cli, int rc, const struct http_msg *resp, void *priv);
+
+struct http_client *http_client_alloc(void *ctx, const struct http_client_cfg *cfg);
+void http_client_free(struct http_client *cli);
+/* Send one request (a Host header is added if missing); one at a time: -EBUSY while one is in
+ * flight. The connection is kept open for the next request unless either side said close. */
+int http_client_request(struct http_client *cli, const struct http_out *req, http_client_cb cb, void *priv);
+bool http_client_busy(const struct http_client *cli);
+const char *http_client_err_str(const struct http_client *cli);
+/* How many TCP connections this client opened so far (keep-alive reuse shows as 1). */
+unsigned long http_client_num_connects(const struct http_client *cli);
