@@ -8,7 +8,7 @@
 static const struct cli_command commands[] = {
 	{ "pki", "create the test PKI of a run (CI, EUM, SM-SR/SM-DP and ECASD certificates)", cmd_pki },
 	{ "run", "run scenarios or suites over the testbed and write the report", cmd_run },
-	{ "tool", "encode, decode and check protocol data (scp80, tlv, script, eid ...)", cmd_tool },
+	{ "tool", "encode, decode and check protocol data (scp80, script, cat, cert, saip, tlv ...)", cmd_tool },
 	{ "version", "print the version", cmd_version },
 	{ NULL, NULL, NULL },
 };
