@@ -7,6 +7,7 @@
 
 static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "es", "validate / print SGP.02 ES1-ES7 SOAP messages", tool_es },
 	{ NULL, NULL, NULL },
 };
 
