@@ -608,16 +608,16 @@ static int dec_type(struct dec *d, const struct es_type *t, void *base, xmlNodeP
 		fd = find_field(t, (const char *)c->name, false, false);
 		if (!fd) {
 			fd = find_field(t, (const char *)c->name, false, true);
-			if (fd && fd->kind == ES_K_TS)
-				soap_findings_note(d->f, "ES-VARIANT", path, "timestamp spelt %s: variant %s seen",
-						   (const char *)c->name,
-						   strcmp((const char *)c->name, "CompletionTimestamp") == 0 ?
-							   "TS_UNIFORM" :
-							   "TS_AS_XSD");
-			else if (fd)
+			if (fd && fd->kind != ES_K_TS)
 				soap_findings_add(d->f, "ES-CASE", path, "element %s should be spelt %s",
 						  (const char *)c->name, fd->name);
 		}
+		/* digest §6.7: the timestamp spelling the configured variant expects, else a note */
+		if (fd && fd->kind == ES_K_TS && strcmp((const char *)c->name, field_name(fd, d->v)) != 0)
+			soap_findings_note(d->f, "ES-VARIANT", path, "timestamp spelt %s: variant %s seen",
+					   (const char *)c->name,
+					   strcmp((const char *)c->name, "CompletionTimestamp") == 0 ? "TS_UNIFORM" :
+												      "TS_AS_XSD");
 		if (!fd) {
 			soap_findings_add(d->f, "ES-UNKNOWN", path, "unexpected element %s in %s", (const char *)c->name,
 					  (const char *)node->name);

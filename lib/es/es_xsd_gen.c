@@ -81,6 +81,10 @@ int es_xsd_write_interface(FILE *out, unsigned int iface)
 	static const char *const base[] = { "BaseRequestType", "BaseResponseType", "BaseNotificationType" };
 	unsigned int n = 0;
 
+	for (unsigned int i = 0; i < ES_MSG__COUNT; i++)
+		n += es_msgs[i].iface == iface;
+	if (!n)
+		return -EINVAL;
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		     "<!-- rsplab: the ES%u messages of SGP.02 Annex B (digest 1.2, 6.3), written from the function\n"
 		     "     definitions. Generated from lib/es/es_types.def by es_xsd_write_interface(); es_test.c\n"
@@ -94,7 +98,6 @@ int es_xsd_write_interface(FILE *out, unsigned int iface)
 
 		if (mi->iface != iface)
 			continue;
-		n++;
 		fprintf(out, "  <xs:element name=\"%s\">\n", mi->element);
 		fprintf(out, "    <xs:complexType>\n      <xs:complexContent>\n        <xs:extension base=\"%s\">\n",
 			base[mi->kind]);
@@ -131,5 +134,5 @@ int es_xsd_write_interface(FILE *out, unsigned int iface)
 			     "    </xs:complexType>\n  </xs:element>\n");
 	}
 	fprintf(out, "</xs:schema>\n");
-	return n ? 0 : -EINVAL;
+	return 0;
 }
