@@ -18,7 +18,8 @@
 static int usage(FILE *out)
 {
 	fprintf(out, "usage: rsplab tool es [--xsd-dir DIR] validate FILE|-\n"
-		     "       rsplab tool es example ES<n>-<Function>[Response]   e.g. ES3-CreateISDP, ES7-HandoverEUICC,\n"
+		     "       rsplab tool es example ES<n>-<Function>[Response]   e.g. ES3-CreateISDP, "
+		     "ES7-HandoverEUICC,\n"
 		     "                                                         ES4-HandleSMSRChangeNotification\n"
 		     "       rsplab tool es list\n"
 		     "validate prints 'ok', or each finding as 'RULE PATH: TEXT' (exit 1). Notes about which\n"
@@ -144,7 +145,8 @@ int tool_es(int argc, char **argv)
 		return usage(stdout);
 	if (strcmp(argv[i], "list") == 0 && argc == i + 1) {
 		for (unsigned int k = 0; k < ES_MSG__COUNT; k++)
-			printf("%-48s %-12s %s\n", es_msgs[k].element, get_value_string(es_msg_kind_names, es_msgs[k].kind),
+			printf("%-48s %-12s %s\n", es_msgs[k].element,
+			       get_value_string(es_msg_kind_names, es_msgs[k].kind),
 			       es_msgs[k].async && es_msgs[k].kind != ES_KIND_NOTIFICATION ? "async" : "");
 		return 0;
 	}

@@ -100,45 +100,45 @@ const struct value_string es_ecc_key_length_names[] = {
 
 /* ---- descriptors -------------------------------------------------------------------------------- */
 
-#define ES_SUBT_STR(sub) NULL
-#define ES_SUBT_TS(sub) NULL
-#define ES_SUBT_ASTR(sub) NULL
-#define ES_SUBT_HEX(sub) NULL
-#define ES_SUBT_AHEX(sub) NULL
-#define ES_SUBT_INT(sub) NULL
-#define ES_SUBT_BOOL(sub) NULL
-#define ES_SUBT_ENUM(sub) NULL
+#define ES_SUBT_STR(sub)    NULL
+#define ES_SUBT_TS(sub)	    NULL
+#define ES_SUBT_ASTR(sub)   NULL
+#define ES_SUBT_HEX(sub)    NULL
+#define ES_SUBT_AHEX(sub)   NULL
+#define ES_SUBT_INT(sub)    NULL
+#define ES_SUBT_BOOL(sub)   NULL
+#define ES_SUBT_ENUM(sub)   NULL
 #define ES_SUBT_STRUCT(sub) &sub##_type
-#define ES_SUBN_STR(sub) NULL
-#define ES_SUBN_TS(sub) NULL
-#define ES_SUBN_ASTR(sub) NULL
-#define ES_SUBN_HEX(sub) NULL
-#define ES_SUBN_AHEX(sub) NULL
-#define ES_SUBN_INT(sub) NULL
-#define ES_SUBN_BOOL(sub) NULL
-#define ES_SUBN_ENUM(sub) sub##_names
+#define ES_SUBN_STR(sub)    NULL
+#define ES_SUBN_TS(sub)	    NULL
+#define ES_SUBN_ASTR(sub)   NULL
+#define ES_SUBN_HEX(sub)    NULL
+#define ES_SUBN_AHEX(sub)   NULL
+#define ES_SUBN_INT(sub)    NULL
+#define ES_SUBN_BOOL(sub)   NULL
+#define ES_SUBN_ENUM(sub)   sub##_names
 #define ES_SUBN_STRUCT(sub) NULL
-#define ES_REP_ONE false
-#define ES_REP_REP true
-#define ES_CNT_ONE(T, m) 0
-#define ES_CNT_REP(T, m) offsetof(T, n_##m)
-#define ES_ESZ_ONE(T, m) sizeof(((T *)0)->m)
-#define ES_ESZ_REP(T, m) sizeof(((T *)0)->m[0])
-#define ES_DESC(T, mult, kind_, member, xml, mn, mx, cp, sub_)                                                \
-	{ .name = xml,                                                                                        \
-	  .kind = ES_K_##kind_,                                                                               \
-	  .rep = ES_REP_##mult,                                                                               \
-	  .min = mn,                                                                                          \
-	  .max = mx,                                                                                          \
-	  .cap = cp,                                                                                          \
-	  .off = offsetof(T, member),                                                                         \
-	  .count_off = ES_CNT_##mult(T, member),                                                              \
-	  .elem_size = ES_ESZ_##mult(T, member),                                                              \
-	  .sub = ES_SUBT_##kind_(sub_),                                                                       \
+#define ES_REP_ONE	    false
+#define ES_REP_REP	    true
+#define ES_CNT_ONE(T, m)    0
+#define ES_CNT_REP(T, m)    offsetof(T, n_##m)
+#define ES_ESZ_ONE(T, m)    sizeof(((T *)0)->m)
+#define ES_ESZ_REP(T, m)    sizeof(((T *)0)->m[0])
+#define ES_DESC(T, mult, kind_, member, xml, mn, mx, cp, sub_) \
+	{ .name = xml,                                         \
+	  .kind = ES_K_##kind_,                                \
+	  .rep = ES_REP_##mult,                                \
+	  .min = mn,                                           \
+	  .max = mx,                                           \
+	  .cap = cp,                                           \
+	  .off = offsetof(T, member),                          \
+	  .count_off = ES_CNT_##mult(T, member),               \
+	  .elem_size = ES_ESZ_##mult(T, member),               \
+	  .sub = ES_SUBT_##kind_(sub_),                        \
 	  .names = ES_SUBN_##kind_(sub_) },
 
-#define ES_DEF_TYPE(T, ns)                                                                                   \
-	static const struct es_field T##_fields[] = { ES_FIELDS_##T(ES_DESC, struct T) };                    \
+#define ES_DEF_TYPE(T, ns)                                                                \
+	static const struct es_field T##_fields[] = { ES_FIELDS_##T(ES_DESC, struct T) }; \
 	static const struct es_type T##_type = { #T, ns, T##_fields, ARRAY_SIZE(T##_fields), sizeof(struct T) };
 ES_COMPLEX_TYPES(ES_DEF_TYPE)
 
@@ -148,17 +148,28 @@ ES_FUNCTIONS(ES_DEF_FUNC)
 #define ES_DEF_NOTIF(n, ename, ID, ctype, group) ES_DEF_TYPE(ctype, ES_NS_BODY)
 ES_NOTIFICATIONS(ES_DEF_NOTIF)
 
-#define ES_ASYNC_SYNC false
+#define ES_ASYNC_SYNC  false
 #define ES_ASYNC_ASYNC true
-#define ES_INFO_FUNC(n, fname, ID, ctype, group, sync, afname)                                             \
-	[ES_MSG_##ID##_REQ] = { ES_MSG_##ID##_REQ, n, ES_KIND_REQUEST, ES_ASYNC_##sync, fname,             \
-				"ES" #n "-" fname "Request", "ES" #n "-" fname, group, afname, &ctype##_req_type }, \
-	[ES_MSG_##ID##_RESP] = { ES_MSG_##ID##_RESP, n, ES_KIND_RESPONSE, ES_ASYNC_##sync, fname,          \
-				 "ES" #n "-" fname "Response", "ES" #n "-" fname, group, afname,            \
+#define ES_INFO_FUNC(n, fname, ID, ctype, group, sync, afname)                            \
+	[ES_MSG_##ID##_REQ] = { ES_MSG_##ID##_REQ, n,	  ES_KIND_REQUEST,                \
+				ES_ASYNC_##sync,   fname, "ES" #n "-" fname "Request",    \
+				"ES" #n "-" fname, group, afname,                         \
+				&ctype##_req_type },                                      \
+	[ES_MSG_##ID##_RESP] = { ES_MSG_##ID##_RESP, n,	    ES_KIND_RESPONSE,             \
+				 ES_ASYNC_##sync,    fname, "ES" #n "-" fname "Response", \
+				 "ES" #n "-" fname,  group, afname,                       \
 				 &ctype##_resp_type },
-#define ES_INFO_NOTIF(n, ename, ID, ctype, group)                                                      \
-	[ES_MSG_##ID##_NOTIF] = { ES_MSG_##ID##_NOTIF, n,	  ES_KIND_NOTIFICATION, false, ename,        \
-				  "ES" #n "-" ename,   "ES" #n "-" ename, group,		ename, &ctype##_type },
+#define ES_INFO_NOTIF(n, ename, ID, ctype, group)       \
+	[ES_MSG_##ID##_NOTIF] = { ES_MSG_##ID##_NOTIF,  \
+				  n,                    \
+				  ES_KIND_NOTIFICATION, \
+				  false,                \
+				  ename,                \
+				  "ES" #n "-" ename,    \
+				  "ES" #n "-" ename,    \
+				  group,                \
+				  ename,                \
+				  &ctype##_type },
 const struct es_msg_info es_msgs[ES_MSG__COUNT] = { ES_FUNCTIONS(ES_INFO_FUNC) ES_NOTIFICATIONS(ES_INFO_NOTIF) };
 
 const struct es_msg_info *es_msg_info_by_element(const char *element)
@@ -179,19 +190,13 @@ bool es_field_present(const struct es_field *fd, const void *p)
 	switch (fd->kind) {
 	case ES_K_STR:
 	case ES_K_TS:
-	case ES_K_ASTR:
-		return *(const char *const *)p != NULL;
+	case ES_K_ASTR: return *(const char *const *)p != NULL;
 	case ES_K_HEX:
-	case ES_K_AHEX:
-		return ((const struct es_hex *)p)->data != NULL;
-	case ES_K_INT:
-		return ((const struct es_int *)p)->present;
-	case ES_K_BOOL:
-		return ((const struct es_bool *)p)->present;
-	case ES_K_ENUM:
-		return *(const int *)p != 0;
-	case ES_K_STRUCT:
-		return *(const bool *)p;
+	case ES_K_AHEX: return ((const struct es_hex *)p)->data != NULL;
+	case ES_K_INT: return ((const struct es_int *)p)->present;
+	case ES_K_BOOL: return ((const struct es_bool *)p)->present;
+	case ES_K_ENUM: return *(const int *)p != 0;
+	case ES_K_STRUCT: return *(const bool *)p;
 	}
 	return false;
 }
@@ -224,8 +229,7 @@ int es_action_uri(char *buf, size_t cap, enum es_msg_id id, const struct es_vari
 		return -EINVAL;
 	if (!v)
 		v = &es_variant_default;
-	return action_form(buf, cap, &es_msgs[id], es_msgs[id].group, es_msgs[id].action_function, v->action,
-			   callback);
+	return action_form(buf, cap, &es_msgs[id], es_msgs[id].group, es_msgs[id].action_function, v->action, callback);
 }
 
 /* Judge a received wsa:Action against message mi (digest §6.6: accept both forms, log deviations). */
@@ -234,8 +238,7 @@ static void check_action(const char *action, const struct es_msg_info *mi, const
 {
 	/* The group spellings we know: the WSDL's, and Njiwa's "ProfileManagent" (digest §6.6). */
 	const char *groups[2] = { mi->group, strcmp(mi->group, "ProfileManagement") == 0 ? "ProfileManagent" : NULL };
-	const char *funcs[2] = { mi->action_function,
-				 strcmp(mi->function, mi->action_function) ? mi->function : NULL };
+	const char *funcs[2] = { mi->action_function, strcmp(mi->function, mi->action_function) ? mi->function : NULL };
 	char buf[256];
 
 	if (!action)
@@ -261,7 +264,8 @@ static void check_action(const char *action, const struct es_msg_info *mi, const
 						soap_findings_note(f, "ES-VARIANT", "/Envelope/Header/Action",
 								   "action variant %s seen (configured %s)",
 								   get_value_string(es_action_variant_names, form),
-								   get_value_string(es_action_variant_names, v->action));
+								   get_value_string(es_action_variant_names,
+										    v->action));
 					return;
 				}
 			}
@@ -287,9 +291,7 @@ static void enc_scalar(struct soap_writer *w, const struct es_field *fd, const v
 
 	switch (fd->kind) {
 	case ES_K_STR:
-	case ES_K_TS:
-		soap_writer_text(w, *(const char *const *)p);
-		break;
+	case ES_K_TS: soap_writer_text(w, *(const char *const *)p); break;
 	case ES_K_HEX: {
 		const struct es_hex *h = p;
 		if (h->len && !w->err && xmlTextWriterWriteBinHex(w->xw, (const char *)h->data, 0, (int)h->len) < 0)
@@ -300,9 +302,7 @@ static void enc_scalar(struct soap_writer *w, const struct es_field *fd, const v
 		snprintf(num, sizeof(num), "%" PRId64, ((const struct es_int *)p)->v);
 		soap_writer_text(w, num);
 		break;
-	case ES_K_BOOL:
-		soap_writer_text(w, ((const struct es_bool *)p)->v ? "true" : "false");
-		break;
+	case ES_K_BOOL: soap_writer_text(w, ((const struct es_bool *)p)->v ? "true" : "false"); break;
 	case ES_K_ENUM: {
 		const char *s = get_value_string_or_null(fd->names, (uint32_t) * (const int *)p);
 		if (!s && !w->err)
@@ -311,8 +311,7 @@ static void enc_scalar(struct soap_writer *w, const struct es_field *fd, const v
 			soap_writer_text(w, s);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -504,9 +503,7 @@ static int dec_value(const struct es_field *fd, void *p, char *text)
 	switch (fd->kind) {
 	case ES_K_STR:
 	case ES_K_TS:
-	case ES_K_ASTR:
-		*(const char **)p = text;
-		return 0;
+	case ES_K_ASTR: *(const char **)p = text; return 0;
 	case ES_K_HEX:
 	case ES_K_AHEX: {
 		char *t = trim(text);
@@ -549,8 +546,7 @@ static int dec_value(const struct es_field *fd, void *p, char *text)
 		*(int *)p = x;
 		return 0;
 	}
-	case ES_K_STRUCT:
-		break;
+	case ES_K_STRUCT: break;
 	}
 	return -EINVAL;
 }
@@ -614,13 +610,12 @@ static int dec_type(struct dec *d, const struct es_type *t, void *base, xmlNodeP
 		}
 		/* digest §6.7: the timestamp spelling the configured variant expects, else a note */
 		if (fd && fd->kind == ES_K_TS && strcmp((const char *)c->name, field_name(fd, d->v)) != 0)
-			soap_findings_note(d->f, "ES-VARIANT", path, "timestamp spelt %s: variant %s seen",
-					   (const char *)c->name,
-					   strcmp((const char *)c->name, "CompletionTimestamp") == 0 ? "TS_UNIFORM" :
-												      "TS_AS_XSD");
+			soap_findings_note(
+				d->f, "ES-VARIANT", path, "timestamp spelt %s: variant %s seen", (const char *)c->name,
+				strcmp((const char *)c->name, "CompletionTimestamp") == 0 ? "TS_UNIFORM" : "TS_AS_XSD");
 		if (!fd) {
-			soap_findings_add(d->f, "ES-UNKNOWN", path, "unexpected element %s in %s", (const char *)c->name,
-					  (const char *)node->name);
+			soap_findings_add(d->f, "ES-UNKNOWN", path, "unexpected element %s in %s",
+					  (const char *)c->name, (const char *)node->name);
 			continue;
 		}
 		if (fd->rep) {
@@ -662,7 +657,8 @@ static int dec_type(struct dec *d, const struct es_type *t, void *base, xmlNodeP
 	/* Isd-r/Keyset minOccurs=1 in the copy, withheld in HandoverEUICC (digest §6.7). */
 	if (t == &es_security_domain_type && ((struct es_security_domain *)base)->n_keyset == 0) {
 		soap_node_path(node, path, sizeof(path));
-		soap_findings_note(d->f, "ES-VARIANT", path, "security domain without Keyset: variant ISDR_KEYSET_WITHHELD");
+		soap_findings_note(d->f, "ES-VARIANT", path,
+				   "security domain without Keyset: variant ISDR_KEYSET_WITHHELD");
 	}
 	return 0;
 }
@@ -724,13 +720,15 @@ int es_msg_decode(struct es_msg *out, char *arena, size_t arena_len, const uint8
 		goto out;
 	}
 	if (out->ns_seen != v->ns)
-		soap_findings_note(f, "ES-VARIANT", "/Envelope/Body", "body namespace %s: variant %s seen (configured %s)",
-				   ns, get_value_string(es_ns_variant_names, out->ns_seen),
+		soap_findings_note(f, "ES-VARIANT", "/Envelope/Body",
+				   "body namespace %s: variant %s seen (configured %s)", ns,
+				   get_value_string(es_ns_variant_names, out->ns_seen),
 				   get_value_string(es_ns_variant_names, v->ns));
 	d.body_ns = ns;
 	mi = es_msg_info_by_element((const char *)doc.body->name);
 	if (!mi) {
-		soap_findings_add(f, "ES-001", "/Envelope/Body", "unknown body element %s", (const char *)doc.body->name);
+		soap_findings_add(f, "ES-001", "/Envelope/Body", "unknown body element %s",
+				  (const char *)doc.body->name);
 		goto out;
 	}
 	out->id = mi->id;

@@ -83,10 +83,10 @@ struct es_bool {
 /* ---- enumerations of the schema (value 0 = absent) ------------------------------------------------ */
 
 enum es_status { /* ExecutionStatusType/Status (digest §6.4) */
-	ES_STATUS_EXECUTED_SUCCESS = 1,
-	ES_STATUS_EXECUTED_WITHWARNING,
-	ES_STATUS_FAILED,
-	ES_STATUS_EXPIRED,
+		 ES_STATUS_EXECUTED_SUCCESS = 1,
+		 ES_STATUS_EXECUTED_WITHWARNING,
+		 ES_STATUS_FAILED,
+		 ES_STATUS_EXPIRED,
 };
 extern const struct value_string es_status_names[];
 
@@ -116,41 +116,41 @@ extern const struct value_string es_ecc_key_length_names[];
 
 #include "lib/es/es_types.def"
 
-#define ES_CTYPE_STR(sub) const char *
-#define ES_CTYPE_TS(sub) const char *
-#define ES_CTYPE_ASTR(sub) const char *
-#define ES_CTYPE_HEX(sub) struct es_hex
-#define ES_CTYPE_AHEX(sub) struct es_hex
-#define ES_CTYPE_INT(sub) struct es_int
-#define ES_CTYPE_BOOL(sub) struct es_bool
-#define ES_CTYPE_ENUM(sub) enum sub
-#define ES_CTYPE_STRUCT(sub) struct sub
+#define ES_CTYPE_STR(sub)	 const char *
+#define ES_CTYPE_TS(sub)	 const char *
+#define ES_CTYPE_ASTR(sub)	 const char *
+#define ES_CTYPE_HEX(sub)	 struct es_hex
+#define ES_CTYPE_AHEX(sub)	 struct es_hex
+#define ES_CTYPE_INT(sub)	 struct es_int
+#define ES_CTYPE_BOOL(sub)	 struct es_bool
+#define ES_CTYPE_ENUM(sub)	 enum sub
+#define ES_CTYPE_STRUCT(sub)	 struct sub
 #define ES_MEMBER_ONE(t, m, cap) t m;
 #define ES_MEMBER_REP(t, m, cap) \
 	t m[cap];                \
 	unsigned int n_##m;
 #define ES_MEMBER(T, mult, kind, member, xml, min, max, cap, sub) ES_MEMBER_##mult(ES_CTYPE_##kind(sub), member, cap)
 /* Every complex type starts with `present` (optional elements: false = absent). */
-#define ES_DECL_STRUCT(T, ns)                   \
-	struct T {                              \
-		bool present;                   \
+#define ES_DECL_STRUCT(T, ns)                      \
+	struct T {                                 \
+		bool present;                      \
 		ES_FIELDS_##T(ES_MEMBER, struct T) \
 	};
 ES_COMPLEX_TYPES(ES_DECL_STRUCT)
 
-#define ES_DECL_FUNC(n, fname, ID, ctype, group, sync, afname)          \
-	struct ctype##_req {                                            \
-		bool present;                                           \
-		ES_FIELDS_##ctype##_req(ES_MEMBER, struct ctype##_req)  \
-	};                                                              \
-	struct ctype##_resp {                                           \
-		bool present;                                           \
+#define ES_DECL_FUNC(n, fname, ID, ctype, group, sync, afname)           \
+	struct ctype##_req {                                             \
+		bool present;                                            \
+		ES_FIELDS_##ctype##_req(ES_MEMBER, struct ctype##_req)   \
+	};                                                               \
+	struct ctype##_resp {                                            \
+		bool present;                                            \
 		ES_FIELDS_##ctype##_resp(ES_MEMBER, struct ctype##_resp) \
 	};
 ES_FUNCTIONS(ES_DECL_FUNC)
-#define ES_DECL_NOTIF(n, ename, ID, ctype, group) \
-	struct ctype {                            \
-		bool present;                     \
+#define ES_DECL_NOTIF(n, ename, ID, ctype, group)          \
+	struct ctype {                                     \
+		bool present;                              \
 		ES_FIELDS_##ctype(ES_MEMBER, struct ctype) \
 	};
 ES_NOTIFICATIONS(ES_DECL_NOTIF)
@@ -158,7 +158,7 @@ ES_NOTIFICATIONS(ES_DECL_NOTIF)
 /* ---- the message registry ------------------------------------------------------------------------- */
 
 #define ES_ID_FUNC(n, fname, ID, ctype, group, sync, afname) ES_MSG_##ID##_REQ, ES_MSG_##ID##_RESP,
-#define ES_ID_NOTIF(n, ename, ID, ctype, group) ES_MSG_##ID##_NOTIF,
+#define ES_ID_NOTIF(n, ename, ID, ctype, group)		     ES_MSG_##ID##_NOTIF,
 enum es_msg_id { ES_MSG_NONE = -1, ES_FUNCTIONS(ES_ID_FUNC) ES_NOTIFICATIONS(ES_ID_NOTIF) ES_MSG__COUNT };
 
 enum es_msg_kind { ES_KIND_REQUEST, ES_KIND_RESPONSE, ES_KIND_NOTIFICATION };
@@ -168,7 +168,7 @@ struct es_type; /* a descriptor (es.c) */
 
 struct es_msg_info {
 	enum es_msg_id id;
-	uint8_t iface;		     /* 1, 2, 3, 4 or 7 */
+	uint8_t iface; /* 1, 2, 3, 4 or 7 */
 	enum es_msg_kind kind;
 	bool async;		     /* the response is a callback to ReplyTo (digest §6.3) */
 	const char *function;	     /* "CreateISDP", "HandleSMSRChangeNotification" */
@@ -189,10 +189,10 @@ const struct es_msg_info *es_msg_info_by_element(const char *element);
 	struct ctype##_resp ctype##_resp;
 #define ES_UNION_NOTIF(n, ename, ID, ctype, group) struct ctype ctype;
 struct es_msg {
-	enum es_msg_id id;	 /* ES_MSG_NONE for a fault */
-	struct soap_wsa wsa;	 /* the WS-A headers */
+	enum es_msg_id id;   /* ES_MSG_NONE for a fault */
+	struct soap_wsa wsa; /* the WS-A headers */
 	bool is_fault;
-	struct soap_fault fault; /* when is_fault */
+	struct soap_fault fault;    /* when is_fault */
 	enum es_ns_variant ns_seen; /* decode: the body namespace found */
 	union {
 		ES_FUNCTIONS(ES_UNION_FUNC)
@@ -219,9 +219,9 @@ int es_msg_encode(uint8_t *out, size_t cap, const struct es_msg *msg, const stru
 struct es_schema; /* the compiled XSD set of lib/es/xsd (both body namespaces) */
 
 struct es_decode_opts {
-	const struct es_variant *variant;  /* expected (configured) variant; NULL = default */
-	const struct soap_limits *limits;  /* NULL = defaults */
-	const struct es_schema *schema;	   /* validate the body against it too (NULL = don't) */
+	const struct es_variant *variant; /* expected (configured) variant; NULL = default */
+	const struct soap_limits *limits; /* NULL = defaults */
+	const struct es_schema *schema;	  /* validate the body against it too (NULL = don't) */
 };
 
 /* Decode one SOAP envelope into out. Returns 0 on success (including faults: out->is_fault), or

@@ -11,12 +11,12 @@ enum es_ns_sel { ES_NS_BODY, ES_NS_DS };
 struct es_field {
 	const char *name; /* XML element or attribute name */
 	enum es_kind kind;
-	bool rep;	      /* array of cap with an n_<member> count */
-	unsigned int min;     /* minOccurs / attribute use=required */
-	unsigned int max;     /* maxOccurs, 0 = unbounded */
-	unsigned int cap;     /* array size */
+	bool rep;	  /* array of cap with an n_<member> count */
+	unsigned int min; /* minOccurs / attribute use=required */
+	unsigned int max; /* maxOccurs, 0 = unbounded */
+	unsigned int cap; /* array size */
 	size_t off, count_off, elem_size;
-	const struct es_type *sub;	   /* STRUCT */
+	const struct es_type *sub;	  /* STRUCT */
 	const struct value_string *names; /* ENUM */
 };
 

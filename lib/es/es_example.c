@@ -25,8 +25,8 @@ static const uint8_t bytes64[] = { 0x04, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0
 				   0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x31, 0x32, 0x33,
 				   0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x40 };
 static const uint8_t tar_isdr[] = { 0x00, 0x00, 0x01 };
-static const uint8_t key_type_aes[] = { 0x88 }; /* GP key type AES (digest §4.1) */
-static const uint8_t op_type[] = { 0x01, 0x00 }; /* audit: CreateISDP (digest §4.1) */
+static const uint8_t key_type_aes[] = { 0x88 };		 /* GP key type AES (digest §4.1) */
+static const uint8_t op_type[] = { 0x01, 0x00 };	 /* audit: CreateISDP (digest §4.1) */
 static const uint8_t ccp[] = { 0x80, 0xE2, 0x88, 0x00 }; /* an APDU-looking payload */
 
 struct hex_value {
@@ -152,9 +152,7 @@ static void fill(const struct es_type *t, void *base, const char *parent)
 			if (strstr(fd->name, "Date") || strstr(fd->name, "Processing"))
 				*(const char **)p = date;
 			break;
-		case ES_K_TS:
-			*(const char **)p = date;
-			break;
+		case ES_K_TS: *(const char **)p = date; break;
 		case ES_K_HEX:
 		case ES_K_AHEX: {
 			struct es_hex *h = p;
@@ -178,8 +176,8 @@ static void fill(const struct es_type *t, void *base, const char *parent)
 			break;
 		case ES_K_BOOL:
 			((struct es_bool *)p)->present = true;
-			((struct es_bool *)p)->v = strcmp(fd->name, "HttpSupport") == 0 ||
-						   strcmp(fd->name, "EnableProfile") == 0;
+			((struct es_bool *)p)->v = strcmp(fd->name, "HttpSupport") == 0 || strcmp(fd->name, "EnableProf"
+													    "ile") == 0;
 			break;
 		case ES_K_ENUM:
 			*(int *)p = (int)fd->names[0].value;
@@ -188,9 +186,7 @@ static void fill(const struct es_type *t, void *base, const char *parent)
 			if (strcmp(fd->name, "State") == 0)
 				*(int *)p = ES_PROFILE_STATE_ENABLED;
 			break;
-		case ES_K_STRUCT:
-			fill(fd->sub, p, fd->name);
-			break;
+		case ES_K_STRUCT: fill(fd->sub, p, fd->name); break;
 		}
 	}
 }
@@ -205,7 +201,8 @@ void es_example_fill(struct es_msg *msg, enum es_msg_id id)
 	msg->wsa.from = "https://sender.example:8443/es?EntityId=1.3.6.1.4.1.99999.5&EntityName=SM-DP";
 	msg->wsa.to = "https://receiver.example:8443/es?EntityId=1.3.6.1.4.1.99999.2";
 	msg->wsa.message_id = "//1.3.6.1.4.1.99999.5/urn:uuid:5b0c6f2e-7a8d-4d6e-9a43-2d5c1a9e0001"
-			      "?TransactionId=urn:uuid:5b0c6f2e-7a8d-4d6e-9a43-2d5c1a9e00ff&MessageDate=2024-05-01T10:00:00Z";
+			      "?TransactionId=urn:uuid:5b0c6f2e-7a8d-4d6e-9a43-2d5c1a9e00ff&MessageDate=2024-05-01T10:"
+			      "00:00Z";
 	if (es_msgs[id].kind == ES_KIND_RESPONSE)
 		msg->wsa.relates_to = "//1.3.6.1.4.1.99999.2/urn:uuid:5b0c6f2e-7a8d-4d6e-9a43-2d5c1a9e0000";
 	else if (es_msgs[id].kind == ES_KIND_REQUEST)

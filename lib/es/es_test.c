@@ -212,11 +212,17 @@ void test_es_variants_tolerant(void)
 		struct es_variant v;
 		const char *needle;
 	} cases[] = {
-		{ ES_MSG_ES3_CREATE_ISDP_REQ, { ES_NS_V1, ES_ACTION_SUFFIXED, ES_TS_AS_XSD, ES_AUTH_SMSR_EIS }, "WS_NS_V1" },
-		{ ES_MSG_ES3_CREATE_ISDP_REQ, { ES_NS_V3, ES_ACTION_PLAIN, ES_TS_AS_XSD, ES_AUTH_SMSR_EIS }, "ACTION_PLAIN" },
-		{ ES_MSG_ES3_HANDLE_SMSR_CHANGE_NOTIF, { ES_NS_V3, ES_ACTION_SUFFIXED, ES_TS_UNIFORM, ES_AUTH_SMSR_EIS },
+		{ ES_MSG_ES3_CREATE_ISDP_REQ,
+		  { ES_NS_V1, ES_ACTION_SUFFIXED, ES_TS_AS_XSD, ES_AUTH_SMSR_EIS },
+		  "WS_NS_V1" },
+		{ ES_MSG_ES3_CREATE_ISDP_REQ,
+		  { ES_NS_V3, ES_ACTION_PLAIN, ES_TS_AS_XSD, ES_AUTH_SMSR_EIS },
+		  "ACTION_PLAIN" },
+		{ ES_MSG_ES3_HANDLE_SMSR_CHANGE_NOTIF,
+		  { ES_NS_V3, ES_ACTION_SUFFIXED, ES_TS_UNIFORM, ES_AUTH_SMSR_EIS },
 		  "TS_UNIFORM" },
-		{ ES_MSG_ES7_AUTHENTICATE_SMSR_REQ, { ES_NS_V3, ES_ACTION_SUFFIXED, ES_TS_AS_XSD, ES_AUTH_SMSR_EID },
+		{ ES_MSG_ES7_AUTHENTICATE_SMSR_REQ,
+		  { ES_NS_V3, ES_ACTION_SUFFIXED, ES_TS_AS_XSD, ES_AUTH_SMSR_EID },
 		  "AUTH_SMSR_EID" },
 	};
 
@@ -336,12 +342,12 @@ void test_es_malformed(void)
 
 void test_es_entity_expansion_rejected(void)
 {
-	static const char laughs[] =
-		"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
-		"\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 "
-		"\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]>"
-		"<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body><a>&lol3;</a>"
-		"</env:Body></env:Envelope>";
+	static const char laughs[] = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
+				     "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 "
+				     "\"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]>"
+				     "<env:Envelope "
+				     "xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body><a>&lol3;</a>"
+				     "</env:Body></env:Envelope>";
 	static const char external[] = "<?xml version=\"1.0\"?><!DOCTYPE e SYSTEM \"http://example.invalid/x.dtd\">"
 				       "<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\">"
 				       "<env:Body/></env:Envelope>";
@@ -401,11 +407,13 @@ void test_es_truncations(void)
  * crashes (ASan judges), some mutants still decode (the pass is not vacuous). */
 void test_es_mutations(void)
 {
-	static const char small[] =
-		"<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:r=\"http://namespaces.gsma."
-		"org/esim-messaging/3\"><e:Body><r:ES3-SendDataResponse><r:FunctionExecutionStatus><r:Status>"
-		"FAILED</r:Status></r:FunctionExecutionStatus><r:EuiccResponseData>9000</r:EuiccResponseData>"
-		"</r:ES3-SendDataResponse></e:Body></e:Envelope>";
+	static const char small[] = "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "
+				    "xmlns:r=\"http://namespaces.gsma."
+				    "org/esim-messaging/"
+				    "3\"><e:Body><r:ES3-SendDataResponse><r:FunctionExecutionStatus><r:Status>"
+				    "FAILED</r:Status></r:FunctionExecutionStatus><r:EuiccResponseData>9000</"
+				    "r:EuiccResponseData>"
+				    "</r:ES3-SendDataResponse></e:Body></e:Envelope>";
 	unsigned long accepted = test_mutations_run((const uint8_t *)small, sizeof(small) - 1, decode_cb, fnd);
 
 	CU_ASSERT_TRUE(accepted > 1000);
@@ -413,8 +421,11 @@ void test_es_mutations(void)
 
 void test_es_fault(void)
 {
-	struct soap_wsa h = { .from = "https://a", .to = "https://b", .action = "http://www.w3.org/2005/08/addressing/fault",
-			      .message_id = "urn:uuid:1", .relates_to = "urn:uuid:0" };
+	struct soap_wsa h = { .from = "https://a",
+			      .to = "https://b",
+			      .action = "http://www.w3.org/2005/08/addressing/fault",
+			      .message_id = "urn:uuid:1",
+			      .relates_to = "urn:uuid:0" };
 	struct soap_fault fault = { SOAP_FAULT_SENDER, "rps:InvalidMessage", "missing Iccid", "ES3-CreateISDPRequest" };
 	int n = soap_fault_encode(buf, BUF_MAX, &h, &fault);
 
@@ -517,8 +528,8 @@ void test_es_retry_and_validity(void)
 void test_es_names_tables(void)
 {
 	CU_ASSERT_STRING_EQUAL(get_value_string(es_ns_variant_names, ES_NS_V1), "WS_NS_V1_NJIWA");
-	CU_ASSERT_STRING_EQUAL(get_value_string(es_status_names, ES_STATUS_EXECUTED_WITHWARNING),
-			       "EXECUTED_WITHWARNING");
+	CU_ASSERT_STRING_EQUAL(get_value_string(es_status_names, ES_STATUS_EXECUTED_WITHWARNING), "EXECUTED_"
+												  "WITHWARNING");
 	CU_ASSERT_PTR_NOT_NULL(es_msg_info_by_element("ES7-HandoverEUICCRequest"));
 	CU_ASSERT_PTR_NOT_NULL(es_msg_info_by_element("ES3-UpdateConnectivityParametersResponse"));
 	CU_ASSERT_PTR_NULL(es_msg_info_by_element("ES3-Nothing"));

@@ -21,8 +21,8 @@
 #include "lib/es/es.h"
 
 #define ES_TXN_STR_MAX 256
-#define ES_CORR_MAX 64
-#define ES_FCI_MAX 256
+#define ES_CORR_MAX    64
+#define ES_FCI_MAX     256
 
 struct es_corr_entry {
 	bool used;

@@ -112,8 +112,7 @@ static void on_error(void *ctx, xmlErrorPtr err)
 	v->n++;
 }
 
-int es_schema_validate_node(const struct es_schema *s, xmlNodePtr body, enum es_ns_variant ns,
-			    struct soap_findings *f)
+int es_schema_validate_node(const struct es_schema *s, xmlNodePtr body, enum es_ns_variant ns, struct soap_findings *f)
 {
 	struct vctx v = { f, 0 };
 	xmlSchemaValidCtxtPtr vc;
@@ -151,8 +150,8 @@ int es_validate(const struct es_schema *s, const uint8_t *buf, size_t len, const
 
 		if (strcmp(href, ES_NS_URI_V1) == 0) {
 			ns = ES_NS_V1;
-			soap_findings_note(f, "ES-VARIANT", "/Envelope/Body", "body namespace %s: variant %s seen", href,
-					   get_value_string(es_ns_variant_names, ES_NS_V1));
+			soap_findings_note(f, "ES-VARIANT", "/Envelope/Body", "body namespace %s: variant %s seen",
+					   href, get_value_string(es_ns_variant_names, ES_NS_V1));
 		} else if (strcmp(href, ES_NS_URI_V3) != 0) {
 			soap_findings_add(f, "ES-NS", "/Envelope/Body", "body element %s in unknown namespace \"%s\"",
 					  (const char *)doc.body->name, href);

@@ -11,8 +11,9 @@
 
 static bool is_base(const char *name)
 {
-	static const char *const base[] = { "FunctionCallIdentifier", "ValidityPeriod", "ProcessingStart",
-					    "ProcessingEnd", "AcceptableValidityPeriod", "FunctionExecutionStatus" };
+	static const char *const base[] = { "FunctionCallIdentifier",	"ValidityPeriod",
+					    "ProcessingStart",		"ProcessingEnd",
+					    "AcceptableValidityPeriod", "FunctionExecutionStatus" };
 	for (unsigned int i = 0; i < ARRAY_SIZE(base); i++)
 		if (strcmp(name, base[i]) == 0)
 			return true;
@@ -37,8 +38,7 @@ static const char *xsd_type(const struct es_field *fd)
 		if (strcmp(fd->sub->name, "es_subscription_address") == 0)
 			return "SubscriptionAddressType";
 		return "ExecutionStatusType";
-	case ES_K_ENUM:
-		return "ECCKeyLengthType";
+	case ES_K_ENUM: return "ECCKeyLengthType";
 	case ES_K_HEX:
 		if (strcmp(fd->name, "Eid") == 0)
 			return "EIDType";
@@ -57,12 +57,9 @@ static const char *xsd_type(const struct es_field *fd)
 		if (strcmp(fd->name, "ScenarioParameter") == 0)
 			return "xs:byte";
 		return "xs:integer";
-	case ES_K_BOOL:
-		return "xs:boolean";
-	case ES_K_TS:
-		return "xs:dateTime";
-	default:
-		return "xs:string";
+	case ES_K_BOOL: return "xs:boolean";
+	case ES_K_TS: return "xs:dateTime";
+	default: return "xs:string";
 	}
 }
 
@@ -85,13 +82,14 @@ int es_xsd_write_interface(FILE *out, unsigned int iface)
 		n += es_msgs[i].iface == iface;
 	if (!n)
 		return -EINVAL;
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		     "<!-- rsplab: the ES%u messages of SGP.02 Annex B (digest 1.2, 6.3), written from the function\n"
-		     "     definitions. Generated from lib/es/es_types.def by es_xsd_write_interface(); es_test.c\n"
-		     "     checks this file against the table. No targetNamespace: es-ns3.xsd / es-ns1.xsd include\n"
-		     "     it (chameleon) together with es-common.xsd. -->\n"
-		     "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" elementFormDefault=\"qualified\"\n"
-		     "           attributeFormDefault=\"unqualified\">\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<!-- rsplab: the ES%u messages of SGP.02 Annex B (digest 1.2, 6.3), written from the function\n"
+		"     definitions. Generated from lib/es/es_types.def by es_xsd_write_interface(); es_test.c\n"
+		"     checks this file against the table. No targetNamespace: es-ns3.xsd / es-ns1.xsd include\n"
+		"     it (chameleon) together with es-common.xsd. -->\n"
+		"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" elementFormDefault=\"qualified\"\n"
+		"           attributeFormDefault=\"unqualified\">\n",
 		iface);
 	for (unsigned int i = 0; i < ES_MSG__COUNT; i++) {
 		const struct es_msg_info *mi = &es_msgs[i];
@@ -109,11 +107,12 @@ int es_xsd_write_interface(FILE *out, unsigned int iface)
 				continue;
 			if (fd->kind == ES_K_TS) {
 				/* digest §6.7: both spellings occur; the decoder notes which (variant TS_*). */
-				fprintf(out,
-					"            <xs:choice>\n"
-					"              <xs:element name=\"CompletionTimestamp\" type=\"xs:dateTime\"/>\n"
-					"              <xs:element name=\"completionTimestamp\" type=\"xs:dateTime\"/>\n"
-					"            </xs:choice>\n");
+				fprintf(out, "            <xs:choice>\n"
+					     "              <xs:element name=\"CompletionTimestamp\" "
+					     "type=\"xs:dateTime\"/>\n"
+					     "              <xs:element name=\"completionTimestamp\" "
+					     "type=\"xs:dateTime\"/>\n"
+					     "            </xs:choice>\n");
 				continue;
 			}
 			if (mi->id == ES_MSG_ES7_AUTHENTICATE_SMSR_REQ && strcmp(fd->name, "Eis") == 0) {

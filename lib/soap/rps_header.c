@@ -182,7 +182,8 @@ static void split_endpoint(struct arena *a, const char *addr, const char **url, 
 			*name = query_get(a, q + 1, qlen, "EntityName");
 	}
 	if (!*id)
-		soap_findings_add(f, "RPS-001", "/Envelope/Header", "%s carries no ?EntityId=<OID> (digest §6.2)", what);
+		soap_findings_add(f, "RPS-001", "/Envelope/Header", "%s carries no ?EntityId=<OID> (digest §6.2)",
+				  what);
 }
 
 int rps_header_from_wsa(const struct soap_wsa *w, char *arena, size_t cap, struct rps_header *out,
@@ -210,8 +211,7 @@ int rps_header_from_wsa(const struct soap_wsa *w, char *arena, size_t cap, struc
 		} else {
 			const char *oid = a_put_unpct(&a, m + 2, (size_t)(slash - m - 2));
 			q = strchr(slash + 1, '?');
-			out->message_id =
-				a_put_unpct(&a, slash + 1, q ? (size_t)(q - slash - 1) : strlen(slash + 1));
+			out->message_id = a_put_unpct(&a, slash + 1, q ? (size_t)(q - slash - 1) : strlen(slash + 1));
 			if (q) {
 				size_t qlen = strlen(q + 1);
 				out->transaction_id = query_get(&a, q + 1, qlen, "TransactionId");

@@ -196,8 +196,8 @@ int soap_writer_begin(struct soap_writer *w, const struct soap_wsa *h, const cha
 	}
 	wr_check(w, xmlTextWriterStartDocument(w->xw, NULL, "UTF-8", NULL));
 	if (!w->err)
-		wr_check(w, xmlTextWriterStartElementNS(w->xw, BAD_CAST "env", BAD_CAST "Envelope",
-							BAD_CAST SOAP_NS_ENV));
+		wr_check(w,
+			 xmlTextWriterStartElementNS(w->xw, BAD_CAST "env", BAD_CAST "Envelope", BAD_CAST SOAP_NS_ENV));
 	soap_writer_attr(w, "xmlns:wsa", SOAP_NS_WSA);
 	if (body_ns && body_prefix) {
 		char attr[64];
@@ -438,7 +438,8 @@ static void parse_header(struct soap_doc *d, struct soap_doc_priv *p, xmlNodePtr
 				known = true;
 				if (*slots[i]) {
 					soap_node_path(c, path, sizeof(path));
-					soap_findings_add(f, "WSA-005", path, "wsa:%s appears more than once", names[i]);
+					soap_findings_add(f, "WSA-005", path, "wsa:%s appears more than once",
+							  names[i]);
 					break;
 				}
 				if (i == 0 || i == 5) { /* endpoint references: the Address child */
@@ -514,7 +515,8 @@ int soap_doc_parse(struct soap_doc *d, const uint8_t *buf, size_t len, const str
 		goto fail;
 	if (ns_is(root, SOAP11_NS_ENV)) {
 		soap_findings_add(f, "SOAP-001", "/Envelope",
-				  "SOAP 1.1 envelope; SGP.02 Annex B binds SOAP 1.2 (a receiver faults VersionMismatch)");
+				  "SOAP 1.1 envelope; SGP.02 Annex B binds SOAP 1.2 (a receiver faults "
+				  "VersionMismatch)");
 		goto fail;
 	}
 	if (!ns_is(root, SOAP_NS_ENV))
@@ -537,8 +539,7 @@ int soap_doc_parse(struct soap_doc *d, const uint8_t *buf, size_t len, const str
 	if (!d->wsa.action)
 		soap_findings_add(f, "WSA-003", "/Envelope/Header", "wsa:Action missing (mandatory, digest §6.1)");
 	if (!d->wsa.message_id)
-		soap_findings_add(f, "WSA-004", "/Envelope/Header",
-				  "wsa:MessageID missing (mandatory, digest §6.1)");
+		soap_findings_add(f, "WSA-004", "/Envelope/Header", "wsa:MessageID missing (mandatory, digest §6.1)");
 	d->body = first_elem(body->children);
 	if (!d->body)
 		soap_findings_add(f, "SOAP-004", "/Envelope/Body", "empty body");

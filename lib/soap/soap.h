@@ -26,8 +26,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 
-#define SOAP_NS_ENV "http://www.w3.org/2003/05/soap-envelope" /* SOAP 1.2 Part 1 §5 */
-#define SOAP_NS_WSA "http://www.w3.org/2005/08/addressing"    /* WS-Addressing 1.0 Core §2 */
+#define SOAP_NS_ENV	   "http://www.w3.org/2003/05/soap-envelope" /* SOAP 1.2 Part 1 §5 */
+#define SOAP_NS_WSA	   "http://www.w3.org/2005/08/addressing"    /* WS-Addressing 1.0 Core §2 */
 #define SOAP_WSA_ANONYMOUS "http://www.w3.org/2005/08/addressing/anonymous"
 
 #define SOAP_MAX_INPUT_DEFAULT (1024 * 1024) /* one message; an EIS with certificates is ~20 KiB */
@@ -35,13 +35,13 @@
 
 /* ---- findings: deviations recorded while decoding or validating (data, not errors) ---------- */
 
-#define SOAP_FINDINGS_MAX 32
+#define SOAP_FINDINGS_MAX     32
 #define SOAP_FINDING_PATH_MAX 192
 #define SOAP_FINDING_TEXT_MAX 256
 
 struct soap_finding {
-	const char *rule; /* a stable rule id, e.g. "WSA-002", "ES-XSD", "ES-VARIANT" */
-	bool info;	  /* informational (e.g. which variant a peer used), not a deviation */
+	const char *rule;		  /* a stable rule id, e.g. "WSA-002", "ES-XSD", "ES-VARIANT" */
+	bool info;			  /* informational (e.g. which variant a peer used), not a deviation */
 	char path[SOAP_FINDING_PATH_MAX]; /* element path, e.g. /Envelope/Body/ES3-CreateISDPRequest/Iccid */
 	char text[SOAP_FINDING_TEXT_MAX];
 };
@@ -127,7 +127,7 @@ int soap_fault_encode(uint8_t *out, size_t cap, const struct soap_wsa *h, const 
 /* ---- parser --------------------------------------------------------------------------------------- */
 
 struct soap_limits {
-	size_t max_input; /* bytes; 0 = SOAP_MAX_INPUT_DEFAULT */
+	size_t max_input;	/* bytes; 0 = SOAP_MAX_INPUT_DEFAULT */
 	unsigned int max_depth; /* element nesting, Envelope = 1; 0 = SOAP_MAX_DEPTH_DEFAULT */
 };
 
