@@ -19,9 +19,8 @@ enum cipher_id {
 };
 
 static const char *const cipher_names[_NUM_CIPHERS] = {
-	[CIPHER_AES128_CBC] = "AES-128-CBC",   [CIPHER_AES192_CBC] = "AES-192-CBC",
-	[CIPHER_AES256_CBC] = "AES-256-CBC",   [CIPHER_DES3_2K_CBC] = "DES-EDE-CBC",
-	[CIPHER_DES3_3K_CBC] = "DES-EDE3-CBC",
+	[CIPHER_AES128_CBC] = "AES-128-CBC", [CIPHER_AES192_CBC] = "AES-192-CBC", [CIPHER_AES256_CBC] = "AES-256-CBC",
+	[CIPHER_DES3_2K_CBC] = "DES-EDE-CBC", [CIPHER_DES3_3K_CBC] = "DES-EDE3-CBC",
 };
 
 /* Fetched once and kept: EVP_CIPHER_fetch per call would cost a provider lookup each time. */
@@ -121,8 +120,7 @@ int crypto_des3_cbc_mac(const uint8_t *key, size_t key_len, const uint8_t *msg, 
 		return -EIO;
 	if (!cipher_ctx && !(cipher_ctx = EVP_CIPHER_CTX_new()))
 		return -ENOMEM;
-	if (!EVP_CipherInit_ex2(cipher_ctx, cipher, key, zero_iv, 1, NULL) ||
-	    !EVP_CIPHER_CTX_set_padding(cipher_ctx, 0))
+	if (!EVP_CipherInit_ex2(cipher_ctx, cipher, key, zero_iv, 1, NULL) || !EVP_CIPHER_CTX_set_padding(cipher_ctx, 0))
 		return -EIO;
 	/* Stream the message through CBC in chunks; the MAC is the last ciphertext block. */
 	for (size_t off = 0; off < len; off += sizeof(scratch)) {

@@ -21,9 +21,8 @@ void test_sym_aes_cbc_sp800_38a(void)
 
 	/* F.2.1 CBC-AES128.Encrypt */
 	CU_ASSERT_EQUAL(crypto_aes_cbc(true, key, klen, iv, plain, plen, out), 0);
-	TEST_ASSERT_HEX_EQ(out, 64,
-			   "7649abac8119b246cee98e9b12e9197d 5086cb9b507219ee95db113a917678b2"
-			   "73bed6b8e3c1743b7116e69e22229516 3ff1caa1681fac09120eca307586e1a7");
+	TEST_ASSERT_HEX_EQ(out, 64, "7649abac8119b246cee98e9b12e9197d 5086cb9b507219ee95db113a917678b2"
+				    "73bed6b8e3c1743b7116e69e22229516 3ff1caa1681fac09120eca307586e1a7");
 	/* F.2.2 CBC-AES128.Decrypt, in place */
 	memcpy(back, out, 64);
 	CU_ASSERT_EQUAL(crypto_aes_cbc(false, key, klen, iv, back, 64, back), 0);
