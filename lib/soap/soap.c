@@ -54,8 +54,8 @@ void soap_findings_init(struct soap_findings *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void findings_vadd(struct soap_findings *f, bool info, const char *rule, const char *path, const char *fmt,
-			  va_list ap)
+__attribute__((format(printf, 5, 0))) static void findings_vadd(struct soap_findings *f, bool info, const char *rule,
+								const char *path, const char *fmt, va_list ap)
 {
 	struct soap_finding *x;
 
