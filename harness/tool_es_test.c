@@ -51,7 +51,8 @@ void test_tool_es_every_example_validates(void)
 
 void test_tool_es_names_from_the_issue(void)
 {
-	static const char *const names[] = { "ES3-CreateISDP", "ES7-HandoverEUICC", "ES4-HandleSMSRChangeNotification" };
+	static const char *const names[] = { "ES3-CreateISDP", "ES7-HandoverEUICC",
+					     "ES4-HandleSMSRChangeNotification" };
 
 	for (unsigned int i = 0; i < 3; i++) {
 		size_t len = 0;
