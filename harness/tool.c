@@ -13,6 +13,7 @@ static const struct cli_command tools[] = {
 	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
 	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "es", "validate / print SGP.02 ES1-ES7 SOAP messages", tool_es },
 	{ NULL, NULL, NULL },
 };
 

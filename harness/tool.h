@@ -8,3 +8,9 @@ int tool_saip(int argc, char **argv);
 int tool_scp80(int argc, char **argv);
 int tool_script(int argc, char **argv);
 int tool_tlv(int argc, char **argv);
+int tool_es(int argc, char **argv);
+/* tool_es.c internals shared with its test: print an example envelope; validate a buffer. */
+#include <stdint.h>
+#include <stdio.h>
+int tool_es_example_print(FILE *out, const char *name);
+int tool_es_validate_buf(FILE *out, const char *xsd_dir, const uint8_t *buf, size_t len);
