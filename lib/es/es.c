@@ -690,20 +690,19 @@ int es_msg_decode(struct es_msg *out, char *arena, size_t arena_len, const uint8
 	rc = soap_doc_parse(&doc, buf, len, opts ? opts->limits : NULL, f);
 	if (rc < 0)
 		return rc;
-	rc = copy_opt(&d, &out->wsa.from, doc.wsa.from);
-	rc = rc ?: copy_opt(&d, &out->wsa.to, doc.wsa.to);
-	rc = rc ?: copy_opt(&d, &out->wsa.action, doc.wsa.action);
-	rc = rc ?: copy_opt(&d, &out->wsa.message_id, doc.wsa.message_id);
-	rc = rc ?: copy_opt(&d, &out->wsa.relates_to, doc.wsa.relates_to);
-	rc = rc ?: copy_opt(&d, &out->wsa.reply_to, doc.wsa.reply_to);
-	if (rc)
+	/* Plain C11: each copy runs only while the previous ones succeeded. */
+	if ((rc = copy_opt(&d, &out->wsa.from, doc.wsa.from)) || (rc = copy_opt(&d, &out->wsa.to, doc.wsa.to)) ||
+	    (rc = copy_opt(&d, &out->wsa.action, doc.wsa.action)) ||
+	    (rc = copy_opt(&d, &out->wsa.message_id, doc.wsa.message_id)) ||
+	    (rc = copy_opt(&d, &out->wsa.relates_to, doc.wsa.relates_to)) ||
+	    (rc = copy_opt(&d, &out->wsa.reply_to, doc.wsa.reply_to)))
 		goto out;
 	if (doc.is_fault) {
 		out->is_fault = true;
 		out->fault.code = doc.fault.code;
-		rc = copy_opt(&d, &out->fault.subcode, doc.fault.subcode);
-		rc = rc ?: copy_opt(&d, &out->fault.reason, doc.fault.reason);
-		rc = rc ?: copy_opt(&d, &out->fault.detail, doc.fault.detail);
+		if (!(rc = copy_opt(&d, &out->fault.subcode, doc.fault.subcode)) &&
+		    !(rc = copy_opt(&d, &out->fault.reason, doc.fault.reason)))
+			rc = copy_opt(&d, &out->fault.detail, doc.fault.detail);
 		goto out;
 	}
 	rc = -EBADMSG;
