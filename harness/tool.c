@@ -7,6 +7,9 @@
 
 static const struct cli_command tools[] = {
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "scp03", "SCP03 session keys and cryptograms", tool_scp03 },
+	{ "ecka", "ECDH shared secret (ECKA)", tool_ecka },
+	{ "x963-kdf", "ANSI X9.63 KDF with SHA-256", tool_x963_kdf },
 	{ NULL, NULL, NULL },
 };
 

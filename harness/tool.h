@@ -2,3 +2,6 @@
 #pragma once
 
 int tool_tlv(int argc, char **argv);
+int tool_scp03(int argc, char **argv);
+int tool_ecka(int argc, char **argv);
+int tool_x963_kdf(int argc, char **argv);
