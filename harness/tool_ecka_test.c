@@ -8,25 +8,38 @@
 #include "harness/tool.h"
 #include "lib/test/runner.h"
 
+static char err[2048]; /* the last command's stderr */
+
+/* Runs fn(argv) with stdout captured into buf and stderr into err; returns the exit status. */
 static int capture(int (*fn)(int, char **), char **argv, char *buf, size_t cap)
 {
-	int argc = 0, fds[2], saved, rc;
+	int argc = 0, o[2], e[2], saved_o, saved_e, rc;
 	ssize_t n;
 
 	while (argv[argc])
 		argc++;
 	fflush(stdout);
-	CU_ASSERT_FATAL(pipe(fds) == 0);
-	saved = dup(STDOUT_FILENO);
-	dup2(fds[1], STDOUT_FILENO);
+	fflush(stderr);
+	CU_ASSERT_FATAL(pipe(o) == 0 && pipe(e) == 0);
+	saved_o = dup(STDOUT_FILENO);
+	saved_e = dup(STDERR_FILENO);
+	dup2(o[1], STDOUT_FILENO);
+	dup2(e[1], STDERR_FILENO);
 	rc = fn(argc, argv);
 	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	close(fds[1]);
-	n = read(fds[0], buf, cap - 1);
+	fflush(stderr);
+	dup2(saved_o, STDOUT_FILENO);
+	dup2(saved_e, STDERR_FILENO);
+	close(saved_o);
+	close(saved_e);
+	close(o[1]);
+	close(e[1]);
+	n = read(o[0], buf, cap - 1);
 	buf[n > 0 ? n : 0] = '\0';
-	close(fds[0]);
+	n = read(e[0], err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(o[0]);
+	close(e[0]);
 	return rc;
 }
 
@@ -59,6 +72,7 @@ void test_tool_ecka_errors(void)
 	/* the P-256 point is not on brainpoolP256r1 */
 	CU_ASSERT_EQUAL(capture(tool_ecka, wrong_curve, out, sizeof(out)), 1);
 	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not an uncompressed point"));
 	CU_ASSERT_EQUAL(capture(tool_ecka, no_curve, out, sizeof(out)), 1);
 	CU_ASSERT_EQUAL(capture(tool_ecka, off_curve, out, sizeof(out)), 1);
 	CU_ASSERT_EQUAL(capture(tool_ecka, missing, out, sizeof(out)), 2);
@@ -105,6 +119,7 @@ void test_tool_x963_kdf_errors(void)
 	char out[512];
 
 	CU_ASSERT_EQUAL(capture(tool_x963_kdf, zero, out, sizeof(out)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--length"));
 	CU_ASSERT_EQUAL(capture(tool_x963_kdf, big, out, sizeof(out)), 1);
 	CU_ASSERT_EQUAL(capture(tool_x963_kdf, junk, out, sizeof(out)), 1);
 	CU_ASSERT_EQUAL(capture(tool_x963_kdf, empty_z, out, sizeof(out)), 1);
