@@ -8,7 +8,7 @@
 
 #define SHA256_OUT 32
 
-static EVP_MD *sha256;			     /* fetched once, kept for the life of the process */
+static EVP_MD *sha256;			 /* fetched once, kept for the life of the process */
 static _Thread_local EVP_MD_CTX *md_ctx; /* reused per thread */
 
 int crypto_x963_kdf_sha256(const uint8_t *z, size_t z_len, const uint8_t *shared_info, size_t si_len, uint8_t *out,
