@@ -14,6 +14,9 @@ static const struct cli_command tools[] = {
 	{ "scp80", "SCP80 secured packets and PoR (TS 102 225 / TS 31.115 SMS)", tool_scp80 },
 	{ "script", "build or parse TS 102 226 remote command scripts", tool_script },
 	{ "tlv", "show a BER-TLV tree", tool_tlv },
+	{ "scp03", "SCP03 session keys and cryptograms", tool_scp03 },
+	{ "ecka", "ECDH shared secret (ECKA)", tool_ecka },
+	{ "x963-kdf", "ANSI X9.63 KDF with SHA-256", tool_x963_kdf },
 	{ NULL, NULL, NULL },
 };
 

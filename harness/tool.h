@@ -14,3 +14,6 @@ int tool_es(int argc, char **argv);
 #include <stdio.h>
 int tool_es_example_print(FILE *out, const char *name);
 int tool_es_validate_buf(FILE *out, const char *xsd_dir, const uint8_t *buf, size_t len);
+int tool_scp03(int argc, char **argv);
+int tool_ecka(int argc, char **argv);
+int tool_x963_kdf(int argc, char **argv);
