@@ -1,6 +1,6 @@
 /* `rsplab tool ecka` and `rsplab tool x963-kdf` against the recomputed SGP.02 key establishment of
  * sgp02-open-questions.md §15 V3 (eSK.DP × PK.ECASD.ECKA → ShS → KeyData) and pySim's SGP.22 BSP
- * vector (tests/unittests/test_esim_bsp.py, §15 V6), with stdout captured through a pipe. */
+ * vector (tests/unittests/test_esim_bsp.py, §15 V6) (stdout captured by the shared test runner). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,34 +13,7 @@ static char err[2048]; /* the last command's stderr */
 /* Runs fn(argv) with stdout captured into buf and stderr into err; returns the exit status. */
 static int capture(int (*fn)(int, char **), char **argv, char *buf, size_t cap)
 {
-	int argc = 0, o[2], e[2], saved_o, saved_e, rc;
-	ssize_t n;
-
-	while (argv[argc])
-		argc++;
-	fflush(stdout);
-	fflush(stderr);
-	CU_ASSERT_FATAL(pipe(o) == 0 && pipe(e) == 0);
-	saved_o = dup(STDOUT_FILENO);
-	saved_e = dup(STDERR_FILENO);
-	dup2(o[1], STDOUT_FILENO);
-	dup2(e[1], STDERR_FILENO);
-	rc = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_o, STDOUT_FILENO);
-	dup2(saved_e, STDERR_FILENO);
-	close(saved_o);
-	close(saved_e);
-	close(o[1]);
-	close(e[1]);
-	n = read(o[0], buf, cap - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	n = read(e[0], err, sizeof(err) - 1);
-	err[n > 0 ? n : 0] = '\0';
-	close(o[0]);
-	close(e[0]);
-	return rc;
+	return test_run_captured(fn, argv, buf, cap, err, sizeof(err));
 }
 
 static char esk_dp[] = "4FFC58BA23F4A6825BFF0B5612BE37DDF1257E183672499DDE6EBD80FD3E4D3C";

@@ -1,6 +1,6 @@
 /* `rsplab tool scp03 derive` against kaoh/globalplatform's published session (scp03Test.c,
  * mutual_auth(): session keys, card cryptogram, and the host cryptogram inside its EXTERNAL
- * AUTHENTICATE 8482030010 23EBFEDC579D22CD …), with stdout captured through a pipe. */
+ * AUTHENTICATE 8482030010 23EBFEDC579D22CD …) (stdout captured by the shared test runner). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,34 +13,7 @@ static char err[2048]; /* the last command's stderr */
 /* Runs fn(argv) with stdout captured into buf and stderr into err; returns the exit status. */
 static int capture(int (*fn)(int, char **), char **argv, char *buf, size_t cap)
 {
-	int argc = 0, o[2], e[2], saved_o, saved_e, rc;
-	ssize_t n;
-
-	while (argv[argc])
-		argc++;
-	fflush(stdout);
-	fflush(stderr);
-	CU_ASSERT_FATAL(pipe(o) == 0 && pipe(e) == 0);
-	saved_o = dup(STDOUT_FILENO);
-	saved_e = dup(STDERR_FILENO);
-	dup2(o[1], STDOUT_FILENO);
-	dup2(e[1], STDERR_FILENO);
-	rc = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_o, STDOUT_FILENO);
-	dup2(saved_e, STDERR_FILENO);
-	close(saved_o);
-	close(saved_e);
-	close(o[1]);
-	close(e[1]);
-	n = read(o[0], buf, cap - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	n = read(e[0], err, sizeof(err) - 1);
-	err[n > 0 ? n : 0] = '\0';
-	close(o[0]);
-	close(e[0]);
-	return rc;
+	return test_run_captured(fn, argv, buf, cap, err, sizeof(err));
 }
 
 void test_tool_scp03_derive_kaoh(void)
