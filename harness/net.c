@@ -1048,6 +1048,8 @@ int net_down(const char *rundir_arg)
 	}
 	for (size_t i = 0; i < st.nprocs; i++)
 		alive += net_proc_alive(st.procs[i].pid, st.procs[i].start);
+	if (!st.netns[0] || !net_netns_exists(st.netns))
+		st.netns[0] = '\0'; /* nothing to remove */
 	path_join(tool_log, sizeof(tool_log), rundir, "net/tools.log");
 	rc = stop_all(rundir, &st, tool_log);
 	if (rc < 0)
@@ -1089,6 +1091,7 @@ int cmd_net(int argc, char **argv)
 		net_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress and errors interleave in order in a log */
 	verb = argv[1];
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
