@@ -6,6 +6,7 @@
  * a broken config fails naming the component and its log and leaves nothing behind. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -141,6 +142,18 @@ static void assert_all_gone(const char *rundir, const struct net_state *st)
 		CU_ASSERT_FALSE(net_netns_exists(st->netns));
 }
 
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* A passing run leaves no directory behind; a failing one keeps its logs for the reader. */
+static void rm_if_passed(const char *dir, unsigned int failures_before)
+{
+	if (CU_get_number_of_failures() == failures_before)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static uint16_t port_of(const struct net_map *m, const char *key)
 {
 	return (uint16_t)atoi(net_map_get(m, key));
@@ -226,6 +239,7 @@ void test_net_up_down(void)
 	unsigned int status = 0;
 	char target[128], state[32];
 	int saved = -1, n;
+	unsigned int failures = CU_get_number_of_failures();
 
 	if (skip())
 		goto out;
@@ -296,6 +310,7 @@ void test_net_up_down(void)
 	CU_ASSERT_STRING_EQUAL(st.status, "down");
 	/* down again: nothing to do, still fine */
 	CU_ASSERT_EQUAL(run_rsplab(down, out, 65536), 0);
+	rm_if_passed(rundir, failures);
 out:
 	if (saved >= 0)
 		net_netns_leave(saved);
@@ -313,6 +328,7 @@ void test_net_up_broken_config(void)
 					     "kannel/kannel.conf.tmpl" };
 	struct net_state st;
 	size_t len;
+	unsigned int failures = CU_get_number_of_failures();
 
 	if (skip())
 		goto out;
@@ -342,6 +358,8 @@ void test_net_up_broken_config(void)
 	CU_ASSERT_STRING_EQUAL(st.status, "down");
 	CU_ASSERT_EQUAL(st.nprocs, 3); /* stp, hlr-mno1 were up; hlr-mno2 died */
 	assert_all_gone(rundir, &st);
+	rm_if_passed(rundir, failures);
+	rm_if_passed(src, failures);
 out:
 	free(buf);
 	free(out);
