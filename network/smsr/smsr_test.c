@@ -80,8 +80,11 @@ static void stub_respond(void *handle, struct es_msg *resp)
 	if (resp->id == ES_MSG_ES4_ENABLE_PROFILE_RESP || resp->id == ES_MSG_ES4_DISABLE_PROFILE_RESP)
 		reply.euicc_data_len = resp->u.es4_enable_profile_resp.euicc_response_data.len;
 	if (resp->id == ES_MSG_ES3_CREATE_ISDP_RESP) {
-		reply.aid_len = resp->u.es3_create_isdp_resp.isd_p_aid.len;
-		memcpy(reply.aid, resp->u.es3_create_isdp_resp.isd_p_aid.data, reply.aid_len);
+		const struct es_hex *aid = &resp->u.es3_create_isdp_resp.isd_p_aid;
+
+		reply.aid_len = aid->data && aid->len <= sizeof(reply.aid) ? aid->len : 0;
+		if (reply.aid_len)
+			memcpy(reply.aid, aid->data, reply.aid_len);
 	}
 	if (resp->id == ES_MSG_ES3_GET_EIS_RESP || resp->id == ES_MSG_ES4_GET_EIS_RESP)
 		reply.n_profiles = resp->u.es4_get_eis_resp.eis.n_profile_info;
