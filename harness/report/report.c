@@ -338,11 +338,12 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			report_put_esc(out, json_str(st, "text", ""));
 			fputs("</code></td><td>", out);
 			html_verdict(out, verdict_of(st));
-			fprintf(out,
-				"</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td><div class=\"bar\" "
-				"style=\"margin-left:%.1f%%;width:%.1f%%\"></div></td><td>",
-				start / 1000.0, el / 1000.0, 100.0 * (double)start / (double)max_ms,
-				100.0 * (double)el / (double)max_ms);
+			fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td>",
+				start / 1000.0, el / 1000.0);
+			if (strcmp(verdict_of(st), "not-run") != 0)
+				fprintf(out, "<div class=\"bar\" style=\"margin-left:%.1f%%;width:%.1f%%\"></div>",
+					100.0 * (double)start / (double)max_ms, 100.0 * (double)el / (double)max_ms);
+			fputs("</td><td>", out);
 			report_put_esc(out, json_str(st, "detail", ""));
 			fputs("</td></tr>\n", out);
 		}
