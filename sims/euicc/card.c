@@ -316,7 +316,7 @@ static void dispatch(struct euicc_card *c, const struct rscript_apdu *a, struct 
 					       : c->getresp_sw);
 		return;
 	}
-	if (euicc_usim_apdu(c, a->cla, a->ins, a->p1, a->p2, a->data, a->lc, has_le, r))
+	if (euicc_usim_apdu(c, a->cla, a->ins, a->p1, a->p2, a->data, a->lc, has_le ? a->le : 0, r))
 		return;
 	if (a->ins == 0xCA && (c->sel == EUICC_SEL_ISDR || c->sel == EUICC_SEL_ECASD)) {
 		euicc_isdr_get_data(c, (uint16_t)(a->p1 << 8 | a->p2), r);
@@ -357,7 +357,7 @@ size_t euicc_card_apdu(struct euicc_card *c, const uint8_t *capdu, size_t len, u
 		c->getresp_len = 0;
 	dispatch(c, &a, &r);
 	has_le = a.apdu_case == RSCRIPT_APDU_CASE_2 || a.apdu_case == RSCRIPT_APDU_CASE_4;
-	if ((r.sw == 0x9000 || (r.sw >> 8) == 0x91) && c->q_n && a.ins != 0xC0)
+	if ((r.sw == 0x9000 || (r.sw >> 8) == 0x91) && c->q_n && a.ins != 0xC0 && a.ins != CAT_INS_FETCH)
 		r.sw = (uint16_t)(0x9100 | c->q[0].len); /* TS 102 221 §10.2.1.1 */
 	if (r.len && a.ins != 0xC0 && (!has_le || (a.le < r.len && a.le != 256))) {
 		if (has_le && a.le < r.len && (r.sw >> 8) == 0x90) {

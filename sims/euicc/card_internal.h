@@ -59,10 +59,10 @@ static inline void euicc_rsp_sw(struct euicc_rsp *r, uint16_t sw)
 
 /* usim.c */
 void euicc_usim_reset(struct euicc_card *c);
-/* SELECT by FID (P1 00) or AID (P1 04), READ/UPDATE BINARY, READ RECORD, STATUS, AUTHENTICATE. Returns
- * true if ins was handled. */
+/* SELECT by FID (P1 00) or AID (P1 04), READ/UPDATE BINARY, READ RECORD, STATUS, AUTHENTICATE. le: 0 =
+ * absent, else 1..256. Returns true if ins was handled. */
 bool euicc_usim_apdu(struct euicc_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-		     size_t lc, bool has_le, struct euicc_rsp *r);
+		     size_t lc, unsigned int le, struct euicc_rsp *r);
 /* MILENAGE f1* and f5* (TS 35.206 §4.1), which libosmocore 1.7 does not export: MAC-S (8) and AK* (6). */
 int euicc_milenage_f1star_f5star(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
 				 const uint8_t sqn[6], const uint8_t amf[2], uint8_t mac_s[8], uint8_t ak_s[6]);

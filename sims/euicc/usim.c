@@ -253,7 +253,7 @@ static void cmd_select(struct euicc_card *c, uint8_t p1, uint8_t p2, const uint8
 		fcp(c, r);
 }
 
-static void cmd_read_binary(struct euicc_card *c, uint8_t p1, uint8_t p2, bool has_le, size_t le, struct euicc_rsp *r)
+static void cmd_read_binary(struct euicc_card *c, uint8_t p1, uint8_t p2, unsigned int le, struct euicc_rsp *r)
 {
 	uint8_t buf[32];
 	size_t len, off = (size_t)(p1 << 8 | p2);
@@ -275,7 +275,7 @@ static void cmd_read_binary(struct euicc_card *c, uint8_t p1, uint8_t p2, bool h
 		return;
 	}
 	len -= off;
-	if (has_le && le < len)
+	if (le && le < len)
 		len = le;
 	memcpy(r->data, buf + off, len);
 	r->len = len;
@@ -595,11 +595,11 @@ static void cmd_status(struct euicc_card *c, uint8_t p1, uint8_t p2, struct euic
 }
 
 bool euicc_usim_apdu(struct euicc_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-		     size_t lc, bool has_le, struct euicc_rsp *r)
+		     size_t lc, unsigned int le, struct euicc_rsp *r)
 {
 	switch (ins) {
 	case 0xA4: cmd_select(c, p1, p2, data, lc, r); return true;
-	case 0xB0: cmd_read_binary(c, p1, p2, has_le, 256, r); return true;
+	case 0xB0: cmd_read_binary(c, p1, p2, le, r); return true;
 	case 0xD6: cmd_update_binary(c, p1, p2, data, lc, r); return true;
 	case 0xB2: cmd_read_record(c, p1, p2, r); return true;
 	case 0x88: cmd_authenticate(c, cla, p1, p2, data, lc, r); return true;
