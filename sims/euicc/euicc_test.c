@@ -25,6 +25,7 @@
 #include "lib/test/runner.h"
 #include "sims/euicc/card_internal.h"
 #include "sims/euicc/factory.h"
+#include "sims/euicc/vpcd.h"
 
 static const char *EID = "89049032123456789000000000000123"; /* fixed below in suite_setup */
 static char eid_buf[33];
@@ -957,4 +958,33 @@ void test_euicc_keyset_hook_absent(void)
 	n = es5_keyset_cert_build(a, sizeof(a), cert, sizeof(cert));
 	CU_ASSERT_FATAL(n > 0);
 	CU_ASSERT_EQUAL(ota1(a, (size_t)n, NULL), 0x6985); /* no key-establishment extension linked in */
+}
+
+/* The vpcd framing without sockets: split at every byte, control bytes, ATR, an APDU. */
+void test_euicc_vpcd_framing_every_split(void)
+{
+	static const uint8_t stream[] = { 0x00, 0x01, 0x01,			    /* power on */
+					  0x00, 0x01, 0x04,			    /* ATR request */
+					  0x00, 0x05, 0x80, 0xCA, 0x00, 0x5A, 0x00, /* GET DATA: 6982 (MF selected) */
+					  0x00, 0x01, 0x00 /* power off */ };
+	uint8_t out[256];
+
+	new_card();
+	euicc_card_power_off(card);
+	for (size_t split = 0; split <= sizeof(stream); split++) {
+		size_t out_len = 0;
+		int a = euicc_vpcd_process(card, stream, split, out, sizeof(out), &out_len);
+		CU_ASSERT_FATAL(a >= 0 && (size_t)a <= split);
+		int b = euicc_vpcd_process(card, stream + a, sizeof(stream) - (size_t)a, out, sizeof(out), &out_len);
+		CU_ASSERT_EQUAL((size_t)a + (size_t)b, sizeof(stream));
+		/* replies: ATR (2 + 22) and the R-APDU (2 + 2) */
+		CU_ASSERT_EQUAL(out_len, 24u + 4u);
+		CU_ASSERT_EQUAL(out[1], 22);
+		TEST_ASSERT_HEX_EQ(out + 24, 4, "00026982");
+		CU_ASSERT(!euicc_card_powered(card));
+	}
+	/* an oversized message is refused */
+	size_t ol = 0;
+	CU_ASSERT_EQUAL(euicc_vpcd_process(card, (const uint8_t *)"\xff\xff", 2, out, sizeof(out), &ol), -EMSGSIZE);
+	euicc_card_power_on(card);
 }
