@@ -280,7 +280,7 @@ static int ota_send(const struct ota_opts *o, const uint8_t *const *apdus, const
 	static struct sms_concat_seg segs[8];
 	struct rscript_builder b;
 	struct scp80_cmd_params cp = { 0 };
-	const uint8_t(*k)[16] = o->keys ? o->keys : scp80_keys;
+	const uint8_t(*k)[16] = o->keys ? o->keys : (const uint8_t(*)[16])scp80_keys;
 	struct scp80_keys keys = { k[0], 16, k[1], 16 };
 	struct scp80_por por;
 	struct rscript_rsp_item items[16];

@@ -48,7 +48,6 @@ int euicc_ota_send_sms(struct euicc_card *c, const struct sms_addr *to, const ui
 		cmd.dev.dst = CAT_DEV_NETWORK;
 		cmd.tpdu.data = tpdu;
 		cmd.tpdu.len = (size_t)tl;
-		n = n; /* each segment is its own proactive command */
 		if (euicc_card_proactive_push(c, &cmd, NULL, NULL) < 0)
 			return -ENOSPC;
 	}
