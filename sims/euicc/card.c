@@ -353,6 +353,8 @@ size_t euicc_card_apdu(struct euicc_card *c, const uint8_t *capdu, size_t len, u
 		r.sw = 0x6700; /* TS 102 221 §10.2.1.4: wrong length (also: extended APDUs) */
 		goto sw;
 	}
+	if (!a.data)
+		a.data = (const uint8_t *)""; /* case 1/2: handlers may memcpy 0 bytes from it */
 	if (a.ins != 0xC0)
 		c->getresp_len = 0;
 	dispatch(c, &a, &r);
