@@ -12,7 +12,13 @@
 #include "sims/euicc/factory.h"
 #include "sims/euicc/vpcd.h"
 
-static char path[300];
+static char path[300], dir[256];
+
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 static uint8_t *pristine;
 static size_t pristine_len;
 
@@ -28,7 +34,7 @@ static int setup(void)
 				       .pol1 = -1 };
 	struct euicc_factory f = { 0 };
 	static uint8_t saip[2048];
-	char eid[33], dir[256];
+	char eid[33];
 	const char *tmp = getenv("TMPDIR");
 	FILE *fp;
 	int n;
@@ -37,6 +43,7 @@ static int setup(void)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(path, sizeof(path), "%s/card.db", dir);
+	atexit(cleanup);
 	n = saip_build(saip, sizeof(saip), &p);
 	ids_eid_compute(eid, "890490321234567890000000000000", 30);
 	eid[32] = 0;
