@@ -122,9 +122,30 @@ static void conv_send(struct conv *c, int dir, const void *data, size_t len)
 	talloc_free(f);
 }
 
+/* With CHECK_WRITE_CORPUS=DIR set, every capture a test builds is also written to DIR (how the seed
+ * corpus of fuzz_check_pcap was made). */
+static void maybe_write_corpus(const struct mpcap *m)
+{
+	static unsigned int seq;
+	const char *dir = getenv("CHECK_WRITE_CORPUS");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/seed-%02u.pcap", dir, ++seq);
+	f = fopen(path, "wb");
+	if (f) {
+		fwrite(m->buf, 1, m->len, f);
+		fclose(f);
+	}
+}
+
 static struct checker *run_checker(const struct mpcap *m, const struct check_opts *o)
 {
 	struct checker *ck = checker_alloc(ctx, o);
+
+	maybe_write_corpus(m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
 	CU_ASSERT_EQUAL(checker_run_buffer(ck, m->buf, m->len), 0);
