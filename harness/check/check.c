@@ -39,8 +39,9 @@ static void *grow(void *ctx, void *arr, unsigned int *cap, size_t elem, unsigned
 	return n;
 }
 
-static void checker_vadd(struct checker *ck, bool info, const char *rule, uint32_t frame, const char *path,
-			 const char *fmt, va_list ap)
+static __attribute__((format(printf, 6, 0))) void checker_vadd(struct checker *ck, bool info, const char *rule,
+							       uint32_t frame, const char *path, const char *fmt,
+							       va_list ap)
 {
 	const struct check_rule *r = check_rule_find(rule);
 	struct check_finding *f;

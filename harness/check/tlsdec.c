@@ -468,9 +468,13 @@ static int open_record(struct tlsdec_conn *c, int dir, const struct tlsdec_recor
 	struct tlsdec_dir *d = &c->d[dir];
 	const struct tlsdec_suite *s = c->suite;
 	uint8_t aad[13], nonce[12], mac[48];
-	enum crypto_md md = s->sha384 ? CRYPTO_MD_SHA384 : CRYPTO_MD_SHA256;
+	enum crypto_md md;
 	uint64_t seq = d->seq++;
 	int rc;
+
+	if (!s)
+		return -EBADMSG;
+	md = s->sha384 ? CRYPTO_MD_SHA384 : CRYPTO_MD_SHA256;
 
 	switch (s->mode) {
 	case TLSDEC_MODE_GCM: /* RFC 5288 §3: nonce = salt(4) ‖ explicit(8) */
@@ -552,7 +556,9 @@ static void handle_hs_msgs(struct tlsdec_conn *c, int dir, uint32_t frame)
 		}
 		if (d->hs_len - off - 4 < mlen)
 			break;
-		if ((type == 1 || type == 2) && tlsdec_hello_decode(&h, type, d->hs + off + 4, mlen) == 0) {
+		/* hellos after the keys are known (renegotiation, or garbage) do not change the session */
+		if ((type == 1 || type == 2) && !c->keys_ok &&
+		    tlsdec_hello_decode(&h, type, d->hs + off + 4, mlen) == 0) {
 			if (type == 1) {
 				memcpy(c->cr, h.random, 32);
 				c->have_cr = true;
