@@ -121,25 +121,11 @@ static int tool_verify(const uint8_t *cert, size_t len, const char *issuer_hex, 
 	char *hex = malloc(2 * len + 1);
 	char *argv[] = { "cert",   "verify",	 "--cert", hex, "--issuer-public", (char *)issuer_hex,
 			 "--type", (char *)type, NULL };
-	int out, err, null, rc;
+	int rc;
 
 	for (size_t i = 0; i < len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", cert[i]);
-	fflush(stdout);
-	fflush(stderr);
-	out = dup(1);
-	err = dup(2);
-	null = open("/dev/null", O_WRONLY);
-	dup2(null, 1);
-	dup2(null, 2);
-	rc = tool_cert(8, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(out, 1);
-	dup2(err, 2);
-	close(out);
-	close(err);
-	close(null);
+	rc = test_run_captured(tool_cert, argv, NULL, 0, NULL, 0);
 	free(hex);
 	return rc;
 }

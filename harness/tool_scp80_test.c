@@ -20,36 +20,10 @@
 
 static char captured[8192];
 
-/* Runs tool_scp80 with stdout and stderr redirected to temporary files; stdout lands in captured. */
+/* Runs tool_scp80 with stdout (into captured) and stderr captured. */
 static int run(char **argv)
 {
-	FILE *out = tmpfile(), *err = tmpfile();
-	int argc = 0, saved_out, saved_err, rc;
-	size_t n;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-	while (argv[argc])
-		argc++;
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(STDOUT_FILENO);
-	saved_err = dup(STDERR_FILENO);
-	dup2(fileno(out), STDOUT_FILENO);
-	dup2(fileno(err), STDERR_FILENO);
-	rc = tool_scp80(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved_out);
-	close(saved_err);
-	rewind(out);
-	n = fread(captured, 1, sizeof(captured) - 1, out);
-	captured[n] = '\0';
-	fclose(out);
-	fclose(err);
-	return rc;
+	return test_run_captured(tool_scp80, argv, captured, sizeof(captured), NULL, 0);
 }
 
 void test_tool_scp80_wrap_pysim(void)

@@ -11,41 +11,13 @@
 
 static char captured[8192];
 
-/* Runs fn(argc, argv) with stdout and stderr redirected to temporary files; stdout text lands in
- * `captured`. Returns the exit status. */
-static int run_tool(int (*fn)(int, char **), int argc, const char **argv)
+/* Runs fn with the NULL-terminated argv, stdout into `captured`. Returns the exit status. */
+static int run_tool(int (*fn)(int, char **), char **argv)
 {
-	FILE *out = tmpfile(), *err = tmpfile();
-	int saved_out, saved_err, rc;
-	size_t n;
-
-	CU_ASSERT_FATAL(out != NULL && err != NULL);
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(1);
-	saved_err = dup(2);
-	dup2(fileno(out), 1);
-	dup2(fileno(err), 2);
-	rc = fn(argc, (char **)argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, 1);
-	dup2(saved_err, 2);
-	close(saved_out);
-	close(saved_err);
-	rewind(out);
-	n = fread(captured, 1, sizeof(captured) - 1, out);
-	captured[n] = '\0';
-	fclose(out);
-	fclose(err);
-	return rc;
+	return test_run_captured(fn, argv, captured, sizeof(captured), NULL, 0);
 }
 
-#define RUN(fn, ...)                                                          \
-	({                                                                    \
-		const char *argv_[] = { __VA_ARGS__ };                        \
-		run_tool(fn, (int)(sizeof(argv_) / sizeof(argv_[0])), argv_); \
-	})
+#define RUN(fn, ...) run_tool(fn, (char *[]){ __VA_ARGS__, NULL })
 
 void test_tool_script_build_expanded(void)
 {

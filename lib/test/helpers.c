@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "lib/test/runner.h"
 
@@ -157,4 +158,44 @@ unsigned long test_mutations_run(const uint8_t *buf, size_t len, test_decode_fn 
 	}
 	free(copy);
 	return accepted;
+}
+
+static void slurp_into(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	if (!buf || cap == 0)
+		return;
+	rewind(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+}
+
+int test_run_captured(int (*fn)(int, char **), char **argv, char *out, size_t out_cap, char *err, size_t err_cap)
+{
+	FILE *o = tmpfile(), *e = tmpfile();
+	int argc = 0, saved_o, saved_e, rc;
+
+	if (!o || !e)
+		abort(); /* no temporary file: the test cannot run at all */
+	while (argv[argc])
+		argc++;
+	fflush(stdout);
+	fflush(stderr);
+	saved_o = dup(STDOUT_FILENO);
+	saved_e = dup(STDERR_FILENO);
+	dup2(fileno(o), STDOUT_FILENO);
+	dup2(fileno(e), STDERR_FILENO);
+	rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_o, STDOUT_FILENO);
+	dup2(saved_e, STDERR_FILENO);
+	close(saved_o);
+	close(saved_e);
+	slurp_into(o, out, out_cap);
+	slurp_into(e, err, err_cap);
+	fclose(o);
+	fclose(e);
+	return rc;
 }

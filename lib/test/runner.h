@@ -57,3 +57,9 @@ unsigned int test_truncations_run(const uint8_t *buf, size_t len, test_decode_fn
  * decode: the GSUP-test mutation pass. It only asserts that nothing crashes (ASan/UBSan do the
  * judging); returns how many mutants were accepted, so a test can check the decoder is not vacuous. */
 unsigned long test_mutations_run(const uint8_t *buf, size_t len, test_decode_fn decode, void *priv);
+
+/* Run a command handler fn(argc, argv) — argv NULL-terminated, as rsplab's sub-commands take it —
+ * with stdout and stderr captured through temporary files, so any amount of output is safe. out and
+ * err (either may be NULL) receive the text, NUL-terminated and truncated to their capacity.
+ * Returns fn's exit status. */
+int test_run_captured(int (*fn)(int, char **), char **argv, char *out, size_t out_cap, char *err, size_t err_cap);
