@@ -43,6 +43,7 @@ static void usage(FILE *f)
 		   "  --refresh-tr none|before-reset   REFRESH UICC reset answer variant (default none)\n"
 		   "  --events listed|always       event download policy (default listed)\n"
 		   "  --no-power-on                wait for 'power on' on the control socket\n"
+		   "  --t3211 S                    LU retry delay after a failure (default 15)\n"
 		   "  --log-level N                libosmocore level for our lines (default 5 = notice)\n");
 }
 
@@ -100,25 +101,18 @@ int main(int argc, char **argv)
 	cfg.sccp.msc_pc = "0.23.1";
 	smsc_encode(cfg.ms.sc, &cfg.ms.sc_len, "4477000001");
 
-	static const struct option opts[] = { { "card", required_argument, NULL, 'c' },
-					      { "card-wait", required_argument, NULL, 'w' },
-					      { "stp", required_argument, NULL, 's' },
-					      { "local-ip", required_argument, NULL, 'L' },
-					      { "bsc-pc", required_argument, NULL, 'b' },
-					      { "msc-pc", required_argument, NULL, 'm' },
-					      { "mcc", required_argument, NULL, 1 },
-					      { "mnc", required_argument, NULL, 2 },
-					      { "lac", required_argument, NULL, 3 },
-					      { "cell", required_argument, NULL, 4 },
-					      { "smsc", required_argument, NULL, 5 },
-					      { "imei", required_argument, NULL, 6 },
-					      { "ctrl", required_argument, NULL, 7 },
-					      { "refresh-tr", required_argument, NULL, 8 },
-					      { "events", required_argument, NULL, 9 },
-					      { "no-power-on", no_argument, NULL, 10 },
-					      { "log-level", required_argument, NULL, 11 },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {
+		{ "card", required_argument, NULL, 'c' },     { "card-wait", required_argument, NULL, 'w' },
+		{ "stp", required_argument, NULL, 's' },      { "local-ip", required_argument, NULL, 'L' },
+		{ "bsc-pc", required_argument, NULL, 'b' },   { "msc-pc", required_argument, NULL, 'm' },
+		{ "mcc", required_argument, NULL, 1 },	      { "mnc", required_argument, NULL, 2 },
+		{ "lac", required_argument, NULL, 3 },	      { "cell", required_argument, NULL, 4 },
+		{ "smsc", required_argument, NULL, 5 },	      { "imei", required_argument, NULL, 6 },
+		{ "ctrl", required_argument, NULL, 7 },	      { "refresh-tr", required_argument, NULL, 8 },
+		{ "events", required_argument, NULL, 9 },     { "no-power-on", no_argument, NULL, 10 },
+		{ "log-level", required_argument, NULL, 11 }, { "help", no_argument, NULL, 'h' },
+		{ "t3211", required_argument, NULL, 12 },     { 0 }
+	};
 	int o;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -167,6 +161,12 @@ int main(int argc, char **argv)
 			break;
 		case 10: cfg.power_on_at_start = false; break;
 		case 11: level = atoi(optarg); break;
+		case 12:
+			if (osmo_tdef_set(dev_ms_tdefs, DEV_MS_T3211, atoi(optarg), OSMO_TDEF_S) < 0) {
+				fprintf(stderr, "rsplab-device: bad --t3211\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -35,6 +35,7 @@ struct osmo_tdef dev_ms_tdefs[] = {
 	{ .T = DEV_MS_T3210, .default_val = 20, .unit = OSMO_TDEF_S, .desc = "LOCATION UPDATING guard" },
 	{ .T = DEV_MS_T3220, .default_val = 5, .unit = OSMO_TDEF_S, .desc = "IMSI DETACH guard" },
 	{ .T = DEV_MS_T_MO_SMS, .default_val = 40, .unit = OSMO_TDEF_S, .desc = "MO SMS guard" },
+	{ .T = DEV_MS_T3211, .default_val = 15, .unit = OSMO_TDEF_S, .desc = "LU retry after a failure" },
 	{}
 };
 
@@ -773,6 +774,35 @@ static void ms_kick(struct dev_ms *ms)
 	}
 }
 
+/* TS 24.008 §4.4.4.9: after a failed LU the MS retries on T3211 while the attempt counter is below 4,
+ * except for the causes that make the SIM invalid or the area forbidden (2, 3, 6, 11, 12, 13, 15). An
+ * AUTHENTICATION REJECT (cause 0 here) is final as well. */
+static void lu_failed(struct dev_ms *ms, bool timeout)
+{
+	uint8_t c = ms->last_reject_cause;
+	bool final = !timeout && (c == 0 || c == 2 || c == 3 || c == 6 || c == 11 || c == 12 || c == 13 || c == 15);
+
+	if (final) {
+		ms->lu_attempts = 0;
+		return;
+	}
+	if (++ms->lu_attempts >= DEV_MS_LU_ATTEMPTS_MAX) {
+		ms_event(ms, "LU: %u attempts failed, no more retries", ms->lu_attempts);
+		ms->lu_attempts = 0;
+		return;
+	}
+	unsigned long t = osmo_tdef_get(dev_ms_tdefs, DEV_MS_T3211, OSMO_TDEF_S, 15);
+	ms_event(ms, "LU: retry %u in %lu s (T3211)", ms->lu_attempts, t);
+	osmo_timer_schedule(&ms->t3211, (int)t, 0);
+}
+
+static void t3211_cb(void *data)
+{
+	struct dev_ms *ms = data;
+	if (ms->fi->state == DEV_MS_ST_LIMITED)
+		dev_ms_attach(ms);
+}
+
 /* --- the MS fsm ---------------------------------------------------------------------------------------- */
 static void st_off(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
@@ -800,6 +830,7 @@ static void st_lu(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 	switch (event) {
 	case MS_EV_LU_ACCEPT:
 		ms->n_lu_ok++;
+		ms->lu_attempts = 0;
 		state_chg(ms, DEV_MS_ST_ATTACHED);
 		ms_event(ms, "LU ACCEPT imsi=%s plmn=%s lac=%u", ms->imsi, osmo_plmn_name(&ms->serving.plmn),
 			 ms->serving.lac);
@@ -811,12 +842,14 @@ static void st_lu(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		state_chg(ms, DEV_MS_ST_LIMITED);
 		ms_event(ms, "LU REJECT imsi=%s cause=%u", ms->imsi, ms->last_reject_cause);
 		send_loci_event(ms, false);
+		lu_failed(ms, false);
 		break;
 	case MS_EV_RELEASED:
 		ms->n_lu_rej++;
 		state_chg(ms, DEV_MS_ST_LIMITED);
 		ms_event(ms, "LU: connection released without an answer");
 		send_loci_event(ms, false);
+		lu_failed(ms, true);
 		break;
 	}
 }
@@ -850,6 +883,7 @@ static int ms_timer_cb(struct osmo_fsm_inst *fi)
 		ms->n_lu_rej++;
 		state_chg(ms, DEV_MS_ST_LIMITED);
 		send_loci_event(ms, false);
+		lu_failed(ms, true);
 		ms_kick(ms);
 		break;
 	case DEV_MS_ST_DETACH:
@@ -927,11 +961,14 @@ struct dev_ms *dev_ms_alloc(void *ctx, const struct dev_ms_cfg *cfg, const struc
 	ms->sim = sim;
 	ms->priv = priv;
 	ms->next_mr = 1;
+	osmo_timer_setup(&ms->t3211, t3211_cb, ms);
 	return ms;
 }
 
 void dev_ms_free(struct dev_ms *ms)
 {
+	if (ms)
+		osmo_timer_del(&ms->t3211);
 	if (ms)
 		osmo_fsm_inst_term(ms->fi, OSMO_FSM_TERM_REQUEST, NULL);
 }
@@ -945,6 +982,8 @@ void dev_ms_power_on(struct dev_ms *ms)
 
 void dev_ms_power_off(struct dev_ms *ms)
 {
+	osmo_timer_del(&ms->t3211);
+	ms->lu_attempts = 0;
 	if (ms->fi->state == DEV_MS_ST_OFF)
 		return;
 	if (ms->fi->state == DEV_MS_ST_WAIT_RESET_ACK) {
@@ -967,6 +1006,7 @@ void dev_ms_detach(struct dev_ms *ms)
 
 void dev_ms_attach(struct dev_ms *ms)
 {
+	osmo_timer_del(&ms->t3211);
 	ms->want_attach = true;
 	ms_kick(ms);
 }

@@ -19,6 +19,7 @@
 #include <osmocom/core/fsm.h>
 #include <osmocom/core/msgb.h>
 #include <osmocom/core/tdef.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/gsm/gsm23003.h>
 
 #include "sims/device/card.h"
@@ -35,10 +36,12 @@ enum dev_ms_state {
 extern const struct value_string dev_ms_state_names[];
 
 /* Timers (osmo_tdef T numbers; negative = ours). */
-#define DEV_MS_T_RESET	-1   /* BSSMAP RESET repetition, s */
-#define DEV_MS_T3210	3210 /* LU guard, s (TS 24.008 §11.2) */
-#define DEV_MS_T3220	3220 /* IMSI detach guard, s */
-#define DEV_MS_T_MO_SMS -2   /* MO SMS guard (TR1M-like), s */
+#define DEV_MS_T_RESET	       -1   /* BSSMAP RESET repetition, s */
+#define DEV_MS_T3210	       3210 /* LU guard, s (TS 24.008 §11.2) */
+#define DEV_MS_T3220	       3220 /* IMSI detach guard, s */
+#define DEV_MS_T_MO_SMS	       -2   /* MO SMS guard (TR1M-like), s */
+#define DEV_MS_T3211	       3211 /* LU retry after a failure, s (TS 24.008 §4.4.4.9) */
+#define DEV_MS_LU_ATTEMPTS_MAX 4    /* TS 24.008 §4.4.4.9: attempt counter limit */
 extern struct osmo_tdef dev_ms_tdefs[];
 
 struct dev_ms_net_ops {
@@ -91,6 +94,8 @@ struct dev_ms {
 	bool has_serving; /* serving LAI from the last LU ACCEPT */
 	struct osmo_location_area_id serving;
 	uint8_t last_reject_cause;
+	unsigned int lu_attempts;     /* TS 24.008 §4.4.4.9 attempt counter */
+	struct osmo_timer_list t3211; /* LU retry */
 
 	struct {
 		bool active, confirmed;

@@ -12,6 +12,7 @@
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
+#include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
 
 #include "lib/cat/cat.h"
@@ -243,6 +244,7 @@ void test_ms_lu_reject_cause3_limited_service(void)
 	CU_ASSERT_EQUAL(ms->fi->state, DEV_MS_ST_LIMITED);
 	CU_ASSERT_EQUAL(ms->last_reject_cause, 3);
 	CU_ASSERT_EQUAL(loc_status, CAT_LOC_LIMITED_SERVICE);
+	CU_ASSERT_FALSE(osmo_timer_pending(&ms->t3211)); /* cause 3: no retry (TS 24.008 §4.4.4.9) */
 	/* a PAGING for us is not answered in limited service */
 	dev_ms_rx_disconnect(ms, c);
 	unsigned int before = n_sent;
@@ -408,5 +410,31 @@ void test_ms_power_off_detaches(void)
 	feed_udt(ms, "000131");
 	CU_ASSERT_EQUAL(ms->fi->state, DEV_MS_ST_NO_IMSI);
 	CU_ASSERT_EQUAL(n_sent, 1);
+	dev_ms_free(ms);
+}
+
+void test_ms_lu_retry_after_congestion(void)
+{
+	struct dev_ms *ms = new_ms();
+
+	osmo_tdef_set(dev_ms_tdefs, DEV_MS_T3211, 0, OSMO_TDEF_S);
+	dev_ms_power_on(ms);
+	feed_udt(ms, "000131");
+	uint32_t c = sent[1].conn;
+	feed_dtap(ms, c, 0, "0504 16"); /* cause 22 congestion: what osmo-msc sends when the HLR did not answer */
+	CU_ASSERT_EQUAL(ms->fi->state, DEV_MS_ST_LIMITED);
+	CU_ASSERT_EQUAL(ms->lu_attempts, 1);
+	CU_ASSERT_TRUE(osmo_timer_pending(&ms->t3211));
+	dev_ms_rx_disconnect(ms, c);
+	unsigned int before = n_sent;
+	for (int i = 0; i < 50 && n_sent == before; i++)
+		osmo_select_main(1);
+	CU_ASSERT_EQUAL_FATAL(n_sent, before + 1); /* T3211 fired: a new LU */
+	CU_ASSERT_EQUAL(sent[before].kind, 'C');
+	CU_ASSERT_EQUAL(ms->fi->state, DEV_MS_ST_LU);
+	feed_dtap(ms, sent[before].conn, 0, "050200f110000b");
+	CU_ASSERT_EQUAL(ms->fi->state, DEV_MS_ST_ATTACHED);
+	CU_ASSERT_EQUAL(ms->lu_attempts, 0);
+	osmo_tdef_set(dev_ms_tdefs, DEV_MS_T3211, 15, OSMO_TDEF_S);
 	dev_ms_free(ms);
 }
