@@ -122,7 +122,14 @@ $(BUILDDIR)/%-registry.o: $(BUILDDIR)/%-registry.c
 	run format format-check clean
 .DEFAULT_GOAL := all
 
-all: $(LIB_A) $(BINS)
+# The SCTP-over-TCP LD_PRELOAD shim for osmo-stp/osmo-msc (network/sctpshim/): a shared object of its
+# own, without sanitizers (it is preloaded into Debian's binaries), never part of librsplab.a.
+SHIM_SO := $(BUILDDIR)/network/sctpshim/sctp2tcp.so
+$(SHIM_SO): network/sctpshim/sctp2tcp.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+all: $(LIB_A) $(BINS) $(SHIM_SO)
 
 # Installs only what is missing; a no-op (one dpkg query) on a ready machine.
 setup:

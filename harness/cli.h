@@ -20,6 +20,7 @@ int cli_dispatch(const char *prog, const struct cli_command *cmds, int argc, cha
 void cli_print_commands(FILE *out, const char *prog, const struct cli_command *cmds);
 int cli_is_help(const char *arg);
 
+int cmd_net(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tool(int argc, char **argv);

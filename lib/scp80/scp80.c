@@ -433,6 +433,29 @@ static int seal(uint8_t *out, size_t body_off, size_t cipher_off, size_t body_le
 	return (int)total;
 }
 
+/* The algorithms and sizes one protected packet needs, for the command and the PoR alike: the
+ * RC/CC length and algorithm from KID, the cipher from KIc, and the padding that makes
+ * `ciphered_fixed` header bytes + check + data a whole number of blocks. */
+static int resolve_protection(enum scp80_integrity integrity, bool ciphering, uint8_t kic, uint8_t kid,
+			      const struct scp80_keys *keys, size_t ciphered_fixed, size_t data_len, size_t *check_len,
+			      enum scp80_alg *mac_alg, enum scp80_alg *enc_alg, size_t *pad)
+{
+	int rc;
+
+	*pad = 0;
+	if ((rc = check_len_for(integrity, kid, check_len)) < 0 || (rc = kid_alg(integrity, kid, keys, mac_alg)) < 0 ||
+	    (rc = kic_alg(ciphering, kic, keys, enc_alg)) < 0)
+		return rc;
+	if (data_len > SCP80_CPL_MAX)
+		return -EMSGSIZE;
+	if (*enc_alg != SCP80_ALG_NONE) {
+		size_t bs = alg_block(*enc_alg);
+
+		*pad = (bs - (ciphered_fixed + *check_len + data_len) % bs) % bs;
+	}
+	return 0;
+}
+
 /* ---- command packet ---------------------------------------------------------------------------- */
 
 int scp80_cmd_wrap(uint8_t *out, size_t out_cap, const struct scp80_cmd_params *p, const struct scp80_keys *keys,
@@ -440,28 +463,17 @@ int scp80_cmd_wrap(uint8_t *out, size_t out_cap, const struct scp80_cmd_params *
 {
 	enum scp80_alg enc_alg, mac_alg;
 	struct scp80_spi spi;
-	size_t check_len, pad = 0, cpl;
+	size_t check_len, pad, cpl;
 	int rc;
 
 	if (!out || !p || !keys || (!data && data_len))
 		return -EINVAL;
 	scp80_spi_decode(&spi, p->spi);
-	rc = check_len_for(spi.integrity, p->kid, &check_len);
+	/* TS 102 225 §5.1.1: padding to the block size over CNTR(5) PCNTR RC/CC data; PCNTR counts it. */
+	rc = resolve_protection(spi.integrity, spi.ciphering, p->kic, p->kid, keys, 6, data_len, &check_len, &mac_alg,
+				&enc_alg, &pad);
 	if (rc < 0)
 		return rc;
-	rc = kid_alg(spi.integrity, p->kid, keys, &mac_alg);
-	if (rc < 0)
-		return rc;
-	rc = kic_alg(spi.ciphering, p->kic, keys, &enc_alg);
-	if (rc < 0)
-		return rc;
-	if (data_len > SCP80_CPL_MAX)
-		return -EMSGSIZE;
-	if (enc_alg != SCP80_ALG_NONE) {
-		size_t bs = alg_block(enc_alg);
-		/* TS 102 225 §5.1.1: padding to the block size over CNTR..data; PCNTR counts it. */
-		pad = (bs - (6 + check_len + data_len) % bs) % bs;
-	}
 	cpl = 1 + CMD_FIXED + check_len + data_len + pad;
 	if (cpl > SCP80_CPL_MAX)
 		return -EMSGSIZE;
@@ -593,28 +605,17 @@ int scp80_por_wrap(uint8_t *out, size_t out_cap, const struct scp80_por_params *
 {
 	enum scp80_alg enc_alg, mac_alg;
 	struct scp80_spi spi;
-	size_t check_len, pad = 0, rpl;
+	size_t check_len, pad, rpl;
 	int rc;
 
 	if (!out || !p || !keys || (!data && data_len))
 		return -EINVAL;
 	scp80_spi_decode(&spi, p->spi);
-	rc = check_len_for(spi.por_integrity, p->kid, &check_len);
+	/* CNTR(5) PCNTR STATUS RC/CC data, padded to the block size. */
+	rc = resolve_protection(spi.por_integrity, spi.por_ciphered, p->kic, p->kid, keys, 7, data_len, &check_len,
+				&mac_alg, &enc_alg, &pad);
 	if (rc < 0)
 		return rc;
-	rc = kid_alg(spi.por_integrity, p->kid, keys, &mac_alg);
-	if (rc < 0)
-		return rc;
-	rc = kic_alg(spi.por_ciphered, p->kic, keys, &enc_alg);
-	if (rc < 0)
-		return rc;
-	if (data_len > SCP80_CPL_MAX)
-		return -EMSGSIZE;
-	if (enc_alg != SCP80_ALG_NONE) {
-		size_t bs = alg_block(enc_alg);
-		/* CNTR(5) PCNTR STATUS RC/CC data, padded to the block size. */
-		pad = (bs - (7 + check_len + data_len) % bs) % bs;
-	}
 	rpl = 1 + POR_FIXED + check_len + data_len + pad;
 	if (rpl > SCP80_CPL_MAX || out_cap < 3 + 2 + rpl)
 		return -EMSGSIZE;

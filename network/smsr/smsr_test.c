@@ -1,0 +1,634 @@
+/* SM-SR procedures, narrative style (like osmo-msc's msc_vlr tests): the ES5 transport, the ES reply
+ * and the notifications are stubs that record what the SM-SR sends; time is frozen and advanced by
+ * hand (osmo_gettimeofday_override), so the timeout rows run instantly. Every error row of the
+ * functions provided is exercised, and malformed input is shown to change no state. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
+#include <talloc.h>
+
+#include "lib/es5/notification.h"
+#include "lib/test/runner.h"
+#include "network/smsr/smsr.h"
+#include "network/smsr/smsr_log.h"
+
+static void *ctx;
+
+#define btw(fmt, args...) fprintf(stderr, "\n--- " fmt "\n", ##args)
+
+/* ---- stubs ----------------------------------------------------------------------------------- */
+
+struct sent_script {
+	char eid[SMSR_EID_HEX_MAX];
+	uint32_t op;
+	uint8_t script[300];
+	size_t len;
+};
+static struct sent_script sent[16];
+static unsigned int n_sent;
+static int es5_send_rc;
+
+static int stub_send_script(struct smsr *sr, const char *eid, uint32_t op, const uint8_t *script, size_t len,
+			    void *priv)
+{
+	if (es5_send_rc)
+		return es5_send_rc;
+	if (n_sent < ARRAY_SIZE(sent)) {
+		struct sent_script *s = &sent[n_sent];
+
+		snprintf(s->eid, sizeof(s->eid), "%s", eid);
+		s->op = op;
+		s->len = len < sizeof(s->script) ? len : sizeof(s->script);
+		memcpy(s->script, script, s->len);
+	}
+	n_sent++;
+	return 0;
+}
+
+static const struct smsr_es5_ops stub_es5 = { .send_script = stub_send_script };
+
+struct captured {
+	unsigned int n;
+	enum es_msg_id id;
+	enum es_status status;
+	char subject[16], reason[16];
+	size_t euicc_data_len;
+	uint8_t aid[16];
+	size_t aid_len;
+	unsigned int n_profiles;
+};
+static struct captured reply;
+
+static void stub_respond(void *handle, struct es_msg *resp)
+{
+	const struct es_fes *fes = &resp->u.es1_register_eis_resp.function_execution_status;
+
+	reply.n++;
+	reply.id = resp->id;
+	reply.status = fes->status;
+	snprintf(reply.subject, sizeof(reply.subject), "%s",
+		 fes->status_code_data.subject ? fes->status_code_data.subject : "");
+	snprintf(reply.reason, sizeof(reply.reason), "%s",
+		 fes->status_code_data.reason ? fes->status_code_data.reason : "");
+	reply.euicc_data_len = 0;
+	if (resp->id == ES_MSG_ES4_ENABLE_PROFILE_RESP || resp->id == ES_MSG_ES4_DISABLE_PROFILE_RESP)
+		reply.euicc_data_len = resp->u.es4_enable_profile_resp.euicc_response_data.len;
+	if (resp->id == ES_MSG_ES3_CREATE_ISDP_RESP) {
+		const struct es_hex *aid = &resp->u.es3_create_isdp_resp.isd_p_aid;
+
+		reply.aid_len = aid->data && aid->len <= sizeof(reply.aid) ? aid->len : 0;
+		if (reply.aid_len)
+			memcpy(reply.aid, aid->data, reply.aid_len);
+	}
+	if (resp->id == ES_MSG_ES3_GET_EIS_RESP || resp->id == ES_MSG_ES4_GET_EIS_RESP)
+		reply.n_profiles = resp->u.es4_get_eis_resp.eis.n_profile_info;
+}
+
+static struct smsr_reply rep = { .respond = stub_respond, .requester = "1.2.3.1" };
+
+struct notif_rec {
+	enum es_msg_id id;
+	char mno[32];
+	char iccid[24];
+};
+static struct notif_rec notifs[8];
+static unsigned int n_notifs;
+
+static void stub_notify(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
+{
+	if (n_notifs < ARRAY_SIZE(notifs)) {
+		notifs[n_notifs].id = msg->id;
+		snprintf(notifs[n_notifs].mno, sizeof(notifs[0].mno), "%s", mno_id);
+		snprintf(notifs[n_notifs].iccid, sizeof(notifs[0].iccid), "%s",
+			 msg->u.es4_handle_profile_enabled_notif.iccid);
+	}
+	n_notifs++;
+}
+
+static struct osmo_tdef test_tdefs[] = {
+	{ .T = SMSR_T_ES5_RESULT, .default_val = 10, .unit = OSMO_TDEF_S, .desc = "es5" },
+	{ .T = SMSR_T_NOTIFICATION, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "notif" },
+	{}
+};
+
+static void fake_time_passes(unsigned int secs)
+{
+	osmo_gettimeofday_override_time.tv_sec += secs;
+	osmo_timers_prepare();
+	osmo_timers_update();
+}
+
+int suite_setup(void)
+{
+	ctx = talloc_named_const(NULL, 0, "smsr_test");
+	osmo_init_logging2(ctx, &smsr_log_info);
+	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
+	log_set_print_category_hex(osmo_stderr_target, 0);
+	log_set_print_level(osmo_stderr_target, 1);
+	log_set_use_color(osmo_stderr_target, 0);
+	log_set_print_timestamp(osmo_stderr_target, 0);
+	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	osmo_gettimeofday_override = true;
+	osmo_gettimeofday_override_time = (struct timeval){ .tv_sec = 1000000 };
+	osmo_tdefs_reset(test_tdefs);
+	return 0;
+}
+
+int suite_teardown(void)
+{
+	log_fini();
+	talloc_free(ctx);
+	return 0;
+}
+
+/* ---- fixture ----------------------------------------------------------------------------------- */
+
+static const char *EID = "89001012012341234012345678901224";
+static uint8_t eid_bytes[16];
+static uint8_t aid10[16] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+			     0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00 };
+static uint8_t aid20[16] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+			     0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x20, 0x00 };
+
+struct world {
+	struct smsr_store *store;
+	struct smsr *sr;
+};
+
+static struct es_msg *msg_new(enum es_msg_id id)
+{
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+
+	es_example_fill(m, id);
+	return m;
+}
+
+static void world_setup(struct world *w)
+{
+	char err[128];
+	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs };
+	struct es_msg *reg = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
+	struct es_eis *eis = &reg->u.es1_register_eis_req.eis;
+	struct es_keyset *ks;
+	static uint8_t key[3][16];
+	static const uint8_t ktype[1] = { 0x88 };
+	struct smsr_profile_row p2 = { 0 };
+
+	memset(&reply, 0, sizeof(reply));
+	n_sent = 0;
+	n_notifs = 0;
+	es5_send_rc = 0;
+	osmo_hexparse(EID, eid_bytes, sizeof(eid_bytes));
+	w->store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->store);
+	w->sr = smsr_alloc(ctx, w->store, &cfg, &stub_es5, stub_notify, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->sr);
+
+	btw("The EUM registers the EIS over ES1: one enabled profile (MNO 1.2.3.1), SCP80 key set KVN 1");
+	eis->n_profile_info = 1;
+	eis->profile_info[0].iccid = "8944000000000000010";
+	eis->profile_info[0].isd_p_aid = (struct es_hex){ aid10, 16 };
+	eis->profile_info[0].mno_id = "1.2.3.1";
+	eis->profile_info[0].state = ES_PROFILE_STATE_ENABLED;
+	eis->profile_info[0].pol2.n_rule = 0;
+	eis->isd_r.n_keyset = 1;
+	ks = &eis->isd_r.keyset[0];
+	ks->type = ES_KEYSET_SCP80;
+	ks->version = (struct es_int){ true, 1 };
+	ks->n_key = 3;
+	ks->n_certificate = 0;
+	for (int i = 0; i < 3; i++) {
+		memset(key[i], 0x11 * (i + 1), 16);
+		ks->key[i] = ks->key[0];
+		ks->key[i].index = (struct es_int){ true, i + 1 };
+		ks->key[i].n_key_components = 1;
+		ks->key[i].key_components[0] = (struct es_key_component){ true, { ktype, 1 }, { key[i], 16 } };
+	}
+	CU_ASSERT_EQUAL(smsr_es_request(w->sr, reg, &rep), 0);
+	CU_ASSERT_EQUAL(reply.id, ES_MSG_ES1_REGISTER_EIS_RESP);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	talloc_free(reg);
+
+	/* a second, disabled profile of the same MNO, downloaded earlier */
+	snprintf(p2.eid, sizeof(p2.eid), "%s", EID);
+	snprintf(p2.iccid, sizeof(p2.iccid), "8944000000000000020");
+	memcpy(p2.isdp_aid, aid20, 16);
+	p2.isdp_aid_len = 16;
+	snprintf(p2.mno_id, sizeof(p2.mno_id), "1.2.3.2");
+	p2.state = ES_PROFILE_STATE_DISABLED;
+	CU_ASSERT_EQUAL(smsr_store_profile_put(w->store, &p2), 0);
+	memset(&reply, 0, sizeof(reply));
+}
+
+static void world_teardown(struct world *w)
+{
+	CU_ASSERT_EQUAL(smsr_num_procs(w->sr), 0);
+	smsr_free(w->sr);
+	smsr_store_close(w->store);
+}
+
+static struct es_msg *eid_iccid_req(enum es_msg_id id, const char *iccid)
+{
+	struct es_msg *m = msg_new(id);
+
+	m->u.es4_enable_profile_req.eid = (struct es_hex){ eid_bytes, 16 };
+	m->u.es4_enable_profile_req.iccid = iccid;
+	return m;
+}
+
+static bool script_contains(const struct sent_script *s, const char *hex)
+{
+	uint8_t pat[64];
+	int n = osmo_hexparse(hex, pat, sizeof(pat));
+
+	for (size_t i = 0; n > 0 && i + (size_t)n <= s->len; i++)
+		if (!memcmp(s->script + i, pat, (size_t)n))
+			return true;
+	return false;
+}
+
+static void card_sends_notification(struct smsr *sr, uint8_t type, uint16_t seq, const uint8_t *aid, int expect_rc)
+{
+	struct es5_notification n = { .eid = { eid_bytes, 16 }, .type = type, .seq = seq };
+	uint8_t buf[64];
+	int len;
+
+	if (aid)
+		n.isdp_aid = (struct es5_bytes){ aid, 16 };
+	len = es5_notification_encode(buf, sizeof(buf), &n, ES5_NOTIF_AID_2F);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification(sr, buf, (size_t)len), expect_rc);
+}
+
+/* ---- ES1 ------------------------------------------------------------------------------------------- */
+
+void test_smsr_register_eis_rows(void)
+{
+	struct world w;
+	struct es_msg *reg;
+	struct smsr_keyset_row k;
+
+	world_setup(&w);
+	CU_ASSERT_EQUAL(smsr_store_keyset_get(w.store, EID, SMSR_KEYSET_SCP80, 1, &k), 0);
+	CU_ASSERT_EQUAL(k.kic_len, 16);
+	CU_ASSERT_EQUAL(k.kid[0], 0x22);
+	CU_ASSERT_EQUAL(k.kik[0], 0x33);
+
+	btw("A second RegisterEIS for the same EID is refused (8.1.1 / 3.3), the store keeps one EIS");
+	reg = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, reg, &rep), -EEXIST);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.1.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(w.store), 1);
+
+	btw("An EIS with a wrong EID check digit is refused (8.6 / 2.1) and stores nothing");
+	reg->u.es1_register_eis_req.eis.eum_signed_info.eid.data = (const uint8_t *)"\x89\x00\x10\x12\x01\x23\x41\x23"
+										    "\x40\x12\x34\x56\x78\x90\x12\x25";
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, reg, &rep), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.6");
+	reg->u.es1_register_eis_req.eis.eum_signed_info.eid.len = 3;
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, reg, &rep), -EINVAL);
+	reg->u.es1_register_eis_req.eis.present = false;
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, reg, &rep), -EINVAL);
+	CU_ASSERT_EQUAL(smsr_store_eis_count(w.store), 1);
+	talloc_free(reg);
+	world_teardown(&w);
+}
+
+/* ---- GetEIS ------------------------------------------------------------------------------------------ */
+
+void test_smsr_get_eis(void)
+{
+	struct world w;
+	struct es_msg *m;
+
+	world_setup(&w);
+	btw("The SM-DP asks ES3-GetEIS: the whole EIS with both profiles");
+	m = msg_new(ES_MSG_ES3_GET_EIS_REQ);
+	m->u.es3_get_eis_req.eid = (struct es_hex){ eid_bytes, 16 };
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL(reply.id, ES_MSG_ES3_GET_EIS_RESP);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(reply.n_profiles, 2);
+	talloc_free(m);
+
+	btw("MNO 1.2.3.1 asks ES4-GetEIS: it sees its own profile only");
+	m = msg_new(ES_MSG_ES4_GET_EIS_REQ);
+	m->u.es4_get_eis_req.eid = (struct es_hex){ eid_bytes, 16 };
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL(reply.n_profiles, 1);
+
+	btw("Unknown EID: Failed 8.1.1 / 1.1");
+	m->u.es4_get_eis_req.eid = (struct es_hex){ (const uint8_t *)"\x89\x01", 2 };
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -ENOENT);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.1.1");
+	CU_ASSERT_STRING_EQUAL(reply.reason, "1.1");
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+/* ---- EnableProfile: the normal case (digest §3.4 steps 19..26) -------------------------------------- */
+
+void test_smsr_enable_profile_normal_case(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_profile_row p;
+	struct smsr_audit_row a[8];
+	size_t n;
+
+	world_setup(&w);
+	btw("MNO sends ES4-EnableProfile for the disabled profile 8944...020");
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	btw("step 20: the SM-SR sends STORE DATA 80E28800 3A03 { 4F AID } to the ISD-R");
+	CU_ASSERT_EQUAL(n_sent, 1);
+	CU_ASSERT_STRING_EQUAL(sent[0].eid, EID);
+	CU_ASSERT_TRUE(script_contains(&sent[0], "80E28800"));
+	CU_ASSERT_TRUE(script_contains(&sent[0], "3A03124F10A0000005591010FFFFFFFF8900002000"));
+	CU_ASSERT_EQUAL(reply.n, 0);
+
+	btw("The PoR arrives (9000): no answer yet, the SM-SR waits for the notification");
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(reply.n, 0);
+	CU_ASSERT_EQUAL(smsr_num_procs(w.sr), 1);
+
+	btw("step 23: the eUICC sends E1 type 02 seq 5 with the new ISD-P AID");
+	card_sends_notification(w.sr, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, 5, aid20, 0);
+	btw("step 24: confirmation 3A08 { 4E 0005 }; step 25: EIS updated, then the ES4 response");
+	CU_ASSERT_EQUAL(n_sent, 2);
+	CU_ASSERT_TRUE(script_contains(&sent[1], "3A08044E020005"));
+	CU_ASSERT_EQUAL(reply.n, 1);
+	CU_ASSERT_EQUAL(reply.id, ES_MSG_ES4_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(reply.euicc_data_len, 2);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000020", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_ENABLED);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000010", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_DISABLED);
+	btw("step 26: HandleProfileEnabled to the new owner, HandleProfileDisabled to the old one");
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(notifs[0].id, ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF);
+	CU_ASSERT_STRING_EQUAL(notifs[0].mno, "1.2.3.2");
+	CU_ASSERT_EQUAL(notifs[1].id, ES_MSG_ES4_HANDLE_PROFILE_DISABLED_NOTIF);
+	CU_ASSERT_STRING_EQUAL(notifs[1].mno, "1.2.3.1");
+	CU_ASSERT_EQUAL(smsr_num_procs(w.sr), 0);
+
+	btw("The eUICC retries the same notification (confirmation lost): confirmed again, not processed");
+	card_sends_notification(w.sr, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, 5, aid20, 0);
+	CU_ASSERT_EQUAL(n_sent, 3);
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->notifs_dup, 1);
+
+	btw("Audit trail: EnableProfile success and the notification");
+	CU_ASSERT_EQUAL(smsr_store_audit_list(w.store, EID, a, 8, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(a[0].op_type, 0x0002);
+	CU_ASSERT_EQUAL(a[1].op_type, 0x0200);
+	CU_ASSERT_EQUAL(a[1].status, ES_STATUS_EXECUTED_SUCCESS);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+void test_smsr_enable_profile_error_rows(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_profile_row p;
+
+	world_setup(&w);
+	btw("Unknown ICCID: 8.2.1 / 1.1, nothing sent");
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000999");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.2.1");
+	CU_ASSERT_EQUAL(n_sent, 0);
+
+	btw("Unknown EID: 8.1.1");
+	m->u.es4_enable_profile_req.eid = (struct es_hex){ (const uint8_t *)"\x01", 1 };
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.1.1");
+
+	btw("Enable the already enabled profile: 8.2 / 3.5 (invalid transition)");
+	talloc_free(m);
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000010");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(reply.reason, "3.5");
+
+	btw("POL2 of the enabled profile forbids disabling it: 8.2.3 / 3.8");
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000010", &p), 0);
+	p.pol2[0] = ES_POL2_SUBJECT_PROFILE;
+	p.pol2[1] = ES_POL2_ACTION_DISABLE;
+	p.pol2[2] = ES_POL2_QUAL_NOT_ALLOWED;
+	p.pol2_len = 3;
+	CU_ASSERT_EQUAL(smsr_store_profile_put(w.store, &p), 0);
+	talloc_free(m);
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EPERM);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.2.3");
+	CU_ASSERT_EQUAL(n_sent, 0);
+	p.pol2_len = 0;
+	CU_ASSERT_EQUAL(smsr_store_profile_put(w.store, &p), 0);
+
+	btw("The ISD-R answers 69E1 (POL1 refuses): Failed 8.2.2, nothing changes");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	btw("... a second request for the same eUICC meanwhile is refused as busy");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EBUSY);
+	CU_ASSERT_STRING_EQUAL(reply.reason, "3.3");
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x69E1, NULL, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.2.2");
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000020", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_DISABLED);
+
+	btw("A late duplicate result for the finished exchange is dropped");
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->es5_unmatched_results, 1);
+
+	btw("No PoR in time (X20): Failed 1.6 / 5.1");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	fake_time_passes(11);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "1.6");
+
+	btw("PoR fine, but no E1 notification in time (X21): Failed, the eUICC rolled back");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	smsr_es5_rx_result(w.sr, sent[n_sent - 1].op, 0, 0x9000, NULL, 0);
+	fake_time_passes(61);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000020", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_DISABLED);
+
+	btw("E1 type 03 (failed, rolled back): Failed 8.4, no notification to the owners");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	smsr_es5_rx_result(w.sr, sent[n_sent - 1].op, 0, 0x9000, NULL, 0);
+	card_sends_notification(w.sr, ES5_NOTIF_PROFILE_CHANGE_FAILED, 9, aid20, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.4");
+	CU_ASSERT_EQUAL(n_notifs, 0);
+
+	btw("E1 type 02 naming another ISD-P than the one enabled: Failed");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	card_sends_notification(w.sr, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, 10, aid10, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+
+	btw("The ES5 transport cannot send at all: Failed 1.6 immediately");
+	es5_send_rc = -ENOTCONN;
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "1.6");
+	es5_send_rc = 0;
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+/* ---- Disable, Delete, CreateISDP ----------------------------------------------------------------- */
+
+void test_smsr_disable_and_delete(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_profile_row p;
+
+	world_setup(&w);
+	btw("ES3-DisableProfile of the enabled profile: 3A04, PoR 9000, Disabled");
+	m = eid_iccid_req(ES_MSG_ES3_DISABLE_PROFILE_REQ, "8944000000000000010");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_TRUE(script_contains(&sent[0], "3A04124F10"));
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000010", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_DISABLED);
+	btw("Disable again: invalid transition");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EINVAL);
+	talloc_free(m);
+
+	btw("ES4-DeleteProfile: DELETE 80E40040 { 4F AID }, PoR 9000, the profile is gone");
+	m = eid_iccid_req(ES_MSG_ES4_DELETE_PROFILE_REQ, "8944000000000000020");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_TRUE(script_contains(&sent[1], "80E4004012"));
+	smsr_es5_rx_result(w.sr, sent[1].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000020", &p), -ENOENT);
+	talloc_free(m);
+
+	btw("Deleting the enabled profile is refused");
+	CU_ASSERT_EQUAL(smsr_store_profile_set_state(w.store, "8944000000000000010", ES_PROFILE_STATE_ENABLED), 0);
+	m = eid_iccid_req(ES_MSG_ES3_DELETE_ISDP_REQ, "8944000000000000010");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EINVAL);
+	CU_ASSERT_EQUAL(n_sent, 2);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+void test_smsr_create_isdp(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_profile_row p;
+	static const uint8_t want_aid[16] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+					      0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x11, 0x00 };
+
+	world_setup(&w);
+	btw("ES3-CreateISDP: the SM-SR picks TAR 000011 (000010 is taken) and sends INSTALL 80E60C00");
+	m = msg_new(ES_MSG_ES3_CREATE_ISDP_REQ);
+	m->u.es3_create_isdp_req.eid = (struct es_hex){ eid_bytes, 16 };
+	m->u.es3_create_isdp_req.iccid = "8944000000000000030";
+	m->u.es3_create_isdp_req.required_memory = (struct es_int){ true, 1024 };
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_TRUE(script_contains(&sent[0], "80E60C00"));
+	CU_ASSERT_TRUE(script_contains(&sent[0], "10A0000005591010FFFFFFFF8900001100"));
+	btw("... the profile is reserved 'in creation' and is not in GetEIS yet");
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000030", &p), 0);
+	CU_ASSERT_EQUAL(p.state, 0);
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(reply.id, ES_MSG_ES3_CREATE_ISDP_RESP);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	TEST_ASSERT_MEM_EQ(reply.aid, reply.aid_len, want_aid, 16);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000030", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_CREATED);
+
+	btw("The same ICCID again: refused 8.2.1 / 3.3");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.2.1");
+
+	btw("Card out of memory (6A84): Failed 8.4, the reservation is removed (no orphan)");
+	m->u.es3_create_isdp_req.iccid = "8944000000000000040";
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	smsr_es5_rx_result(w.sr, sent[1].op, 0, 0x6A84, NULL, 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000040", &p), -ENOENT);
+
+	btw("No answer in time: Failed, the reservation is removed too");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	fake_time_passes(11);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000040", &p), -ENOENT);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+/* ---- malformed input ------------------------------------------------------------------------------- */
+
+void test_smsr_malformed_input_changes_nothing(void)
+{
+	struct world w;
+	struct smsr_eis_row before, after;
+	static const uint8_t junk[][8] = {
+		{ 0xE1, 0x03, 0x4C, 0x01, 0x00 }, /* EID not 16 bytes */
+		{ 0xE1, 0x7F },			  /* truncated */
+		{ 0x30, 0x00 },			  /* not E1 */
+	};
+	struct es_msg *m;
+
+	world_setup(&w);
+	CU_ASSERT_EQUAL(smsr_store_eis_get(w.store, EID, &before), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(junk); i++)
+		CU_ASSERT_EQUAL(smsr_es5_rx_notification(w.sr, junk[i], 5), -EBADMSG);
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification(w.sr, junk[0], 0), -EBADMSG);
+	btw("A notification for an EID we do not manage is dropped");
+	{
+		uint8_t other[16];
+		struct es5_notification n = { .eid = { other, 16 }, .type = 2, .seq = 1 };
+		uint8_t buf[64];
+		int len;
+
+		memset(other, 0x42, sizeof(other));
+		len = es5_notification_encode(buf, sizeof(buf), &n, ES5_NOTIF_AID_4F);
+		CU_ASSERT_EQUAL(smsr_es5_rx_notification(w.sr, buf, (size_t)len), -ENOENT);
+	}
+	CU_ASSERT_EQUAL(smsr_store_eis_get(w.store, EID, &after), 0);
+	CU_ASSERT_EQUAL(before.last_notif_seq, after.last_notif_seq);
+	CU_ASSERT_EQUAL(n_sent, 0);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->notifs_bad, 5);
+
+	btw("A function the SM-SR does not provide gets Failed 1.6 / 3.1");
+	m = msg_new(ES_MSG_ES3_UPDATE_CONNECTIVITY_PARAMETERS_REQ);
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), -ENOTSUP);
+	CU_ASSERT_STRING_EQUAL(reply.reason, "3.1");
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+void test_smsr_shutdown_answers_pending(void)
+{
+	struct world w;
+	struct es_msg *m;
+
+	world_setup(&w);
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL(reply.n, 0);
+	btw("The SM-SR shuts down with a procedure pending: the requester still gets an answer");
+	smsr_free(w.sr);
+	CU_ASSERT_EQUAL(reply.n, 1);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	smsr_store_close(w.store);
+	talloc_free(m);
+}
