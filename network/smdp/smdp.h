@@ -96,7 +96,16 @@ struct smdp_cfg {
 	uint32_t check_date;	     /* certificate validity date YYYYMMDD; 0 = today */
 	unsigned int delete_retries; /* DeleteISDP attempts before the clean-up is left to a restart */
 	struct smdp_smsr_peer smsr[SMDP_MAX_PEERS];
-	struct osmo_tdef *tdefs; /* smdp_tdefs unless a test supplies its own */
+	/* The ES endpoint (ES2 requests from the MNO, ES3 callbacks and notifications from the SM-SRs)
+	 * and the MNO's endpoint for ES2 notifications (transport.c, lib/esnet). */
+	char listen_addr[SMDP_NAME_MAX + 1]; /* "" = do not listen */
+	uint16_t listen_port;
+	char own_url[SMDP_URL_MAX + 1];
+	char mno_url[SMDP_URL_MAX + 1];
+	char mno_entity_id[SMDP_ID_MAX + 1];
+	struct es_variant mno_variant;
+	struct osmo_tdef *es_tdefs; /* lib/esnet's timers (HTTP X1..X3, callback X10); NULL = esnet_tdefs */
+	struct osmo_tdef *tdefs;    /* smdp_tdefs unless a test supplies its own */
 };
 void smdp_cfg_init(struct smdp_cfg *cfg);
 void smdp_cfg_fini(struct smdp_cfg *cfg);

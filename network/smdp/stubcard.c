@@ -417,9 +417,9 @@ static bool eid_match(const struct smdp_stub *st, const struct es_hex *eid)
 	return !st->unknown_eid && eid->data && eid->len == 16 && memcmp(eid->data, st->eid, 16) == 0;
 }
 
-static int stub_es3_call(struct smdp *s, uint32_t call_id, const struct smdp_smsr_peer *smsr, struct es_msg *req)
+/* The answer to req in a new queue entry (NULL: not an ES3 request the stub serves). */
+static struct queued *stub_answer(struct smdp_stub *st, uint32_t call_id, const struct es_msg *req)
 {
-	struct smdp_stub *st = s->ops.priv;
 	struct queued *q;
 
 	st->n_calls[req->id]++;
@@ -432,6 +432,7 @@ static int stub_es3_call(struct smdp *s, uint32_t call_id, const struct smdp_sms
 			break;
 		}
 		es_example_fill(q->resp, ES_MSG_ES3_GET_EIS_RESP);
+		memset(&q->resp->wsa, 0, sizeof(q->resp->wsa)); /* the transport fills the WS-A headers */
 		set_status(q->resp, ES_STATUS_EXECUTED_SUCCESS, NULL, NULL);
 		eis->eum_signed_info.eid = (struct es_hex){ st->eid, 16 };
 		eis->eum_signed_info.ecasd.keyset[0].type = ES_KEYSET_CA;
@@ -502,14 +503,34 @@ static int stub_es3_call(struct smdp *s, uint32_t call_id, const struct smdp_sms
 	case ES_MSG_ES3_UPDATE_SUBSCRIPTION_ADDRESS_REQ:
 		set_status(q->resp, st->isdp ? ES_STATUS_EXECUTED_SUCCESS : ES_STATUS_FAILED, "8.2.1", "1.1");
 		break;
-	default: talloc_free(q); return -ENOTSUP;
+	default: talloc_free(q); return NULL;
 	}
+	return q;
+}
+
+static int stub_es3_call(struct smdp *s, uint32_t call_id, const struct smdp_smsr_peer *smsr, struct es_msg *req)
+{
+	struct smdp_stub *st = s->ops.priv;
+	struct queued *q = stub_answer(st, call_id, req);
+
+	if (!q)
+		return -ENOTSUP;
 	if (req->id == st->drop && st->n_calls[req->id] == st->drop_nth) {
 		talloc_free(q); /* the answer is lost */
 		return 0;
 	}
 	llist_add_tail(&q->list, &st->queue);
 	return 0;
+}
+
+struct es_msg *smdp_stub_answer(struct smdp_stub *st, void *ctx, const struct es_msg *req)
+{
+	struct queued *q = stub_answer(st, 0, req);
+
+	if (!q)
+		return NULL;
+	talloc_steal(ctx, q);
+	return q->resp;
 }
 
 static void stub_es2_respond(struct smdp *s, const char *mno_ref, struct es_msg *resp)

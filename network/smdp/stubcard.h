@@ -70,6 +70,9 @@ struct smdp_stub *smdp_stub_alloc(void *ctx, struct smdp_cfg *cfg);
 void smdp_stub_free(struct smdp_stub *st);
 /* The ops that route to the stub (priv = st). */
 void smdp_stub_ops(struct smdp_stub *st, struct smdp_ops *ops);
+/* The SM-SR's answer to an ES3 request, at once (for a stub SM-SR behind a real transport): a talloc
+ * object under ctx (free it with talloc_free(talloc_parent(resp)) or free ctx), NULL if not served. */
+struct es_msg *smdp_stub_answer(struct smdp_stub *st, void *ctx, const struct es_msg *req);
 /* Deliver queued answers (and those they cause) until none is left; returns how many. */
 unsigned int smdp_stub_run(struct smdp_stub *st);
 /* Drop every queued answer (as if the SM-SR's process died); returns how many. */
@@ -79,6 +82,6 @@ void smdp_stub_card_reset(struct smdp_stub *st);
 /* An ECASD certificate signed by another key than the EUM (a bad chain) replaces the good one. */
 int smdp_stub_bad_ecasd_cert(struct smdp_stub *st);
 
-/* A profile package built with lib/saip (MILENAGE) of about `filler` extra bytes? No: packages are
- * what saip_build makes; iccid/imsi are digits. Adds it to the store. */
+/* Build a MILENAGE profile package with lib/saip (random K/OPc; iccid/imsi are digits) and add it to
+ * the store. */
 int smdp_stub_add_profile(struct smdp_store *store, const char *iccid, const char *imsi, const char *type);
