@@ -26,7 +26,6 @@ int suite_setup(void)
 	ctx = talloc_named_const(NULL, 0, "transport_test");
 	osmo_init_logging2(ctx, &smdp_log_info);
 	log_set_print_timestamp(osmo_stderr_target, 0);
-	osmo_tdefs_reset(esnet_tdefs); /* val = default_val (lib/esnet leaves that to its user) */
 	log_set_log_level(osmo_stderr_target, getenv("SMDP_TEST_DEBUG") ? LOGL_DEBUG : LOGL_FATAL);
 	return 0;
 }
