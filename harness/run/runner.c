@@ -67,7 +67,7 @@ struct run_started {
 	pid_t pid;
 	unsigned long long start;
 	char log[PATH_MAX];
-	char *argv_store[16];
+	long log_off; /* -v: how much of the log has been shown */
 };
 
 struct run_ctx {
@@ -381,6 +381,7 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	}
 	argv[a] = NULL;
 	s->c = c;
+	s->log_off = 0;
 	s->pid = proc_spawn("rsplab run", dir, s->log, NULL, argv);
 	if (s->pid < 0)
 		return s->pid;
@@ -411,6 +412,32 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 			return -ETIMEDOUT;
 		}
 		net_sleep_ms(20);
+	}
+}
+
+/* -v: print the log lines each started process wrote since the last call, prefixed with its name. */
+static void stream_logs(struct run_ctx *ctx)
+{
+	char line[512];
+
+	if (!ctx->o->verbose)
+		return;
+	for (size_t i = 0; i < ctx->n_started; i++) {
+		struct run_started *s = &ctx->started[i];
+		FILE *f = fopen(s->log, "r");
+		if (!f)
+			continue;
+		if (fseek(f, s->log_off, SEEK_SET) == 0)
+			while (fgets(line, sizeof(line), f)) {
+				size_t n = strlen(line);
+				for (size_t k = 0; k < n;
+				     k++) /* the log is another process's output: no control chars */
+					if ((unsigned char)line[k] < 0x20 && line[k] != '\n' && line[k] != '\t')
+						line[k] = '?';
+				printf("     | %-8s %s%s", s->c->name, line, n && line[n - 1] == '\n' ? "" : "\n");
+			}
+		s->log_off = ftell(f);
+		fclose(f);
 	}
 }
 
@@ -618,6 +645,7 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				rc = ops->exec(ctx, st, sr->detail, sizeof(sr->detail));
 			}
 			sr->elapsed_ms = net_now_ms() - ts;
+			stream_logs(ctx);
 			sr->verdict = rc == 0 ? "pass" : rc == -ENOSYS ? "error" : "fail";
 			printf("   [%-6s] %-60s %-5s %7.3f s%s%s\n", st->label, text, sr->verdict,
 			       (double)sr->elapsed_ms / 1000, sr->detail[0] ? "  " : "", sr->detail);

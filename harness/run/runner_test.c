@@ -94,10 +94,11 @@ void test_runner_flagship_names_missing_components(void)
 
 	snprintf(args, sizeof(args), "run --out %s/out flagship", tmpdir);
 	CU_ASSERT_EQUAL(run(args, out, sizeof(out)), 1);
-	/* the components not on main today are named; nothing is started, so nothing is stopped */
+	/* what is missing today is named (at least the harness's own operator role, which this branch has
+	 * not written yet); nothing is started, so nothing is stopped */
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "component not built yet: "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "rsplab-euicc (card1)"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "rsplab-device (device1)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "the harness's operator role (ES2/ES4 client + notification endpoint) "
+					   "(mno1, mno2)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing was started"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 pass, 0 fail, 1 error, 0 skipped"));
 	snprintf(pattern, sizeof(pattern), "%s/out/*-flagship", tmpdir);

@@ -1,0 +1,36 @@
+/* sims/euicc: the card factory — writes a new card file (store.h) with its ECASD, ISD-R key sets and a
+ * first, enabled profile from a SAIP package. Used by `rsplab-euicc init` and by the tests.
+ * Inputs are trusted (ours); the SAIP package is decoded with lib/saip. Returns 0 or a negative errno
+ * (-EEXIST the file exists, -EINVAL bad parameter or package, -EIO store failure). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/crypto/ec.h"
+#include "sims/euicc/store.h"
+
+#define EUICC_FIRST_ISDP_TAR 0x000010
+
+struct euicc_factory {
+	const char *eid; /* 32 digits, valid check digits */
+	enum crypto_curve curve;
+	uint8_t sk_ecasd[EC_SCALAR_LEN]; /* SK.ECASD.ECKA */
+	const uint8_t *cert_ecasd;	 /* CERT.ECASD.ECKA (7F21) */
+	size_t cert_len;
+	uint8_t pk_ci[EC_POINT_LEN]; /* PK.CI.ECDSA */
+	const uint8_t *saip;	     /* the first profile */
+	size_t saip_len;
+	const char *msisdn;   /* of the first profile, NULL = none */
+	const char *smsr_sms; /* SM-SR SMS address "ton npi digits", NULL = none */
+	/* ISD-R keys: KVN 01 SCP80 AES-128 KIc/KID/KIK and KVN 40 SCP81 PSK/DEK; random when not set */
+	bool keys_given;
+	uint8_t scp80[3][16];
+	uint8_t scp81[2][16];
+};
+
+int euicc_factory_make(const char *path, struct euicc_factory *f);
+
+/* Put a further profile into an ISD-P (test set-up and the ES8 installation path): decode the SAIP
+ * package into isdp->prof. Returns 0 or -EINVAL. */
+int euicc_factory_profile(struct euicc_isdp *isdp, const uint8_t *saip, size_t len, const char *msisdn);

@@ -1,0 +1,286 @@
+/* rsplab-euicc: the simulated SGP.02 eUICC.
+ *
+ *   rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db
+ *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS]
+ *       makes a card file (0600) with an enabled first profile, ISD-R SCP80 KVN 01 and SCP81 KVN 40
+ *       keys (random), writes the keys for the SM-SR to CARD.db.keys (0600, key=value hex) and prints
+ *       the EIS data as key=value lines (see README.md: the signed ES1.RegisterEIS is a TODO).
+ *   rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...
+ *       puts each card into a vpcd reader (default 127.0.0.1:35963, 35964, ...), one connection per
+ *       card, all on one osmo_select_main loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <osmocom/core/select.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
+
+#include "lib/crypto/ec.h"
+#include "lib/crypto/x509.h"
+#include "lib/ids/ids.h"
+#include "sims/euicc/factory.h"
+#include "sims/euicc/vpcd.h"
+
+#define MAX_CARDS 64
+
+static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "rsplab-euicc: %s: %s\n", path, strerror(errno));
+		return -ENOENT;
+	}
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	if (n == cap) {
+		fprintf(stderr, "rsplab-euicc: %s: too large\n", path);
+		return -EMSGSIZE;
+	}
+	*len = n;
+	return 0;
+}
+
+/* A one-line hex file of the PKI. */
+static int read_hex(const char *dir, const char *rel, uint8_t *out, size_t cap, size_t *len)
+{
+	char path[1024], text[4096];
+	size_t n;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (read_file(path, (uint8_t *)text, sizeof(text) - 1, &n) < 0)
+		return -ENOENT;
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	text[n] = 0;
+	rc = osmo_hexparse(text, out, (unsigned int)cap);
+	if (rc < 0) {
+		fprintf(stderr, "rsplab-euicc: %s: not hex\n", path);
+		return -EINVAL;
+	}
+	*len = (size_t)rc;
+	return 0;
+}
+
+static void kv_hex(FILE *f, const char *k, const uint8_t *b, size_t n)
+{
+	fprintf(f, "%s=", k);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+	fprintf(f, "\n");
+}
+
+static void usage_init(void)
+{
+	fprintf(stderr, "usage: rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db\n"
+			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n");
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = { { "pki", 1, NULL, 'p' },	    { "eid", 1, NULL, 'e' },
+					      { "auto", 0, NULL, 'a' },	    { "profile", 1, NULL, 'P' },
+					      { "smsr-sms", 1, NULL, 's' }, { "msisdn", 1, NULL, 'm' },
+					      { "help", 0, NULL, 'h' },	    { NULL, 0, NULL, 0 } };
+	const char *pki = NULL, *eid = NULL, *profile = NULL, *out = NULL, *smsr = NULL, *msisdn = NULL;
+	static uint8_t saip[65536], cert[1024], buf[256];
+	char eids[64 * 33 + 1], rel[128], curve_name[32], keypath[1100];
+	struct euicc_factory f = { 0 };
+	size_t n, saip_len, cert_len;
+	bool autoeid = false;
+	int c, rc;
+	FILE *kf;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pki = optarg; break;
+		case 'e': eid = optarg; break;
+		case 'a': autoeid = true; break;
+		case 'P': profile = optarg; break;
+		case 's': smsr = optarg; break;
+		case 'm': msisdn = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': usage_init(); return 0;
+		default: usage_init(); return 2;
+		}
+	}
+	if (!pki || !profile || !out || (!eid && !autoeid) || (eid && autoeid)) {
+		usage_init();
+		return 2;
+	}
+	if (autoeid) { /* the first EID of DIR/euicc/eids */
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/euicc/eids", pki);
+		if (read_file(path, (uint8_t *)eids, sizeof(eids) - 1, &n) < 0 || n < 32)
+			return 1;
+		eids[32] = 0;
+		eid = eids;
+	}
+	if (ids_eid_verify(eid, strlen(eid), NULL) < 0) {
+		fprintf(stderr, "rsplab-euicc: '%s' is not an EID\n", eid);
+		return 2;
+	}
+	snprintf(rel, sizeof(rel), "curve");
+	{
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/curve", pki);
+		if (read_file(path, (uint8_t *)curve_name, sizeof(curve_name) - 1, &n) < 0)
+			return 1;
+		while (n && curve_name[n - 1] == '\n')
+			n--;
+		curve_name[n] = 0;
+		rc = crypto_curve_from_name(curve_name);
+		if (rc < 0) {
+			fprintf(stderr, "rsplab-euicc: unknown curve '%s'\n", curve_name);
+			return 1;
+		}
+		f.curve = (enum crypto_curve)rc;
+	}
+	snprintf(rel, sizeof(rel), "euicc/%s/ecasd-key.hex", eid);
+	if (read_hex(pki, rel, buf, sizeof(buf), &n) < 0 || n != EC_SCALAR_LEN)
+		return 1;
+	memcpy(f.sk_ecasd, buf, EC_SCALAR_LEN);
+	snprintf(rel, sizeof(rel), "euicc/%s/ecasd-cert.hex", eid);
+	if (read_hex(pki, rel, cert, sizeof(cert), &cert_len) < 0)
+		return 1;
+	if (read_hex(pki, "ci/public.hex", buf, sizeof(buf), &n) < 0 || n != EC_POINT_LEN)
+		return 1;
+	memcpy(f.pk_ci, buf, EC_POINT_LEN);
+	if (read_file(profile, saip, sizeof(saip), &saip_len) < 0)
+		return 1;
+	f.eid = eid;
+	f.cert_ecasd = cert;
+	f.cert_len = cert_len;
+	f.saip = saip;
+	f.saip_len = saip_len;
+	f.msisdn = msisdn;
+	f.smsr_sms = smsr;
+	rc = euicc_factory_make(out, &f);
+	if (rc < 0) {
+		fprintf(stderr, "rsplab-euicc: cannot make %s: %s\n", out, strerror(-rc));
+		return 1;
+	}
+	/* The SM-SR is provisioned from this file; keys never go to stdout. */
+	snprintf(keypath, sizeof(keypath), "%s.keys", out);
+	int fd = open(keypath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(kf = fdopen(fd, "w"))) {
+		fprintf(stderr, "rsplab-euicc: %s: %s\n", keypath, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(out);
+		return 1;
+	}
+	fprintf(kf, "eid=%s\n", eid);
+	fprintf(kf, "scp80.kvn=01\nscp80.kic_kid=12\n");
+	kv_hex(kf, "scp80.kic", f.scp80[0], 16);
+	kv_hex(kf, "scp80.kid", f.scp80[1], 16);
+	kv_hex(kf, "scp80.kik", f.scp80[2], 16);
+	fprintf(kf, "scp81.kvn=40\n");
+	kv_hex(kf, "scp81.psk", f.scp81[0], 16);
+	kv_hex(kf, "scp81.dek", f.scp81[1], 16);
+	fclose(kf);
+	/* EIS data (TODO: the EUM-signed ES1.RegisterEIS through lib/es, see README.md) */
+	printf("eis.eid=%s\n", eid);
+	printf("eis.curve=%s\n", curve_name);
+	kv_hex(stdout, "eis.ecasd.cert", cert, cert_len);
+	printf("eis.isd_r.aid=A0000005591010FFFFFFFF8900000100\neis.isd_r.tar=000001\n");
+	printf("eis.isd_r.keyset.scp80.kvn=01\neis.isd_r.keyset.scp81.kvn=40\n");
+	printf("eis.isd_p_loadfile_aid=A0000005591010FFFFFFFF8900000D00\n");
+	printf("eis.isd_p_module_aid=A0000005591010FFFFFFFF8900000E00\n");
+	printf("eis.profile0.isd_p_aid=A0000005591010FFFFFFFF8900001000\neis.profile0.state=Enabled\n");
+	printf("eis.profile0.fallback=true\n");
+	printf("card=%s\nkeys=%s\n", out, keypath);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+struct served {
+	struct euicc_card *card;
+	struct euicc_vpcd_conn *conn;
+};
+static struct served served[MAX_CARDS];
+static unsigned int n_served;
+static struct osmo_timer_list tick;
+static unsigned int tick_s = 600; /* open-questions §9: every 10 min */
+
+static void tick_cb(void *data)
+{
+	for (unsigned int i = 0; i < n_served; i++)
+		euicc_card_notif_tick(served[i].card);
+	osmo_timer_schedule(&tick, tick_s, 0);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	int port = 35963;
+
+	for (int i = 1; i < argc; i++) {
+		char host[64] = "127.0.0.1", path[1024];
+		char *at;
+		int p = port + (int)n_served;
+
+		if (!strcmp(argv[i], "--notif-interval") && i + 1 < argc) {
+			tick_s = (unsigned int)atoi(argv[++i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s", argv[i]);
+		at = strrchr(path, '@');
+		if (at) {
+			*at = 0;
+			if (sscanf(at + 1, "%63[^:]:%d", host, &p) != 2) {
+				fprintf(stderr, "rsplab-euicc: bad address in %s\n", argv[i]);
+				return 2;
+			}
+		}
+		if (n_served >= MAX_CARDS)
+			return 2;
+		if (euicc_card_open(&served[n_served].card, path, NULL) < 0) {
+			fprintf(stderr, "rsplab-euicc: cannot open card %s\n", path);
+			return 1;
+		}
+		if (euicc_vpcd_conn_start(&served[n_served].conn, served[n_served].card, host, (uint16_t)p) < 0)
+			return 1;
+		n_served++;
+	}
+	if (!n_served) {
+		fprintf(stderr, "usage: rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...\n");
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	osmo_timer_setup(&tick, tick_cb, NULL);
+	osmo_timer_schedule(&tick, tick_s ? tick_s : 600, 0);
+	while (!stop)
+		osmo_select_main(0);
+	for (unsigned int i = 0; i < n_served; i++) {
+		euicc_vpcd_conn_stop(served[i].conn);
+		euicc_card_close(served[i].card);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "init"))
+		return cmd_init(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "serve"))
+		return cmd_serve(argc - 1, argv + 1);
+	fprintf(stderr, "usage: rsplab-euicc init ... | serve ...   (--help after a command)\n");
+	return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
+}
