@@ -658,7 +658,27 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		}
 		if (strcmp(res->verdict, "pass") == 0)
 			for (size_t i = 0; i < s->n_expect; i++) {
-				/* no checker exists yet for any expectation kind except durations */
+				const struct scn_expect *e = &s->expect[i];
+				if (e->kind == SCN_EXP_DURATION) {
+					/* first start to last end of the steps carrying the label */
+					int64_t from = -1, to = 0;
+					for (size_t j = 0; j < s->n_steps; j++) {
+						if (!scn_label_covers(e->subject, s->step[j].label))
+							continue;
+						if (from < 0)
+							from = res->step[j].start_ms;
+						to = res->step[j].start_ms + res->step[j].elapsed_ms;
+					}
+					if (from < 0)
+						from = 0;
+					run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%.3f s (max %.3f s)",
+						(double)(to - from) / 1000, e->max_ms / 1000.0);
+					res->exp_verdict[i] = to - from <= (int64_t)e->max_ms ? "pass" : "fail";
+					if (to - from > (int64_t)e->max_ms && strcmp(res->verdict, "pass") == 0)
+						res->verdict = "fail";
+					continue;
+				}
+				/* no checker exists yet for the other expectation kinds */
 				run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%s is not built yet",
 					run_expect_checker[s->expect[i].kind]);
 				res->exp_verdict[i] = "error";
