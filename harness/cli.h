@@ -23,6 +23,7 @@ int cli_is_help(const char *arg);
 int cmd_net(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tool(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
 #include "harness/net_subs.h"
+#include "harness/proc.h"
 #include "lib/crypto/sym.h"
 
 const struct value_string net_sctp_mode_names[] = {
@@ -291,35 +292,9 @@ int net_env_load(const char *rundir, struct net_map *m)
 	return net_map_parse(m, buf, len, false, &line);
 }
 
-/* /proc/PID/stat: state (field 3) and starttime (field 22). */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	size_t len;
-	int rc;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	rc = net_file_read_tail(path, buf, sizeof(buf), &len);
-	if (rc < 0)
-		return rc;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 state, start) != 2)
-		return -EBADMSG;
-	return 0;
-}
-
 bool net_proc_alive(pid_t pid, unsigned long long start)
 {
-	char state;
-	unsigned long long st;
-	int status;
-
-	/* reap it if it is our child */
-	waitpid(pid, &status, WNOHANG);
-	if (proc_stat(pid, &state, &st) < 0)
-		return false;
-	return st == start && state != 'Z' && state != 'X';
+	return proc_alive(pid, start);
 }
 
 /* --- namespaces ----------------------------------------------------------------------------------- */
@@ -410,30 +385,10 @@ static int netns_delete(const char *name, const char *log)
 
 /* --- processes -------------------------------------------------------------------------------------- */
 
-static int wait_gone(pid_t pid, unsigned long long start, int ms)
-{
-	int64_t deadline = net_now_ms() + ms;
-
-	while (net_proc_alive(pid, start)) {
-		if (net_now_ms() > deadline)
-			return -ETIMEDOUT;
-		net_sleep_ms(10);
-	}
-	return 0;
-}
-
 /* TERM, then KILL after a bound. 0 when gone. */
 static int stop_proc(const struct net_proc *p)
 {
-	if (!net_proc_alive(p->pid, p->start))
-		return 0;
-	kill(p->pid, SIGTERM);
-	if (wait_gone(p->pid, p->start, NET_STOP_TERM_MS) == 0)
-		return 0;
-	fprintf(stderr, "rsplab net: %s (pid %d) ignored SIGTERM for %d ms: SIGKILL\n", p->name, (int)p->pid,
-		NET_STOP_TERM_MS);
-	kill(p->pid, SIGKILL);
-	return wait_gone(p->pid, p->start, NET_STOP_KILL_MS);
+	return proc_stop("rsplab net", p->name, p->pid, p->start, NET_STOP_TERM_MS, NET_STOP_KILL_MS);
 }
 
 /* Stop every recorded process in reverse order, delete the namespace, mark the state down. */
@@ -455,29 +410,6 @@ static int stop_all(const char *rundir, struct net_state *st, const char *tool_l
 	snprintf(st->status, sizeof(st->status), "down");
 	state_save(rundir, st);
 	return rc;
-}
-
-static pid_t spawn(const char *net_dir, const char *log, const char *shim, char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid < 0 ? -errno : pid;
-	/* child: own session (a Ctrl-C on `net up` reaches only the harness, which then stops us) */
-	setsid();
-	signal(SIGPIPE, SIG_DFL);
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || null < 0 || chdir(net_dir) < 0)
-		_exit(126);
-	dup2(null, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (shim)
-		setenv("LD_PRELOAD", shim, 1);
-	execvp(argv[0], argv);
-	dprintf(2, "rsplab net: cannot execute %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
 }
 
 /* --- up ----------------------------------------------------------------------------------------- */
@@ -605,7 +537,7 @@ static int start_comp(struct net_run *r, const struct net_comp *c)
 	argv[n] = NULL;
 	if (r->st.nprocs >= NET_PROCS_MAX)
 		return -ENOSPC;
-	pid = spawn(r->net_dir, log, c->m3ua ? r->shim : NULL, (char *const *)argv);
+	pid = proc_spawn("rsplab net", r->net_dir, log, c->m3ua ? r->shim : NULL, (char *const *)argv);
 	if (pid < 0) {
 		comp_fail(r, c, "could not be started (fork failed)");
 		return pid;
@@ -613,7 +545,7 @@ static int start_comp(struct net_run *r, const struct net_comp *c)
 	p = &r->st.procs[r->st.nprocs++];
 	snprintf(p->name, sizeof(p->name), "%s", c->name);
 	p->pid = pid;
-	if (proc_stat(pid, &state, &p->start) < 0)
+	if (proc_stat_read(pid, &state, &p->start) < 0)
 		p->start = 0;
 	state_save(r->rundir, &r->st);
 	return wait_ready(r, c, p);

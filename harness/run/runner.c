@@ -1,0 +1,1104 @@
+/* `rsplab run` orchestration (see runner.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/net.h"
+#include "harness/net_io.h"
+#include "harness/net_ready.h"
+#include "harness/pki.h"
+#include "harness/proc.h"
+#include "harness/report/json.h"
+#include "harness/report/report.h"
+#include "harness/run/lex.h"
+#include "harness/run/runner.h"
+#include "harness/run/scn.h"
+#include "harness/run/topo.h"
+
+#define RUN_SCN_MAX	 64
+#define RUN_STOP_TERM_MS 3000
+#define RUN_STOP_KILL_MS 2000
+/* What this testbed can do (SGP.11-style optional features): no CAT_TP; brainpool only with a
+ * brainpool PKI, which `rsplab run` does not create yet. */
+#define RUN_FEATURES (((1u << SCN_FLAG__COUNT) - 1) & ~(1u << SCN_O_CAT_TP) & ~(1u << SCN_O_BRAINPOOL))
+
+/* snprintf that the compiler does not second-guess: paths here are bounded by PATH_MAX and a
+ * truncation is checked where it matters (returns what vsnprintf returns). */
+static int run_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static volatile sig_atomic_t run_interrupted;
+
+static void run_on_signal(int sig)
+{
+	run_interrupted = sig;
+}
+
+struct run_scn {
+	char path[PATH_MAX];
+	char suite[32];
+	struct scn scn;
+	struct topo topo;
+};
+
+/* A started component: a process of ours, or the core network as one group (net_up). */
+struct run_started {
+	const struct topo_comp *c;
+	bool net_group;
+	pid_t pid;
+	unsigned long long start;
+	char log[PATH_MAX];
+	long log_off; /* -v: how much of the log has been shown */
+};
+
+struct run_ctx {
+	const struct run_opts *o;
+	char top[PATH_MAX], bin_dir[PATH_MAX], rundir[PATH_MAX], scndir[PATH_MAX];
+	const struct run_scn *rs;
+	struct run_started started[TOPO_COMP_MAX];
+	size_t n_started;
+	bool net_up;
+	int64_t t0;
+	FILE *json; /* run.json being written */
+};
+
+/* ---- step and expectation results ---------------------------------------------------------------- */
+
+struct run_step_res {
+	const char *verdict;
+	int64_t start_ms, elapsed_ms;
+	char detail[300];
+};
+
+struct run_res {
+	const char *verdict;
+	char reason[600];
+	int64_t duration_ms;
+	struct run_step_res step[SCN_STEPS_MAX];
+	const char *exp_verdict[SCN_EXPECT_MAX];
+	char exp_detail[SCN_EXPECT_MAX][160];
+	char stopped[TOPO_COMP_MAX][TOPO_NAME_MAX + 8];
+	size_t n_stopped;
+};
+
+/* ---- the step executor: one entry per step kind (and per fault) ----------------------------------- */
+
+typedef int (*run_step_fn)(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+
+struct run_step_ops {
+	const char *executor; /* what carries the step out: named when it does not exist */
+	run_step_fn exec;     /* NULL: not built yet */
+};
+
+static int run_fault_kill(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_fault_restart(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+
+static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
+	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", NULL },
+	[SCN_STEP_WAIT_RESPONSE] = { "the harness's operator role (ES callback endpoint)", NULL },
+	[SCN_STEP_WAIT_NOTIFICATION] = { "the harness's operator role (ES notification endpoint)", NULL },
+	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", NULL },
+	[SCN_STEP_WAIT_ATTACH] = { "the device's attach report (rsplab-device)", NULL },
+	[SCN_STEP_FAULT] = { "(per fault)", NULL },
+};
+
+static const struct run_step_ops run_fault_ops[] = {
+	[SCN_FAULT_NONE] = { "", NULL },
+	[SCN_FAULT_DROP_SMS] = { "the SMSC fault hook (network: SMS path proxy)", NULL },
+	[SCN_FAULT_DELAY_SMS] = { "the SMSC fault hook (network: SMS path proxy)", NULL },
+	[SCN_FAULT_FAIL_ATTACH] = { "the device's fault interface (rsplab-device)", NULL },
+	[SCN_FAULT_KILL] = { "the harness's process control", run_fault_kill },
+	[SCN_FAULT_RESTART] = { "the harness's process control", run_fault_restart },
+	[SCN_FAULT_CUT_BIP] = { "the device's fault interface (rsplab-device)", NULL },
+};
+
+static const struct run_step_ops *step_ops_of(const struct scn_step *st)
+{
+	return st->kind == SCN_STEP_FAULT ? &run_fault_ops[st->fault] : &run_step_ops[st->kind];
+}
+
+/* Expectations are checked through: */
+static const char *const run_expect_checker[] = {
+	[SCN_EXP_RESPONSES] = "the harness's operator role (ES responses)",
+	[SCN_EXP_EIS] = "the harness's operator role (ES4 GetEIS at every SM-SR)",
+	[SCN_EXP_PROFILE] = "the eUICC's state dump (rsplab-euicc)",
+	[SCN_EXP_KEYSETS] = "the eUICC's state dump (rsplab-euicc)",
+	[SCN_EXP_ATTACHED] = "the HLR subscriber view and the device's attach report",
+	[SCN_EXP_NOTIFICATION] = "the harness's operator role (notification endpoint)",
+	[SCN_EXP_DURATION] = "the step timing of this run",
+	[SCN_EXP_CARD_NOTIF] = "the capture decoder (rsplab check)",
+};
+
+/* ---- components: what runs each kind, and the pre-flight check --------------------------------------- */
+
+struct run_kind {
+	const char *program; /* an executable: in the build's bin/ when it starts with "rsplab-", else PATH */
+	const char *program2;
+	bool in_harness; /* played by the harness itself (the operators) */
+};
+
+static const struct run_kind run_kinds[TOPO_KIND__COUNT] = {
+	[TOPO_OSMO_STP] = { "osmo-stp", NULL, false },
+	[TOPO_OSMO_HLR] = { "osmo-hlr", NULL, false },
+	[TOPO_OSMO_MSC] = { "osmo-msc", NULL, false },
+	[TOPO_KANNEL] = { "bearerbox", "smsbox", false },
+	[TOPO_SMSR] = { "rsplab-smsr", NULL, false },
+	[TOPO_SMDP] = { "rsplab-smdp", NULL, false },
+	[TOPO_DEVICE] = { "rsplab-device", NULL, false },
+	[TOPO_EUICC] = { "rsplab-euicc", NULL, false },
+	[TOPO_MNO] = { NULL, NULL, true },
+};
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && run_fmt(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+static bool program_exists(const struct run_ctx *ctx, const char *prog)
+{
+	char buf[PATH_MAX];
+
+	if (strncmp(prog, "rsplab-", 7) == 0)
+		return run_fmt(buf, sizeof(buf), "%s/%s", ctx->bin_dir, prog) < (int)sizeof(buf) &&
+		       access(buf, X_OK) == 0;
+	return in_path(prog);
+}
+
+/* Does this rsplab have the `check` command (the capture + compliance checker)? Asked by running it. */
+static bool have_checker(void)
+{
+	char *const argv[] = { "rsplab", "check", "--help", NULL };
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) { /* 5 s bound */
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		net_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return false;
+}
+
+/* Append "what (who, who)" for every missing piece into out. Returns how many are missing. */
+static unsigned int preflight(const struct run_ctx *ctx, const struct topo *t, bool checker, char *out, size_t len)
+{
+	unsigned int missing = 0;
+	size_t n = 0;
+
+#define RUN_APPEND(...)                                                        \
+	do {                                                                   \
+		int w_ = run_fmt(out + n, n < len ? len - n : 0, __VA_ARGS__); \
+		n += w_ > 0 ? (size_t)w_ : 0;                                  \
+	} while (0)
+	out[0] = '\0';
+	for (int k = 0; k < TOPO_KIND__COUNT; k++) {
+		const struct run_kind *rk = &run_kinds[k];
+		bool first = true;
+		for (size_t i = 0; i < t->n; i++) {
+			const struct topo_comp *c = &t->comp[i];
+			bool ok;
+			if ((int)c->kind != k)
+				continue;
+			if (c->mode == TOPO_EXTERNAL)
+				ok = access(c->ca, R_OK) == 0 && access(c->cert, R_OK) == 0 &&
+				     access(c->key, R_OK) == 0;
+			else if (rk->in_harness)
+				ok = false; /* the operator role of the harness is not written yet */
+			else
+				ok = program_exists(ctx, rk->program) &&
+				     (!rk->program2 || program_exists(ctx, rk->program2));
+			if (ok)
+				continue;
+			if (first) {
+				missing++;
+				if (c->mode == TOPO_EXTERNAL)
+					RUN_APPEND("%sexternal %s's CA/certificate/key files (", n ? "; " : "",
+						   c->name);
+				else if (rk->in_harness)
+					RUN_APPEND("%sthe harness's operator role (ES2/ES4 client + notification "
+						   "endpoint) (",
+						   n ? "; " : "");
+				else
+					RUN_APPEND("%s%s (", n ? "; " : "", rk->program);
+			} else {
+				RUN_APPEND(", ");
+			}
+			RUN_APPEND("%s", c->name);
+			first = false;
+		}
+		if (!first)
+			RUN_APPEND(")");
+	}
+	if (!checker) {
+		missing++;
+		RUN_APPEND("%sthe capture and compliance checker (rsplab check)", n ? "; " : "");
+	}
+#undef RUN_APPEND
+	return missing;
+}
+
+/* ---- starting and stopping ------------------------------------------------------------------------- */
+
+static void log_tail_line(const char *log, char *out, size_t len)
+{
+	static char buf[65536];
+	size_t n = 0;
+
+	if (net_file_read_tail(log, buf, sizeof(buf), &n) < 0)
+		n = 0;
+	if (!net_log_last_line(buf, n, out, len))
+		run_fmt(out, len, "(empty)");
+}
+
+/* The core network is one group started by net_up() with the topology's addresses as overrides. */
+static int start_net(struct run_ctx *ctx, const struct topo *t)
+{
+	static const struct {
+		enum topo_kind kind;
+		enum topo_operator op;
+		const char *addr_key, *port_key;
+	} keys[] = {
+		{ TOPO_OSMO_STP, TOPO_OP_NONE, "STP_ADDR", "STP_M3UA_PORT" },
+		{ TOPO_OSMO_HLR, TOPO_OP_MNO1, "HLR1_ADDR", "HLR1_GSUP_PORT" },
+		{ TOPO_OSMO_HLR, TOPO_OP_MNO2, "HLR2_ADDR", "HLR2_GSUP_PORT" },
+		{ TOPO_OSMO_MSC, TOPO_OP_NONE, "MSC_ADDR", "MSC_SMPP_PORT" },
+		{ TOPO_KANNEL, TOPO_OP_NONE, "KANNEL_ADDR", "KANNEL_SENDSMS_PORT" },
+	};
+	char conf[2048], path[PATH_MAX];
+	size_t n = 0;
+	struct net_opts no = { .sctp = NET_SCTP_AUTO };
+	char src[PATH_MAX];
+	int rc;
+
+	n += (size_t)run_fmt(conf, sizeof(conf), "# from the topology (rsplab run)\n");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct topo_comp *c = topo_find_kind(t, keys[i].kind, keys[i].op);
+		if (c && n < sizeof(conf))
+			n += (size_t)run_fmt(conf + n, sizeof(conf) - n, "%s=%s\n%s=%u\n", keys[i].addr_key, c->addr,
+					     keys[i].port_key, c->port);
+	}
+	run_fmt(path, sizeof(path), "%s/net.conf", ctx->scndir);
+	rc = n < sizeof(conf) ? net_file_write(path, conf, n, 0600) : -EMSGSIZE;
+	if (rc < 0)
+		return rc;
+	run_fmt(src, sizeof(src), "%s/network", ctx->top);
+	no.src_dir = src;
+	rc = net_up(ctx->scndir, &no);
+	if (rc == 0)
+		ctx->net_up = true;
+	return rc;
+}
+
+static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
+{
+	struct run_started *s = &ctx->started[ctx->n_started];
+	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
+		ca[PATH_MAX], port[8], last[300];
+	char *argv[20];
+	size_t a = 0;
+	int64_t t0 = net_now_ms(), deadline = t0 + topo_ready_timeout_ms(c);
+	static char tcp[1 << 18];
+	char state;
+
+	run_fmt(prog, sizeof(prog), "%s/%s", ctx->bin_dir, run_kinds[c->kind].program);
+	run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
+	run_fmt(s->log, sizeof(s->log), "%s/%s.log", ctx->scndir, c->name);
+	run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	argv[a++] = prog;
+	if (c->kind == TOPO_SMSR) {
+		/* network/smsr/main.c options */
+		run_fmt(db, sizeof(db), "%s/smsr.db", dir);
+		run_fmt(url, sizeof(url), "https://%s:%u/", c->addr, c->port);
+		run_fmt(port, sizeof(port), "%u", c->port);
+		run_fmt(cert, sizeof(cert), "%s/%s/tls-cert.pem", pki, c->name);
+		run_fmt(key, sizeof(key), "%s/%s/tls-key.pem", pki, c->name);
+		run_fmt(ca, sizeof(ca), "%s/ci/cert.pem", pki);
+		argv[a++] = "--smsr-id";
+		argv[a++] = (char *)c->entity;
+		argv[a++] = "--db";
+		argv[a++] = db;
+		argv[a++] = "--listen";
+		argv[a++] = (char *)c->addr;
+		argv[a++] = "--port";
+		argv[a++] = port;
+		argv[a++] = "--url";
+		argv[a++] = url;
+		argv[a++] = "--cert";
+		argv[a++] = cert;
+		argv[a++] = "--key";
+		argv[a++] = key;
+		argv[a++] = "--ca";
+		argv[a++] = ca;
+	} else {
+		/* SM-DP, device, eUICC: their command lines are defined when they exist (pre-flight stops first) */
+		return -ENOSYS;
+	}
+	argv[a] = NULL;
+	s->c = c;
+	s->log_off = 0;
+	s->pid = proc_spawn("rsplab run", dir, s->log, NULL, argv);
+	if (s->pid < 0)
+		return s->pid;
+	if (proc_stat_read(s->pid, &state, &s->start) < 0)
+		s->start = 0;
+	ctx->n_started++;
+	for (;;) {
+		size_t len = 0;
+		if (!proc_alive(s->pid, s->start)) {
+			log_tail_line(s->log, last, sizeof(last));
+			fprintf(stderr, "rsplab run: %s (%s) exited during start-up\n  last log line: %s\n  log: %s\n",
+				c->name, run_kinds[c->kind].program, last, s->log);
+			return -ESRCH;
+		}
+		if (net_file_read_tail("/proc/self/net/tcp", tcp, sizeof(tcp), &len) == 0 &&
+		    net_proc_tcp_listening(tcp, len, c->addr, c->port) == 1) {
+			printf("  %-10s %-13s pid %-7d ready in %.2f s\n", c->name, run_kinds[c->kind].program,
+			       (int)s->pid, (double)(net_now_ms() - t0) / 1000);
+			return 0;
+		}
+		if (run_interrupted || net_now_ms() > deadline) {
+			log_tail_line(s->log, last, sizeof(last));
+			fprintf(stderr,
+				"rsplab run: %s (%s) not ready within %.1f s (waiting for TCP %s:%u listening)\n"
+				"  last log line: %s\n  log: %s\n",
+				c->name, run_kinds[c->kind].program, topo_ready_timeout_ms(c) / 1000.0, c->addr,
+				c->port, last, s->log);
+			return -ETIMEDOUT;
+		}
+		net_sleep_ms(20);
+	}
+}
+
+/* -v: print the log lines each started process wrote since the last call, prefixed with its name. */
+static void stream_logs(struct run_ctx *ctx)
+{
+	char line[512];
+
+	if (!ctx->o->verbose)
+		return;
+	for (size_t i = 0; i < ctx->n_started; i++) {
+		struct run_started *s = &ctx->started[i];
+		FILE *f = fopen(s->log, "r");
+		if (!f)
+			continue;
+		if (fseek(f, s->log_off, SEEK_SET) == 0)
+			while (fgets(line, sizeof(line), f)) {
+				size_t n = strlen(line);
+				for (size_t k = 0; k < n;
+				     k++) /* the log is another process's output: no control chars */
+					if ((unsigned char)line[k] < 0x20 && line[k] != '\n' && line[k] != '\t')
+						line[k] = '?';
+				printf("     | %-8s %s%s", s->c->name, line, n && line[n - 1] == '\n' ? "" : "\n");
+			}
+		s->log_off = ftell(f);
+		fclose(f);
+	}
+}
+
+static int start_all(struct run_ctx *ctx, const struct topo *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct topo_comp *c = &t->comp[i];
+		int rc = 0;
+		if (c->mode == TOPO_EXTERNAL || run_kinds[c->kind].in_harness)
+			continue;
+		if (c->kind == TOPO_OSMO_STP || c->kind == TOPO_OSMO_HLR || c->kind == TOPO_OSMO_MSC ||
+		    c->kind == TOPO_KANNEL) {
+			if (!ctx->net_up)
+				rc = start_net(ctx, t);
+		} else {
+			rc = start_proc(ctx, c);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Stop everything started, in reverse order, and record what was stopped. */
+static void stop_all(struct run_ctx *ctx, struct run_res *res)
+{
+	for (size_t i = ctx->n_started; i-- > 0;) {
+		struct run_started *s = &ctx->started[i];
+		bool was = proc_alive(s->pid, s->start);
+		if (proc_stop("rsplab run", s->c->name, s->pid, s->start, RUN_STOP_TERM_MS, RUN_STOP_KILL_MS) < 0)
+			fprintf(stderr, "rsplab run: could not stop %s (pid %d)\n", s->c->name, (int)s->pid);
+		if (was && res->n_stopped < TOPO_COMP_MAX)
+			run_fmt(res->stopped[res->n_stopped++], sizeof(res->stopped[0]), "%s", s->c->name);
+	}
+	ctx->n_started = 0;
+	if (ctx->net_up) {
+		struct net_state st;
+		if (net_state_load(ctx->scndir, &st) == 0)
+			for (size_t i = st.nprocs; i-- > 0;)
+				if (net_proc_alive(st.procs[i].pid, st.procs[i].start) &&
+				    res->n_stopped < TOPO_COMP_MAX)
+					run_fmt(res->stopped[res->n_stopped++], sizeof(res->stopped[0]), "%s",
+						st.procs[i].name);
+		net_down(ctx->scndir);
+		ctx->net_up = false;
+	}
+}
+
+static struct run_started *started_of(struct run_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->n_started; i++)
+		if (strcmp(ctx->started[i].c->name, name) == 0)
+			return &ctx->started[i];
+	return NULL;
+}
+
+static int run_fault_kill(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	struct run_started *s = started_of(ctx, st->target);
+
+	if (!s) {
+		run_fmt(detail, len, "%s is not a process this run started", st->target);
+		return -ENOENT;
+	}
+	kill(s->pid, SIGKILL);
+	if (proc_wait_gone(s->pid, s->start, RUN_STOP_KILL_MS) < 0) {
+		run_fmt(detail, len, "%s (pid %d) still there after SIGKILL", st->target, (int)s->pid);
+		return -EBUSY;
+	}
+	run_fmt(detail, len, "%s (pid %d) killed", st->target, (int)s->pid);
+	return 0;
+}
+
+static int run_fault_restart(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	struct run_started *s = started_of(ctx, st->target);
+	const struct topo_comp *c;
+	size_t idx;
+	int rc;
+
+	if (!s) {
+		run_fmt(detail, len, "%s is not a process this run started", st->target);
+		return -ENOENT;
+	}
+	if (proc_alive(s->pid, s->start)) {
+		run_fmt(detail, len, "%s is still running (kill it first)", st->target);
+		return -EBUSY;
+	}
+	/* start it again in the same slot: move it to the end of the table and start anew */
+	c = s->c;
+	idx = (size_t)(s - ctx->started);
+	memmove(&ctx->started[idx], &ctx->started[idx + 1], (ctx->n_started - idx - 1) * sizeof(*s));
+	ctx->n_started--;
+	rc = start_proc(ctx, c);
+	run_fmt(detail, len, rc == 0 ? "%s restarted" : "%s did not come back (see its log)", st->target);
+	return rc;
+}
+
+/* ---- one scenario ------------------------------------------------------------------------------------ */
+
+static void step_text(const struct scn_step *st, char *out, size_t len)
+{
+	const char *name = st->msg != ES_MSG_NONE ? es_msgs[st->msg].name : "";
+
+	switch (st->kind) {
+	case SCN_STEP_CALL:
+		run_fmt(out, len, "call %s to=%s as=%s%s", name, st->target, st->peer, st->nowait ? " nowait" : "");
+		break;
+	case SCN_STEP_WAIT_RESPONSE: run_fmt(out, len, "wait response %s", name); break;
+	case SCN_STEP_WAIT_NOTIFICATION: run_fmt(out, len, "wait notification %s to=%s", name, st->target); break;
+	case SCN_STEP_WAIT_MESSAGE:
+		run_fmt(out, len, "wait message %s from=%s to=%s", name, st->target, st->peer);
+		break;
+	case SCN_STEP_WAIT_ATTACH:
+		run_fmt(out, len, "wait attach %s imsi=%s hlr=%s", st->target, st->imsi, st->peer);
+		break;
+	case SCN_STEP_FAULT:
+		run_fmt(out, len, "fault %s%s%s", scn_fault_names[st->fault].str, st->target[0] ? " " : "", st->target);
+		break;
+	default: run_fmt(out, len, "?"); break;
+	}
+}
+
+static void expect_text(const struct scn_expect *e, char *out, size_t len)
+{
+	const char *k = scn_expect_kind_names[e->kind].str;
+
+	switch (e->kind) {
+	case SCN_EXP_RESPONSES:
+		run_fmt(out, len, "responses all=%s", get_value_string(es_status_names, e->status));
+		break;
+	case SCN_EXP_EIS: run_fmt(out, len, "eis %s at=%s", e->subject, e->where); break;
+	case SCN_EXP_PROFILE:
+		run_fmt(out, len, "profile %s %s %s", e->subject, e->iccid,
+			e->state ? get_value_string(es_profile_state_names, e->state) : "absent");
+		break;
+	case SCN_EXP_KEYSETS:
+		run_fmt(out, len, "keysets %s of=%s %s", e->subject, e->where, e->yes ? "present" : "absent");
+		break;
+	case SCN_EXP_ATTACHED:
+		run_fmt(out, len, "attached %s imsi=%s hlr=%s roaming=%s", e->subject, e->imsi, e->where,
+			e->yes ? "yes" : "no");
+		break;
+	case SCN_EXP_NOTIFICATION:
+		run_fmt(out, len, "notification %s to=%s count=%u", es_msgs[e->msg].name, e->where, e->count);
+		break;
+	case SCN_EXP_DURATION: run_fmt(out, len, "duration %s max=%u ms", e->subject, e->max_ms); break;
+	case SCN_EXP_CARD_NOTIF:
+		run_fmt(out, len, "card-notification %s type=%02x at=%s", e->subject, e->type, e->where);
+		break;
+	default: run_fmt(out, len, "%s", k); break;
+	}
+}
+
+static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker, struct run_res *res)
+{
+	const struct scn *s = &rs->scn;
+	int64_t t0 = net_now_ms();
+	char missing[600];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < s->n_steps; i++)
+		res->step[i].verdict = "not-run";
+	for (size_t i = 0; i < s->n_expect; i++)
+		res->exp_verdict[i] = "not-checked";
+	printf("== %s  %s\n", s->id, s->title);
+	if ((s->flags & RUN_FEATURES) != s->flags) {
+		uint32_t lacking = s->flags & ~RUN_FEATURES;
+		size_t n = (size_t)run_fmt(res->reason, sizeof(res->reason), "not applicable: needs");
+		for (int f = 0; f < SCN_FLAG__COUNT; f++)
+			if ((lacking & (1u << f)) && n < sizeof(res->reason))
+				n += (size_t)run_fmt(res->reason + n, sizeof(res->reason) - n, " %s",
+						     scn_flag_names[f].str);
+		res->verdict = "skipped";
+		printf("   skipped: %s\n", res->reason);
+		return;
+	}
+	if (preflight(ctx, &rs->topo, checker, missing, sizeof(missing))) {
+		run_fmt(res->reason, sizeof(res->reason), "component not built yet: %s", missing);
+		res->verdict = "error";
+		printf("   error: %s\n   nothing was started\n", res->reason);
+		return;
+	}
+	run_fmt(ctx->scndir, sizeof(ctx->scndir), "%s/%s", ctx->rundir, s->id);
+	rc = start_all(ctx, &rs->topo);
+	if (rc < 0) {
+		run_fmt(res->reason, sizeof(res->reason), "start-up failed (%s): see the message above", strerror(-rc));
+		res->verdict = "error";
+	} else {
+		res->verdict = "pass";
+		for (size_t i = 0; i < s->n_steps && !run_interrupted; i++) {
+			const struct scn_step *st = &s->step[i];
+			const struct run_step_ops *ops = step_ops_of(st);
+			struct run_step_res *sr = &res->step[i];
+			char text[200];
+			int64_t ts = net_now_ms();
+
+			step_text(st, text, sizeof(text));
+			sr->start_ms = ts - t0;
+			if (!ops->exec) {
+				run_fmt(sr->detail, sizeof(sr->detail), "%s is not built yet", ops->executor);
+				rc = -ENOSYS;
+			} else {
+				rc = ops->exec(ctx, st, sr->detail, sizeof(sr->detail));
+			}
+			sr->elapsed_ms = net_now_ms() - ts;
+			stream_logs(ctx);
+			sr->verdict = rc == 0 ? "pass" : rc == -ENOSYS ? "error" : "fail";
+			printf("   [%-6s] %-60s %-5s %7.3f s%s%s\n", st->label, text, sr->verdict,
+			       (double)sr->elapsed_ms / 1000, sr->detail[0] ? "  " : "", sr->detail);
+			if (rc < 0) {
+				run_fmt(res->reason, sizeof(res->reason), "step %zu (line %u, article step %s): %s",
+					i + 1, st->line, st->label, sr->detail);
+				res->verdict = rc == -ENOSYS ? "error" : "fail";
+				break;
+			}
+		}
+		if (strcmp(res->verdict, "pass") == 0)
+			for (size_t i = 0; i < s->n_expect; i++) {
+				const struct scn_expect *e = &s->expect[i];
+				if (e->kind == SCN_EXP_DURATION) {
+					/* first start to last end of the steps carrying the label */
+					int64_t from = -1, to = 0;
+					for (size_t j = 0; j < s->n_steps; j++) {
+						if (!scn_label_covers(e->subject, s->step[j].label))
+							continue;
+						if (from < 0)
+							from = res->step[j].start_ms;
+						to = res->step[j].start_ms + res->step[j].elapsed_ms;
+					}
+					if (from < 0)
+						from = 0;
+					run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%.3f s (max %.3f s)",
+						(double)(to - from) / 1000, e->max_ms / 1000.0);
+					res->exp_verdict[i] = to - from <= (int64_t)e->max_ms ? "pass" : "fail";
+					if (to - from > (int64_t)e->max_ms && strcmp(res->verdict, "pass") == 0)
+						res->verdict = "fail";
+					continue;
+				}
+				/* no checker exists yet for the other expectation kinds */
+				run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%s is not built yet",
+					run_expect_checker[s->expect[i].kind]);
+				res->exp_verdict[i] = "error";
+				res->verdict = "error";
+			}
+	}
+	stop_all(ctx, res);
+	printf("   stopped: ");
+	if (!res->n_stopped)
+		printf("nothing");
+	for (size_t i = 0; i < res->n_stopped; i++)
+		printf("%s%s", i ? ", " : "", res->stopped[i]);
+	printf("\n");
+	res->duration_ms = net_now_ms() - t0;
+}
+
+/* ---- run.json ------------------------------------------------------------------------------------------- */
+
+static void json_kv(FILE *f, const char *key, const char *val, bool comma)
+{
+	json_put_str(f, key);
+	fputc(':', f);
+	json_put_str(f, val);
+	if (comma)
+		fputc(',', f);
+}
+
+static void write_scn_json(FILE *f, const char *top, const struct run_scn *rs, const struct run_res *res, bool last)
+{
+	const struct scn *s = &rs->scn;
+	char text[200];
+
+	fputs("  {", f);
+	json_kv(f, "id", s->id, true);
+	json_kv(f, "title", s->title, true);
+	json_kv(f, "suite", rs->suite, true);
+	{
+		size_t tl = strlen(top);
+		/* relative to the source tree when it is in it: no machine paths in reports */
+		json_kv(f, "file",
+			strncmp(rs->path, top, tl) == 0 && rs->path[tl] == '/' ? rs->path + tl + 1 : rs->path, true);
+	}
+	json_kv(f, "section", s->section, true);
+	json_kv(f, "verdict", res->verdict, true);
+	if (res->reason[0])
+		json_kv(f, "reason", res->reason, true);
+	fprintf(f, "\"duration_ms\":%lld,\n   \"steps\":[", (long long)res->duration_ms);
+	for (size_t i = 0; i < s->n_steps; i++) {
+		const struct run_step_res *sr = &res->step[i];
+		step_text(&s->step[i], text, sizeof(text));
+		fputs(i ? ",\n    {" : "\n    {", f);
+		json_kv(f, "label", s->step[i].label, true);
+		json_kv(f, "text", text, true);
+		json_kv(f, "verdict", sr->verdict, true);
+		json_kv(f, "detail", sr->detail, true);
+		fprintf(f, "\"start_ms\":%lld,\"elapsed_ms\":%lld}", (long long)sr->start_ms,
+			(long long)sr->elapsed_ms);
+	}
+	fputs("],\n   \"expectations\":[", f);
+	for (size_t i = 0; i < s->n_expect; i++) {
+		expect_text(&s->expect[i], text, sizeof(text));
+		fputs(i ? ",\n    {" : "\n    {", f);
+		json_kv(f, "text", text, true);
+		json_kv(f, "verdict", res->exp_verdict[i], true);
+		json_kv(f, "detail", res->exp_detail[i], false);
+		fputc('}', f);
+	}
+	fputs("],\n   \"findings\":[], \"events\":[]}", f);
+	fputs(last ? "\n" : ",\n", f);
+}
+
+/* ---- targets ------------------------------------------------------------------------------------------- */
+
+static int add_file(struct run_scn *list, size_t *n, const char *path, const char *suite)
+{
+	if (*n == RUN_SCN_MAX) {
+		fprintf(stderr, "rsplab run: more than %d scenarios\n", RUN_SCN_MAX);
+		return -ENOSPC;
+	}
+	if (!realpath(path, list[*n].path)) {
+		fprintf(stderr, "rsplab run: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	run_fmt(list[*n].suite, sizeof(list[*n].suite), "%s", suite);
+	(*n)++;
+	return 0;
+}
+
+static int collect(const struct run_ctx *ctx, char *const *targets, size_t nt, struct run_scn *list, size_t *n)
+{
+	for (size_t i = 0; i < nt; i++) {
+		const char *t = targets[i];
+		size_t len = strlen(t);
+		char pattern[PATH_MAX];
+		glob_t g;
+		int rc = 0;
+
+		if (len > 4 && strcmp(t + len - 4, ".scn") == 0) {
+			char dir[PATH_MAX], *slash;
+			run_fmt(dir, sizeof(dir), "%s", t);
+			slash = strrchr(dir, '/');
+			*(slash ? slash : dir) = '\0';
+			slash = strrchr(dir, '/');
+			rc = add_file(list, n, t, slash ? slash + 1 : dir[0] ? dir : "scenarios");
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (strcmp(t, "all") == 0)
+			run_fmt(pattern, sizeof(pattern), "%s/scenarios/*/*.scn", ctx->top);
+		else if (lex_name_valid(t, 32))
+			run_fmt(pattern, sizeof(pattern), "%s/scenarios/%s/*.scn", ctx->top, t);
+		else {
+			fprintf(stderr,
+				"rsplab run: '%s' is neither a suite (a directory under scenarios/), 'all', nor a .scn "
+				"file\n",
+				t);
+			return -EINVAL;
+		}
+		if (glob(pattern, 0, NULL, &g) != 0) {
+			fprintf(stderr, "rsplab run: no scenarios match %s\n", pattern);
+			return -ENOENT;
+		}
+		for (size_t j = 0; j < g.gl_pathc && rc == 0; j++) {
+			char suite[PATH_MAX], *slash;
+			run_fmt(suite, sizeof(suite), "%s", g.gl_pathv[j]);
+			slash = strrchr(suite, '/');
+			*slash = '\0';
+			slash = strrchr(suite, '/');
+			rc = add_file(list, n, g.gl_pathv[j], slash ? slash + 1 : suite);
+		}
+		globfree(&g);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static char *read_text(const char *path, size_t cap, size_t *len)
+{
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return NULL;
+	if (net_file_read_tail(path, buf, cap, len) < 0 || *len >= cap - 1) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Parse every scenario and its topology; print file:line errors. */
+static int load_all(const struct run_ctx *ctx, struct run_scn *list, size_t n)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct run_scn *rs = &list[i];
+		struct scn_error e;
+		struct topo_error te;
+		char tpath[PATH_MAX];
+		size_t len;
+		char *text = read_text(rs->path, 1 << 20, &len);
+
+		if (!text) {
+			fprintf(stderr, "%s: cannot read (or larger than 1 MiB)\n", rs->path);
+			bad = 1;
+			continue;
+		}
+		if (scn_parse(text, len, &rs->scn, &e) < 0) {
+			fprintf(stderr, "%s:%u: %s\n", rs->path, e.line, e.msg);
+			bad = 1;
+			free(text);
+			continue;
+		}
+		free(text);
+		run_fmt(tpath, sizeof(tpath), "%s/scenarios/topology/%s.topo", ctx->top, rs->scn.topology);
+		text = read_text(tpath, 1 << 20, &len);
+		if (!text) {
+			fprintf(stderr, "%s: topology %s: cannot read %s\n", rs->path, rs->scn.topology, tpath);
+			bad = 1;
+			continue;
+		}
+		if (topo_parse(text, len, &rs->topo, &te) < 0) {
+			fprintf(stderr, "%s:%u: %s\n", tpath, te.line, te.msg);
+			bad = 1;
+		} else if (scn_check_topo(&rs->scn, &rs->topo, &e) < 0) {
+			fprintf(stderr, "%s:%u: %s (topology %s)\n", rs->path, e.line, e.msg, rs->scn.topology);
+			bad = 1;
+		}
+		free(text);
+		for (size_t j = 0; j < i && !bad; j++)
+			if (strcmp(list[j].scn.id, rs->scn.id) == 0) {
+				fprintf(stderr, "%s: id %s is also the id of %s\n", rs->path, rs->scn.id, list[j].path);
+				bad = 1;
+			}
+	}
+	return bad ? -EBADMSG : 0;
+}
+
+static int make_rundir(struct run_ctx *ctx, char *const *targets, size_t nt)
+{
+	char out[PATH_MAX], label[64] = "", stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n = 0;
+
+	if (ctx->o->out_dir)
+		run_fmt(out, sizeof(out), "%s", ctx->o->out_dir);
+	else
+		run_fmt(out, sizeof(out), "%s/reports/out", ctx->top);
+	for (size_t i = 0; i < nt && n < sizeof(label) - 1; i++) {
+		const char *t = strrchr(targets[i], '/') ? strrchr(targets[i], '/') + 1 : targets[i];
+		if (i)
+			label[n++] = '+';
+		for (; *t && n < sizeof(label) - 1; t++)
+			label[n++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *t) &&
+				      strcmp(t, ".scn") != 0)
+					     ? *t
+					     : (*t == '.' ? '\0' : '_');
+		label[n] = '\0';
+		n = strlen(label);
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+		char parent[PATH_MAX];
+		run_fmt(parent, sizeof(parent), "%s", out);
+		*strrchr(parent, '/') = '\0';
+		mkdir(parent, 0755);
+		if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "rsplab run: cannot create %s: %s\n", out, strerror(errno));
+			return -errno;
+		}
+	}
+	for (int attempt = 0; attempt < 100; attempt++) {
+		if (attempt)
+			run_fmt(ctx->rundir, sizeof(ctx->rundir), "%s/%s-%s.%d", out, stamp, label, attempt);
+		else
+			run_fmt(ctx->rundir, sizeof(ctx->rundir), "%s/%s-%s", out, stamp, label);
+		if (mkdir(ctx->rundir, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	fprintf(stderr, "rsplab run: cannot create a run directory under %s: %s\n", out, strerror(errno));
+	return -errno;
+}
+
+static int make_pki(struct run_ctx *ctx, const struct run_scn *list, size_t n)
+{
+	const char *eids[PKI_MAX_EUICC];
+	unsigned int n_eids = 0;
+	char dir[PATH_MAX];
+	struct pki_opts po = { .curve = CRYPTO_CURVE_P256, .eids = eids };
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < list[i].topo.n; j++) {
+			const char *eid = list[i].topo.comp[j].eid;
+			bool seen = false;
+			if (!eid[0])
+				continue;
+			for (unsigned int k = 0; k < n_eids; k++)
+				seen |= strcmp(eids[k], eid) == 0;
+			if (!seen && n_eids < PKI_MAX_EUICC)
+				eids[n_eids++] = eid;
+		}
+	run_fmt(dir, sizeof(dir), "%s/pki", ctx->rundir);
+	po.dir = dir;
+	po.n_eids = n_eids;
+	po.n_euicc = n_eids ? 0 : 1;
+	if (!n_eids)
+		po.eids = NULL;
+	return pki_init(&po);
+}
+
+static int find_top(struct run_ctx *ctx)
+{
+	char exe[PATH_MAX], probe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	run_fmt(ctx->bin_dir, sizeof(ctx->bin_dir), "%s", exe);
+	if (ctx->o->top) {
+		run_fmt(probe, sizeof(probe), "%s", ctx->o->top);
+	} else {
+		/* <top>/build*\/bin/rsplab */
+		run_fmt(probe, sizeof(probe), "%s/../..", exe);
+	}
+	if (!realpath(probe, ctx->top)) {
+		if (!realpath(".", ctx->top))
+			return -errno;
+	}
+	run_fmt(probe, sizeof(probe), "%s/scenarios/topology", ctx->top);
+	if (access(probe, R_OK) < 0 && !ctx->o->top && realpath(".", exe)) {
+		run_fmt(ctx->top, sizeof(ctx->top), "%s", exe);
+		run_fmt(probe, sizeof(probe), "%s/scenarios/topology", ctx->top);
+	}
+	if (access(probe, R_OK) < 0) {
+		fprintf(stderr, "rsplab run: no scenarios/topology under %s (run from the source tree or use --top)\n",
+			ctx->top);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int run_main(char *const *targets, size_t nt, const struct run_opts *o)
+{
+	struct run_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct run_scn *list = calloc(RUN_SCN_MAX, sizeof(*list));
+	struct run_res *res = calloc(RUN_SCN_MAX, sizeof(*res));
+	struct sigaction sa = { .sa_handler = run_on_signal }, old_int, old_term;
+	char path[PATH_MAX], stamp[32];
+	size_t n = 0, counts[4] = { 0 };
+	static const char *const vnames[4] = { "pass", "fail", "error", "skipped" };
+	bool checker;
+	int status = 2;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if (!ctx || !list || !res)
+		goto out;
+	ctx->o = o;
+	ctx->t0 = net_now_ms();
+	if (find_top(ctx) < 0 || collect(ctx, targets, nt, list, &n) < 0 || load_all(ctx, list, n) < 0)
+		goto out;
+	status = 1;
+	if (make_rundir(ctx, targets, nt) < 0)
+		goto out;
+	printf("run: %s (%zu scenario%s)\n", ctx->rundir, n, n == 1 ? "" : "s");
+	if (make_pki(ctx, list, n) < 0) {
+		fprintf(stderr, "rsplab run: the test PKI could not be created in %s/pki\n", ctx->rundir);
+		goto out;
+	}
+	checker = have_checker();
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX], topo_text[8192];
+		int len;
+		ctx->rs = &list[i];
+		run_fmt(dir, sizeof(dir), "%s/%s", ctx->rundir, list[i].scn.id);
+		if (mkdir(dir, 0700) == 0 && (len = topo_format(&list[i].topo, topo_text, sizeof(topo_text))) > 0) {
+			run_fmt(path, sizeof(path), "%s/topology.topo", dir);
+			net_file_write(path, topo_text, (size_t)len, 0644);
+		}
+		if (run_interrupted) {
+			memset(&res[i], 0, sizeof(res[i]));
+			res[i].verdict = "error";
+			run_fmt(res[i].reason, sizeof(res[i].reason), "not run: interrupted by signal %d",
+				(int)run_interrupted);
+			for (size_t j = 0; j < list[i].scn.n_steps; j++)
+				res[i].step[j].verdict = "not-run";
+			for (size_t j = 0; j < list[i].scn.n_expect; j++)
+				res[i].exp_verdict[j] = "not-checked";
+			continue;
+		}
+		run_one(ctx, &list[i], checker, &res[i]);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+
+	/* run.json, then the reports generated from it */
+	run_fmt(path, sizeof(path), "%s/run.json", ctx->rundir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "rsplab run: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fputs("{", f);
+	json_kv(f, "format", "rsplab-run-1", true);
+	json_kv(f, "run", strrchr(ctx->rundir, '/') + 1, true);
+	json_kv(f, "started", stamp, true);
+	json_kv(f, "topology", n ? list[0].scn.topology : "", true);
+	fprintf(f, "\"duration_ms\":%lld,\n \"stopped\":[", (long long)(net_now_ms() - ctx->t0));
+	{
+		bool first = true;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < res[i].n_stopped; j++) {
+				if (!first)
+					fputc(',', f);
+				json_put_str(f, res[i].stopped[j]);
+				first = false;
+			}
+	}
+	fputs("],\n \"scenarios\":[\n", f);
+	for (size_t i = 0; i < n; i++)
+		write_scn_json(f, ctx->top, &list[i], &res[i], i + 1 == n);
+	fputs(" ]}\n", f);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "rsplab run: %s: write error\n", path);
+		goto out;
+	}
+	if (report_generate(ctx->rundir) < 0)
+		goto out;
+
+	/* summary table */
+	printf("\n%-28s %-13s %-8s %9s  %s\n", "scenario", "suite", "verdict", "time", "reason");
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < 4; v++)
+			counts[v] += strcmp(res[i].verdict, vnames[v]) == 0;
+		printf("%-28s %-13s %-8s %8.3fs  %.*s\n", list[i].scn.id, list[i].suite, res[i].verdict,
+		       (double)res[i].duration_ms / 1000, 90, res[i].reason);
+	}
+	printf("\n%zu pass, %zu fail, %zu error, %zu skipped\nreport: %s/report.html\njunit:  %s/junit.xml\n",
+	       counts[0], counts[1], counts[2], counts[3], ctx->rundir, ctx->rundir);
+	status = counts[1] || counts[2] ? 1 : 0;
+out:
+	free(ctx);
+	free(list);
+	free(res);
+	return status;
+}
