@@ -24,8 +24,12 @@
 #include <osmocom/core/utils.h>
 
 #include "lib/cat/cat.h"
+#include "lib/ecka/ecka.h"
 #include "lib/es5/es5.h"
 #include "lib/es5/notification.h"
+#include "lib/ramhttp/ramhttp.h"
+#include "lib/scp03t/scp03t.h"
+#include "lib/scp81/scp81.h"
 #include "sims/euicc/store.h"
 
 #define EUICC_RAPDU_MAX	    258 /* 256 data bytes + SW */
@@ -56,6 +60,15 @@ enum euicc_por_refresh_variant {
 };
 extern const struct value_string euicc_por_refresh_variant_names[];
 
+/* Variant: which security domain a key-agreement STORE DATA (3A02) is for when its script has no INSTALL
+ * [for personalization] (digest §3.2 step 7 sends INSTALL perso with the first command only; neither
+ * source says whether the second script repeats it). */
+enum euicc_perso_scope {
+	EUICC_PERSO_PENDING,	/* default: 3A02 continues the pending 3A01's target (ISD-R or ISD-P) */
+	EUICC_PERSO_PER_SCRIPT, /* only an INSTALL perso in the same script names an ISD-P, else the ISD-R */
+};
+extern const struct value_string euicc_perso_scope_names[];
+
 struct euicc_config {
 	enum euicc_refresh_variant refresh;
 	enum euicc_secerr_variant secerr;
@@ -68,6 +81,13 @@ struct euicc_config {
 	uint8_t notif_spi[2];  /* SPI of the card's own notification packets: CC, cipher, counter; no PoR */
 	uint64_t cntr_max_gap; /* SPI counter mode 10: max accepted jump, 0 = unlimited */
 	const char *imei;      /* 15 digits sent in notifications, NULL = none */
+	/* key establishment, ES8 and the admin session (ext.c, keyset.c, es8.c, admin.c) */
+	struct ecka_variants ecka;	     /* open-questions §3/§4/§16 */
+	struct scp03t_variants scp03t;	     /* open-questions §5 */
+	enum euicc_perso_scope perso;	     /* see above */
+	enum ramhttp_psk_id_format psk_id;   /* open-questions §7 */
+	enum scp81_timer_coding retry_timer; /* digest §5.2: the push's 86 waiting delay */
+	uint32_t cert_date;		     /* YYYYMMDD to check SM-SR/SM-DP certificates at; 0 = today (UTC) */
 };
 void euicc_config_default(struct euicc_config *cfg);
 
