@@ -153,6 +153,11 @@ size_t euicc_card_proactive_pending(const struct euicc_card *c);
 int euicc_card_script_run(struct euicc_card *c, const struct euicc_session *s, const uint8_t *script, size_t len,
 			  uint8_t *resp, size_t cap);
 
+/* The admin session (admin.c): elapsed seconds for the retry policy of the push's 86 (the server
+ * calls it every second; tests with the delay they want to skip); whether a session exists. */
+void euicc_card_admin_tick(struct euicc_card *c, unsigned int elapsed_s);
+bool euicc_card_admin_active(const struct euicc_card *c);
+
 /* The notification retry timer of the server (and tests): resend every unconfirmed notification. */
 void euicc_card_notif_tick(struct euicc_card *c);
 
