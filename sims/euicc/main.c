@@ -271,6 +271,16 @@ static unsigned int n_served;
 static struct osmo_timer_list tick;
 static unsigned int tick_s = 600; /* open-questions §9: every 10 min */
 
+static struct osmo_timer_list admin_tick;
+
+/* the retry policy of SCP81 admin sessions (admin.c) counts in seconds */
+static void admin_tick_cb(void *data)
+{
+	for (unsigned int i = 0; i < n_served; i++)
+		euicc_card_admin_tick(served[i].card, 1);
+	osmo_timer_schedule(&admin_tick, 1, 0);
+}
+
 static void tick_cb(void *data)
 {
 	for (unsigned int i = 0; i < n_served; i++)
@@ -319,6 +329,8 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	osmo_timer_setup(&tick, tick_cb, NULL);
 	osmo_timer_schedule(&tick, tick_s ? tick_s : 600, 0);
+	osmo_timer_setup(&admin_tick, admin_tick_cb, NULL);
+	osmo_timer_schedule(&admin_tick, 1, 0);
 	while (!stop)
 		osmo_select_main(0);
 	for (unsigned int i = 0; i < n_served; i++) {
