@@ -120,6 +120,9 @@ struct euicc_ext_ops {
 	void *priv;
 };
 
+/* The size of the card object with its extension state (the benchmark's reference). */
+size_t euicc_card_sizeof(void);
+
 /* Open the card in path (a file made by `rsplab-euicc init`). cfg NULL = defaults. */
 int euicc_card_open(struct euicc_card **c, const char *path, const struct euicc_config *cfg);
 /* Power off and close the file: the state is what the last commit left. NULL is fine. */

@@ -67,3 +67,8 @@ void euicc_x_detach(struct euicc_card *c)
 	free(c->x);
 	c->x = NULL;
 }
+
+size_t euicc_card_sizeof(void)
+{
+	return sizeof(struct euicc_card) + sizeof(struct euicc_x);
+}
