@@ -17,7 +17,7 @@ COMPONENTS := harness:rsplab sims/euicc:rsplab-euicc sims/device:rsplab-device \
 	network/smsr:rsplab-smsr network/smdp:rsplab-smdp
 
 PKGS := libosmocore libosmogsm libosmovty libosmoctrl libosmosim libssl libcrypto libxml-2.0 sqlite3 \
-	libpcap talloc libsmpp34 cunit
+	libpcap talloc libsmpp34 cunit libosmo-sigtran libpcsclite
 
 # pkg-config runs once, lazily: `make check` installs the packages before the sub-make needs these.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)

@@ -21,6 +21,7 @@ void cli_print_commands(FILE *out, const char *prog, const struct cli_command *c
 int cli_is_help(const char *arg);
 
 int cmd_net(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tool(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include "harness/cli.h"
 
 static const struct cli_command commands[] = {
+	{ "check", "check a capture against SGP.02 (TLS with key logs, SOAP/XSD, SMPP, SCP80, procedures)", cmd_check },
 	{ "net", "start or stop the core network of a run (Osmocom STP/HLRs/MSC+SMSC, Kannel)", cmd_net },
 	{ "pki", "create the test PKI of a run (CI, EUM, SM-SR/SM-DP and ECASD certificates)", cmd_pki },
 	{ "run", "run scenarios or suites over the testbed and write the report", cmd_run },

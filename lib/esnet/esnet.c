@@ -17,12 +17,19 @@
 #include "lib/http/http.h"
 #include "lib/soap/rps_header.h"
 
+/* .val is set as well as .default_val, so the table works before (or without) osmo_tdefs_reset():
+ * a zero value would make every call time out at once. */
 struct osmo_tdef esnet_tdefs[] = {
-	{ .T = HTTP_T_IDLE, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "HTTP idle keep-alive connection" },
-	{ .T = HTTP_T_REQUEST, .default_val = 30, .unit = OSMO_TDEF_S, .desc = "HTTP server: one request" },
-	{ .T = HTTP_T_RESPONSE, .default_val = 30, .unit = OSMO_TDEF_S, .desc = "HTTP client: one request" },
+	{ .T = HTTP_T_IDLE,
+	  .default_val = 60,
+	  .val = 60,
+	  .unit = OSMO_TDEF_S,
+	  .desc = "HTTP idle keep-alive connection" },
+	{ .T = HTTP_T_REQUEST, .default_val = 30, .val = 30, .unit = OSMO_TDEF_S, .desc = "HTTP server: one request" },
+	{ .T = HTTP_T_RESPONSE, .default_val = 30, .val = 30, .unit = OSMO_TDEF_S, .desc = "HTTP client: one request" },
 	{ .T = ESNET_T_CALLBACK,
 	  .default_val = 300,
+	  .val = 300,
 	  .unit = OSMO_TDEF_S,
 	  .desc = "ES async call: wait for the callback after 202 Accepted" },
 	{}

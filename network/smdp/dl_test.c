@@ -1,0 +1,681 @@
+/* Narrative tests of the SM-DP procedures (osmo-msc msc_vlr style): the download FSM and the ES2 relays
+ * against the stub SM-SR + eUICC (stubcard.h, built from the lib/ card-side functions), every error row
+ * of digest §3.1-§3.3, a timeout at each step, restart recovery, and refused input changing nothing.
+ * Time is faked (osmo_clock_override), nothing here waits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <osmocom/core/application.h>
+#include <osmocom/core/fsm.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
+
+#include "lib/test/runner.h"
+#include "network/smdp/dl.h"
+#include "network/smdp/logging.h"
+#include "network/smdp/stubcard.h"
+
+#define EID   "89001012012341234012345678901224"
+#define ICCID "8949000000000000011"
+#define IMSI  "001010000000011"
+
+static void *ctx;
+static char dbpath[128];
+
+struct fx {
+	struct smdp_cfg cfg;
+	struct smdp_store *store;
+	struct smdp_stub *st;
+	struct smdp *s;
+};
+static struct fx fx;
+
+int suite_setup(void)
+{
+	char tmpl[] = "/tmp/smdp_dl_XXXXXX";
+	int fd;
+
+	ctx = talloc_named_const(NULL, 0, "dl_test");
+	osmo_init_logging2(ctx, &smdp_log_info);
+	log_set_print_timestamp(osmo_stderr_target, 0);
+	log_set_log_level(osmo_stderr_target, LOGL_FATAL);
+	osmo_clock_override_enable(CLOCK_MONOTONIC, true);
+	osmo_gettimeofday_override = true;
+	smdp_fsms_init();
+	fd = mkstemp(tmpl);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	snprintf(dbpath, sizeof(dbpath), "%s", tmpl);
+	return 0;
+}
+
+int suite_teardown(void)
+{
+	char p[160];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	talloc_free(ctx);
+	return 0;
+}
+
+static void up(void)
+{
+	struct smdp_ops ops;
+
+	memset(&fx, 0, sizeof(fx));
+	smdp_cfg_init(&fx.cfg);
+	unlink(dbpath);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
+	fx.st = smdp_stub_alloc(ctx, &fx.cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.st);
+	/* Several segments for a ~400-byte package. */
+	smdp_cfg_peer(&fx.cfg, "sr1", false)->v.segment_size = 128;
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.s);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL_FATAL(smdp_stub_add_profile(fx.store, ICCID, IMSI, "m2m"), 0);
+}
+
+static void down(void)
+{
+	smdp_free(fx.s);
+	smdp_stub_free(fx.st);
+	smdp_store_close(fx.store);
+	smdp_cfg_fini(&fx.cfg);
+}
+
+/* Let time pass (faked) and fire the timers that expire. */
+static void time_passes(int secs)
+{
+	osmo_clock_override_add(CLOCK_MONOTONIC, secs, 0);
+	osmo_gettimeofday_override_add(secs, 0);
+	osmo_timers_prepare();
+	osmo_timers_update();
+}
+
+static void download(const char *eid_hex, const char *smsr, const char *iccid, const char *type, bool enable)
+{
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	uint8_t eid[16];
+	int n = osmo_hexparse(eid_hex, eid, sizeof(eid));
+
+	m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_REQ;
+	m->u.es2_download_profile_req.present = true;
+	m->u.es2_download_profile_req.function_call_identifier = "fci-1";
+	m->u.es2_download_profile_req.eid = (struct es_hex){ eid, n > 0 ? (size_t)n : 0 };
+	m->u.es2_download_profile_req.smsr_id = smsr;
+	m->u.es2_download_profile_req.iccid = iccid;
+	m->u.es2_download_profile_req.profile_type = type;
+	m->u.es2_download_profile_req.enable_profile = (struct es_bool){ true, enable };
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-1"), 0);
+	talloc_free(m);
+}
+
+static enum smdp_profile_state pstate(void)
+{
+	struct smdp_profile p;
+
+	CU_ASSERT_EQUAL_FATAL(smdp_store_profile_get(fx.store, ICCID, &p), 0);
+	return p.state;
+}
+
+static int count_active(const struct smdp_dl_rec *r, void *priv)
+{
+	(*(unsigned int *)priv)++;
+	return 0;
+}
+
+static unsigned int active_rows(void)
+{
+	unsigned int n = 0;
+
+	smdp_store_dl_foreach_active(fx.store, count_active, &n);
+	return n;
+}
+
+static void assert_failed_with(const char *subject, const char *reason)
+{
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_DOWNLOAD_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_subject, subject);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_reason, reason);
+}
+
+/* After a failure once CreateISDP went out: exactly one clean-up, no ISD-P left, profile bound. */
+static void assert_cleaned_up(void)
+{
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 1);
+	CU_ASSERT_FALSE(fx.st->isdp);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	CU_ASSERT_EQUAL(fx.s->active_dl, 0);
+}
+
+void test_dl_nominal_no_enable(void)
+{
+	up();
+	/* Step 1: the MNO orders a download by profile type. */
+	download(EID, "sr1", NULL, "m2m", false);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0); /* asynchronous */
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	smdp_stub_run(fx.st);
+	/* Steps 2-18 and 27. */
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 1);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_CREATE_ISDP_REQ], 1);
+	CU_ASSERT(fx.st->segments > 2);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_SEND_DATA_REQ], 3 + fx.st->segments);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 1);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_ENABLE_PROFILE_REQ], 0);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(fx.st->isdp_state, 0x1F); /* DISABLED after PE-End (digest §3.3 step 16) */
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_iccid, ICCID);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-1");
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	CU_ASSERT_EQUAL(fx.s->active_dl, 0);
+	down();
+}
+
+void test_dl_nominal_enable(void)
+{
+	up();
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_ENABLE_PROFILE_REQ], 1);
+	CU_ASSERT_EQUAL(fx.st->isdp_state, 0x3F);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+	down();
+}
+
+void test_dl_enable_refused_is_warning(void)
+{
+	up();
+	fx.st->enable_fail = true;
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	/* Step 27: downloaded, enabling failed = Executed-WithWarning; no clean-up of a good profile. */
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_WITHWARNING);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	down();
+}
+
+void test_dl_unknown_eid(void)
+{
+	up();
+	fx.st->unknown_eid = true;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.1.1", "1.1");
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_CREATE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	/* Never reached a card: back to the pool. */
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_AVAILABLE);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	down();
+}
+
+void test_dl_bad_ecasd_certificate(void)
+{
+	up();
+	CU_ASSERT_EQUAL_FATAL(smdp_stub_bad_ecasd_cert(fx.st), 0);
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.5.2", "6.1");
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_CREATE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_AVAILABLE);
+	down();
+}
+
+void test_dl_not_enough_memory(void)
+{
+	up();
+	fx.st->remaining_memory = 100;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.1", "4.1");
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_CREATE_ISDP_REQ], 0);
+	down();
+}
+
+void test_dl_create_isdp_failure(void)
+{
+	up();
+	fx.st->create_fail = true;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.4", "4.2");
+	/* The SM-SR may hold a half-created ISD-P: the clean-up is asked for anyway. */
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	down();
+}
+
+void test_dl_wrong_receipt(void)
+{
+	up();
+	fx.st->corrupt_receipt = true;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.4", "6.1");
+	CU_ASSERT_EQUAL(fx.st->n_created, 1);
+	CU_ASSERT_EQUAL(fx.st->n_deleted, 1);
+	CU_ASSERT_EQUAL(fx.st->segments, 0);
+	assert_cleaned_up();
+	down();
+}
+
+void test_dl_segment_error(void)
+{
+	up();
+	fx.st->seg_error = 2;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.4", "4.2");
+	/* 3A01, 3A02, 84+85, the good 86, the refused 86: no segment after the failing one. */
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_SEND_DATA_REQ], 5);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 0);
+	assert_cleaned_up();
+	down();
+}
+
+void test_dl_pe_error(void)
+{
+	up();
+	fx.st->pe_error = SAIP_ST_NOT_ENOUGH_MEMORY;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	assert_failed_with("8.2", "4.2");
+	CU_ASSERT_PTR_NOT_NULL(strstr(fx.st->last_message, "PE 1"));
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 0);
+	assert_cleaned_up();
+	down();
+}
+
+void test_dl_pdc_failure(void)
+{
+	up();
+	fx.st->pdc_fail = true;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	assert_cleaned_up();
+	down();
+}
+
+/* A timeout in each step; once CreateISDP went out, the clean-up follows. */
+void test_dl_timeout_each_step(void)
+{
+	static const struct {
+		enum es_msg_id id;
+		unsigned int nth;
+		bool cleanup;
+	} rows[] = {
+		{ ES_MSG_ES3_GET_EIS_REQ, 1, false },
+		{ ES_MSG_ES3_CREATE_ISDP_REQ, 1, true },
+		{ ES_MSG_ES3_SEND_DATA_REQ, 1, true }, /* INSTALL + 3A01 */
+		{ ES_MSG_ES3_SEND_DATA_REQ, 2, true }, /* 3A02 */
+		{ ES_MSG_ES3_SEND_DATA_REQ, 3, true }, /* 84 + 85 */
+		{ ES_MSG_ES3_SEND_DATA_REQ, 5, true }, /* second 86 */
+		{ ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ, 1, true },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		up();
+		fx.st->drop = rows[i].id;
+		fx.st->drop_nth = rows[i].nth;
+		download(EID, "sr1", ICCID, NULL, false);
+		smdp_stub_run(fx.st);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+		CU_ASSERT_EQUAL(fx.s->active_dl, 1);
+		time_passes(700); /* longer than any step timer */
+		smdp_stub_run(fx.st);
+		assert_failed_with("1.6", "5.4");
+		CU_ASSERT_EQUAL(fx.s->active_dl, 0);
+		if (rows[i].cleanup) {
+			assert_cleaned_up();
+		} else {
+			CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+			CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_AVAILABLE);
+		}
+		down();
+	}
+}
+
+void test_dl_timeout_enable(void)
+{
+	up();
+	fx.st->drop = ES_MSG_ES3_ENABLE_PROFILE_REQ;
+	fx.st->drop_nth = 1;
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	time_passes(700);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_WITHWARNING);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	down();
+}
+
+/* DeleteISDP itself times out or fails: retried, then left for the next start (row stays active). */
+void test_dl_cleanup_failure_left_for_restart(void)
+{
+	struct smdp_ops ops;
+
+	up();
+	fx.st->corrupt_receipt = true;
+	fx.st->delete_fail = true;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], fx.cfg.delete_retries);
+	assert_failed_with("8.4", "6.1");
+	CU_ASSERT_EQUAL(active_rows(), 1);
+	CU_ASSERT(fx.st->isdp);
+	/* Restart: the clean-up resumes and now succeeds. */
+	smdp_free(fx.s);
+	fx.st->delete_fail = false;
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_FALSE(fx.st->isdp);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	down();
+}
+
+/* Crash in the middle of the key establishment: the store is reopened, the ISD-P is deleted. */
+void test_dl_restart_mid_download_cleans_up(void)
+{
+	struct smdp_ops ops;
+
+	up();
+	fx.st->drop = ES_MSG_ES3_SEND_DATA_REQ;
+	fx.st->drop_nth = 2; /* the answer to 3A02 never comes: the SM-DP "crashes" meanwhile */
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT(fx.st->isdp);
+	CU_ASSERT_EQUAL(fx.s->active_dl, 1);
+	smdp_free(fx.s); /* the process dies: no answer to the MNO, the row stays */
+	smdp_store_close(fx.store);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
+	CU_ASSERT_EQUAL(active_rows(), 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADING);
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	assert_failed_with("1.6", "4.2");
+	assert_cleaned_up();
+	down();
+}
+
+/* Crash after the download, before ProfileDownloadCompleted was answered: resumed, not deleted. */
+void test_dl_restart_at_completed_resumes(void)
+{
+	struct smdp_ops ops;
+
+	up();
+	fx.st->drop = ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ;
+	fx.st->drop_nth = 1;
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	smdp_free(fx.s);
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 2);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+	down();
+}
+
+/* Crash before CreateISDP: the procedure starts again from GetEIS. */
+void test_dl_restart_at_get_eis_resumes(void)
+{
+	struct smdp_ops ops;
+
+	up();
+	fx.st->drop = ES_MSG_ES3_GET_EIS_REQ;
+	fx.st->drop_nth = 1;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	smdp_free(fx.s);
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	down();
+}
+
+/* Malformed or refused ES2 input: answered Failed, no state changes, nothing sent to the SM-SR. */
+void test_dl_refused_input_changes_nothing(void)
+{
+	static const struct {
+		const char *eid, *smsr, *iccid, *type, *subject, *reason;
+	} rows[] = {
+		{ "8900", "sr1", ICCID, NULL, "8.1.1", "2.1" },
+		{ EID, "sr9", ICCID, NULL, "8.7", "1.1" },
+		{ EID, NULL, ICCID, NULL, "8.7", "1.1" },
+		{ EID, "sr1", "8949000000000000099", NULL, "8.2.1", "1.1" },
+		{ EID, "sr1", "89490000000000000ab", NULL, "8.2.1", "1.1" },
+		{ EID, "sr1", ICCID, "other", "8.2.5", "2.1" },
+		{ EID, "sr1", NULL, "other", "8.2.5", "3.7" },
+	};
+
+	up();
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		download(rows[i].eid, rows[i].smsr, rows[i].iccid, rows[i].type, false);
+		assert_failed_with(rows[i].subject, rows[i].reason);
+		CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_AVAILABLE);
+		CU_ASSERT_EQUAL(active_rows(), 0);
+	}
+	CU_ASSERT_EQUAL(smdp_stub_run(fx.st), 0);
+	for (size_t i = 0; i < ES_MSG__COUNT; i++)
+		CU_ASSERT_EQUAL(fx.st->n_calls[i], 0);
+	/* Not an ES2 request at all. */
+	{
+		struct es_msg m = { .id = ES_MSG_ES3_GET_EIS_REQ };
+		CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, &m, "x"), -ENOTSUP);
+	}
+	/* The same profile twice while the first download runs. */
+	download(EID, "sr1", ICCID, NULL, false);
+	download(EID, "sr1", ICCID, NULL, false);
+	assert_failed_with("8.2.1", "3.3");
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	/* ... and to another eUICC after it was handed to this one. */
+	download("89001012012341234012345678901299", "sr1", ICCID, NULL, false);
+	assert_failed_with("8.2.1", "1.2");
+	down();
+}
+
+void test_dl_late_answer_dropped(void)
+{
+	up();
+	smdp_es3_rx(fx.s, 4242, 0, NULL);
+	CU_ASSERT_EQUAL(rate_ctr_group_get_ctr(fx.s->ctrs, SMDP_CTR_ES3_RX_LATE)->current, 1);
+	down();
+}
+
+/* Variants of digest §8 per peer: both sides agree -> success; they disagree -> clean failure. */
+void test_dl_variants(void)
+{
+	struct smdp_smsr_peer *p;
+
+	up();
+	p = smdp_cfg_peer(&fx.cfg, "sr1", false);
+	p->v.ecka.isdp_kuq = ECKA_KUQ_5C;
+	p->v.ecka.receipt_input = ECKA_RECEIPT_A6_ONLY;
+	p->v.ecka.epk_encoding = ECKA_EPK_RAW;
+	p->v.scp03t.mcv_after_ea = SCP03T_MCV_RESET;
+	p->v.coding = RSCRIPT_INDEFINITE;
+	p->v.chaining = SMDP_CHAIN_NONE;
+	fx.st->card_v = p->v;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	down();
+
+	up();
+	p = smdp_cfg_peer(&fx.cfg, "sr1", false);
+	p->v.scp03t.mcv_after_ea = SCP03T_MCV_RESET; /* the card carries the MCV (default) */
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	assert_cleaned_up();
+	down();
+}
+
+static void es2_simple(enum es_msg_id id, const char *eid_hex, const char *iccid)
+{
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	uint8_t eid[16];
+
+	osmo_hexparse(eid_hex, eid, sizeof(eid));
+	m->id = id;
+	switch (id) {
+	case ES_MSG_ES2_ENABLE_PROFILE_REQ:
+		m->u.es2_enable_profile_req = (struct es2_enable_profile_req){
+			.present = true, .eid = { eid, 16 }, .smsr_id = "sr1", .iccid = iccid
+		};
+		break;
+	case ES_MSG_ES2_DISABLE_PROFILE_REQ:
+		m->u.es2_disable_profile_req = (struct es2_disable_profile_req){
+			.present = true, .eid = { eid, 16 }, .smsr_id = "sr1", .iccid = iccid
+		};
+		break;
+	case ES_MSG_ES2_DELETE_PROFILE_REQ:
+		m->u.es2_delete_profile_req = (struct es2_delete_profile_req){
+			.present = true, .eid = { eid, 16 }, .smsr_id = "sr1", .iccid = iccid
+		};
+		break;
+	case ES_MSG_ES2_GET_EIS_REQ:
+		m->u.es2_get_eis_req =
+			(struct es2_get_eis_req){ .present = true, .eid = { eid, 16 }, .smsr_id = "sr1" };
+		break;
+	case ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ:
+		m->u.es2_update_subscription_address_req.present = true;
+		m->u.es2_update_subscription_address_req.eid = (struct es_hex){ eid, 16 };
+		m->u.es2_update_subscription_address_req.smsr_id = "sr1";
+		m->u.es2_update_subscription_address_req.iccid = iccid;
+		m->u.es2_update_subscription_address_req.new_subscription_address =
+			(struct es_subscription_address){ .present = true, .imsi = IMSI, .msisdn = "491701112233" };
+		break;
+	case ES_MSG_ES2_UPDATE_POLICY_RULES_REQ:
+		m->u.es2_update_policy_rules_req.present = true;
+		m->u.es2_update_policy_rules_req.eid = (struct es_hex){ eid, 16 };
+		m->u.es2_update_policy_rules_req.smsr_id = "sr1";
+		m->u.es2_update_policy_rules_req.iccid = iccid;
+		m->u.es2_update_policy_rules_req.pol2.present = true;
+		m->u.es2_update_policy_rules_req.pol2.n_rule = 1;
+		m->u.es2_update_policy_rules_req.pol2.rule[0] = (struct es_pol2_rule){ true, ES_POL2_SUBJECT_PROFILE,
+										       ES_POL2_ACTION_DISABLE,
+										       ES_POL2_QUAL_NOT_ALLOWED };
+		break;
+	default: break;
+	}
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "relay"), 0);
+	talloc_free(m);
+	smdp_stub_run(fx.st);
+}
+
+void test_relay_functions(void)
+{
+	struct smdp_profile p;
+
+	up();
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL_FATAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+
+	es2_simple(ES_MSG_ES2_GET_EIS_REQ, EID, NULL);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT(fx.st->last_eis_present);
+	es2_simple(ES_MSG_ES2_ENABLE_PROFILE_REQ, EID, ICCID);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+	es2_simple(ES_MSG_ES2_DISABLE_PROFILE_REQ, EID, ICCID);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+	es2_simple(ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ, EID, ICCID);
+	es2_simple(ES_MSG_ES2_UPDATE_POLICY_RULES_REQ, EID, ICCID);
+	CU_ASSERT_EQUAL(smdp_store_profile_get(fx.store, ICCID, &p), 0);
+	CU_ASSERT_STRING_EQUAL(p.msisdn, "491701112233");
+	CU_ASSERT_EQUAL(p.pol2, SMDP_POL2_BIT(ES_POL2_ACTION_DISABLE, ES_POL2_QUAL_NOT_ALLOWED));
+	/* Not this eUICC's profile: refused, nothing relayed. */
+	{
+		unsigned int before = fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ];
+		es2_simple(ES_MSG_ES2_DELETE_PROFILE_REQ, "89001012012341234012345678901299", ICCID);
+		CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_subject, "8.2.1");
+		CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], before);
+	}
+	es2_simple(ES_MSG_ES2_DELETE_PROFILE_REQ, EID, ICCID);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DELETED);
+	down();
+}
+
+void test_relay_timeout(void)
+{
+	up();
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	fx.st->drop = ES_MSG_ES3_ENABLE_PROFILE_REQ;
+	fx.st->drop_nth = 1;
+	es2_simple(ES_MSG_ES2_ENABLE_PROFILE_REQ, EID, ICCID);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_DOWNLOAD_PROFILE_RESP); /* not answered yet */
+	time_passes(400);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_reason, "5.4");
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	down();
+}
+
+void test_es3_notifications_forwarded(void)
+{
+	struct es_msg n = { .id = ES_MSG_ES3_HANDLE_PROFILE_ENABLED_NOTIF };
+	uint8_t eid[16];
+
+	up();
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	osmo_hexparse(EID, eid, sizeof(eid));
+	n.u.es3_handle_profile_enabled_notif = (struct es3_handle_profile_enabled_notif){
+		true, { eid, 16 }, ICCID, "1.3.6.1.4.1.99999.3", "2024-05-01T10:00:00Z"
+	};
+	CU_ASSERT_EQUAL(smdp_es3_notification(fx.s, &n), 0);
+	CU_ASSERT_EQUAL(fx.st->n_es2_notif, 1);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_HANDLE_PROFILE_ENABLED_NOTIF);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+	/* Someone else's ICCID: not forwarded, nothing changed. */
+	n.u.es3_handle_profile_enabled_notif.iccid = "8949000000000000099";
+	CU_ASSERT_EQUAL(smdp_es3_notification(fx.s, &n), -ENOENT);
+	n.u.es3_handle_profile_enabled_notif.eid.len = 3;
+	CU_ASSERT_EQUAL(smdp_es3_notification(fx.s, &n), -EBADMSG);
+	CU_ASSERT_EQUAL(fx.st->n_es2_notif, 1);
+	down();
+}
