@@ -313,7 +313,8 @@ int scp03_encrypt(const struct scp03_session *s, bool response, const uint8_t *i
 	if (cap < padded)
 		return -EMSGSIZE;
 	/* GPCS §B.2.3 padding: 80 then 00 up to the block size, always at least one byte. */
-	memmove(out, in, len);
+	if (len)
+		memmove(out, in, len);
 	out[len] = 0x80;
 	memset(out + len + 1, 0, padded - len - 1);
 	if ((rc = icv_make(s, response, icv)) < 0 ||
@@ -581,7 +582,8 @@ int scp03_rsp_wrap(struct scp03_session *s, const uint8_t *data, size_t len, uin
 	} else {
 		if (cap < len)
 			return -EMSGSIZE;
-		memmove(out, data, len);
+		if (len) /* data may be NULL when empty: memmove(NULL, ...) is undefined even for 0 bytes */
+			memmove(out, data, len);
 	}
 	if (!(s->level & SCP03_SL_BIT_RMAC))
 		return (int)n;
@@ -607,7 +609,8 @@ int scp03_rsp_unwrap(struct scp03_session *s, const uint8_t *rdata, size_t len, 
 	if (!(s->level & SCP03_SL_BIT_RMAC)) {
 		if (cap < len)
 			return -EMSGSIZE;
-		memmove(out, rdata, len);
+		if (len)
+			memmove(out, rdata, len);
 		return (int)len;
 	}
 	if (len < SCP03_MAC_LEN)
@@ -624,6 +627,7 @@ int scp03_rsp_unwrap(struct scp03_session *s, const uint8_t *rdata, size_t len, 
 		return scp03_decrypt(s, true, rdata, blen, out, cap);
 	if (cap < blen)
 		return -EMSGSIZE;
-	memmove(out, rdata, blen);
+	if (blen)
+		memmove(out, rdata, blen);
 	return (int)blen;
 }

@@ -263,8 +263,6 @@ static int rsp_out(struct euicc_scp03_apdu *a, const uint8_t *data, size_t len, 
 {
 	int n = 0;
 
-	if (!data)
-		data = (const uint8_t *)""; /* lib/scp03 memmoves from it even for 0 bytes (UBSan) */
 	*sw_out = sw;
 	if (a->authenticated && (a->s.level & SCP03_SL_BIT_RMAC)) {
 		n = scp03_rsp_wrap(&a->s, data, len, sw, resp, cap);
