@@ -561,7 +561,7 @@ static bool dut_start(struct dut *d, const char *name, const char *card_db, uint
 	return d->card > 0;
 }
 
-/* Stop both; true if both ended by the signal (or exited). */
+/* Stop both (SIGTERM, SIGKILL after a bound); each must have ended by the SIGTERM. */
 static void dut_stop(struct dut *d)
 {
 	int rc_dev = stop_pid(&d->dev), rc_card = stop_pid(&d->card);
@@ -731,7 +731,9 @@ static int hlr_show(const char *addr_key, const char *port_key, const char *imsi
 
 /* --- suite ------------------------------------------------------------------------------------------ */
 
-int suite_setup(void)
+static void stop_all(void);
+
+static int setup(void)
 {
 	char exe[PATH_MAX], path[PATH_MAX], log[PATH_MAX], rsplab[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -802,12 +804,24 @@ int suite_setup(void)
 	return 0;
 }
 
+/* CUnit does not run suite_teardown after a failed suite_setup: stop what was started here. */
+int suite_setup(void)
+{
+	int rc = setup();
+
+	if (rc) {
+		stop_all();
+		printf("\n  devnet: set-up failed; logs kept in %s\n", rundir);
+	}
+	return rc;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	return remove(path);
 }
 
-/* Stop the device/card, the MO server and the net; true if something had to be stopped. */
+/* Stop the device/card, the MO server and the net (each only if it runs). */
 static void stop_all(void)
 {
 	char rsplab[PATH_MAX], log[PATH_MAX];
