@@ -662,8 +662,11 @@ static int provision(struct net_run *r, const struct net_sub *subs, int nsubs)
 			free(v);
 			return rc;
 		}
+		char why[300];
+		rc = net_vty_enable(v, why, sizeof(why), NET_VTY_TIMEOUT_MS);
+		if (rc < 0)
+			comp_fail(r, c, why);
 		for (int i = 0; i < nsubs && rc == 0; i++) {
-			char why[300];
 			if (subs[i].hlr != (enum net_hlr_id)h)
 				continue;
 			rc = net_sub_provision(v, &subs[i], why, sizeof(why), NET_VTY_TIMEOUT_MS);

@@ -162,14 +162,16 @@ out:
 	return rc;
 }
 
+int net_vty_enable(struct net_vty *v, char *why, size_t why_len, int timeout_ms)
+{
+	return vty_step(v, "enable", "enable", why, why_len, timeout_ms);
+}
+
 int net_sub_provision(struct net_vty *v, const struct net_sub *s, char *why, size_t why_len, int timeout_ms)
 {
 	char cmd[256], hex_k[33], hex_o[33], probe[1024];
 	int rc;
 
-	rc = vty_step(v, "enable", "enable", why, why_len, timeout_ms);
-	if (rc < 0)
-		return rc;
 	/* create only if missing: a second `net up` on the same databases must not fail */
 	snprintf(cmd, sizeof(cmd), "show subscriber imsi %s", s->imsi);
 	rc = net_vty_cmd(v, cmd, probe, sizeof(probe), timeout_ms);

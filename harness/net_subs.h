@@ -49,6 +49,10 @@ struct net_sub {
  * *err_line set (1-based). */
 int net_subs_parse(const char *text, size_t len, struct net_sub *subs, size_t max, unsigned int *err_line);
 
-/* Create (if needed) and update one subscriber on an open VTY of its HLR. On failure, why (if not NULL)
+/* `enable` once on a freshly opened VTY (a second `enable` is an unknown command in the enable node). */
+int net_vty_enable(struct net_vty *v, char *why, size_t why_len, int timeout_ms);
+
+/* Create (if needed) and update one subscriber on an open VTY of its HLR, in enable mode (net_vty_enable).
+ * On failure, why (if not NULL)
  * gets the failing command's verb and the HLR's reply line, never a key. */
 int net_sub_provision(struct net_vty *v, const struct net_sub *s, char *why, size_t why_len, int timeout_ms);

@@ -139,7 +139,10 @@ static void send_event(struct dev_stk *stk, struct cat_envelope *env)
 	if (n < 0)
 		return;
 	stk->n_env++;
-	stk->ops->envelope(stk->priv, buf, (size_t)n);
+	int rc = stk->ops->envelope(stk->priv, buf, (size_t)n);
+	if (env->event == CAT_EV_LOCATION_STATUS) /* for the harness: what the card was told */
+		stk_event(stk, "EVENT DOWNLOAD location status: %s (rc=%d)",
+			  get_value_string(cat_location_status_names, env->location_status), rc);
 }
 
 static struct cat_channel_status chan_status(const struct dev_bip_chan *ch)

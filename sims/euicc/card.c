@@ -150,6 +150,7 @@ void euicc_card_power_on(struct euicc_card *c)
 	c->powered = true;
 	volatile_reset(c);
 	euicc_switch_power_on(c);
+	euicc_usim_reset(c); /* after the switch phase moved on: pins the profile enabled now */
 }
 
 void euicc_card_power_off(struct euicc_card *c)

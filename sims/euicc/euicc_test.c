@@ -990,3 +990,38 @@ void test_euicc_vpcd_framing_every_split(void)
 	CU_ASSERT_EQUAL(euicc_vpcd_process(card, (const uint8_t *)"\xff\xff", 2, out, sizeof(out), &ol), -EMSGSIZE);
 	euicc_card_power_on(card);
 }
+
+/* `rsplab-euicc init --add-profile`: a further profile, disabled, that an EnableProfile switches to. */
+void test_euicc_factory_add_profile(void)
+{
+	uint8_t saip[2048];
+	int n;
+
+	new_card();
+	euicc_card_close(card);
+	card = NULL;
+	n = make_saip(saip, sizeof(saip), "8988211000000530090", "001020000000002", -1);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(euicc_factory_add_profile(path, saip, (size_t)n, NULL, 0x11), 0);
+	CU_ASSERT_EQUAL(euicc_factory_add_profile(path, saip, (size_t)n, NULL, 0x11), -EEXIST);
+	CU_ASSERT_EQUAL(euicc_factory_add_profile(path, saip, (size_t)n, NULL, EUICC_FIRST_ISDP_TAR), -EINVAL);
+	CU_ASSERT_EQUAL(euicc_factory_add_profile(path, saip, (size_t)n - 1, NULL, 0x12), -EINVAL);
+	open_card();
+	CU_ASSERT_EQUAL(euicc_store_check(euicc_card_store(card)), 0);
+	CU_ASSERT_EQUAL(state_of(0x11), ES5_ISDP_DISABLED);
+	CU_ASSERT_EQUAL(state_of(EUICC_FIRST_ISDP_TAR), ES5_ISDP_ENABLED);
+	CU_ASSERT_EQUAL(profile_cmd(ES5_FN_ENABLE_PROFILE, 0x11), 0x9000);
+	CU_ASSERT_EQUAL(state_of(0x11), ES5_ISDP_ENABLED);
+	CU_ASSERT_EQUAL(state_of(EUICC_FIRST_ISDP_TAR), ES5_ISDP_DISABLED);
+	/* until the REFRESH's reset the USIM still runs the old profile (its IMSI, its keys) ... */
+	uint8_t d[EUICC_RAPDU_MAX];
+	size_t dl;
+	CU_ASSERT_EQUAL(apdu_hex("00a40800047fff6f07", NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(apdu_hex("00b0000009", d, &dl), 0x9000);
+	TEST_ASSERT_HEX_EQ(d, dl, "080910100000000010");
+	/* ... and the new one after it */
+	power_cycle();
+	CU_ASSERT_EQUAL(apdu_hex("00a40800047fff6f07", NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(apdu_hex("00b0000009", d, &dl), 0x9000);
+	TEST_ASSERT_HEX_EQ(d, dl, "080910200000000020");
+}

@@ -103,3 +103,34 @@ out:
 		remove(path);
 	return rc;
 }
+
+int euicc_factory_add_profile(const char *path, const uint8_t *saip, size_t len, const char *msisdn, uint32_t tar)
+{
+	struct euicc_store *st = NULL;
+	struct euicc_isdp isdp = { 0 }, old;
+	int rc;
+
+	if (tar <= EUICC_FIRST_ISDP_TAR || tar > IDS_TAR_ISD_P_MAX)
+		return -EINVAL;
+	ids_aid_from_tar(isdp.aid, tar);
+	isdp.aid_len = IDS_AID_LEN;
+	isdp.tar = tar;
+	isdp.state = ES5_ISDP_DISABLED; /* installed, not enabled: an EnableProfile (3A03) switches to it */
+	memset(isdp.loci, 0xFF, 7);
+	isdp.loci[7] = 0xFF, isdp.loci[8] = 0xFE, isdp.loci[9] = 0x00, isdp.loci[10] = 0x01;
+	if (euicc_factory_profile(&isdp, saip, len, msisdn) < 0)
+		return -EINVAL;
+	rc = euicc_store_open(&st, path, false);
+	if (rc < 0)
+		return rc;
+	if (euicc_store_isdp_get_by_tar(st, tar, &old) == 0)
+		rc = -EEXIST;
+	else if (euicc_store_begin(st) < 0 || euicc_store_isdp_put(st, &isdp) < 0 || euicc_store_check(st) < 0)
+		rc = -EIO;
+	else
+		rc = euicc_store_commit(st);
+	if (rc == -EIO)
+		euicc_store_rollback(st);
+	euicc_store_close(st);
+	return rc;
+}

@@ -34,3 +34,8 @@ int euicc_factory_make(const char *path, struct euicc_factory *f);
 /* Put a further profile into an ISD-P (test set-up and the ES8 installation path): decode the SAIP
  * package into isdp->prof. Returns 0 or -EINVAL. */
 int euicc_factory_profile(struct euicc_isdp *isdp, const uint8_t *saip, size_t len, const char *msisdn);
+
+/* Add a further profile, DISABLED, in a new ISD-P with this TAR (its AID from the TAR, ids.h) to an
+ * existing card file (test set-up: a card with two profiles for the profile switch). Returns 0,
+ * -EEXIST (an ISD-P with that TAR exists), -EINVAL (bad TAR or package), -EIO / -ENOENT (store). */
+int euicc_factory_add_profile(const char *path, const uint8_t *saip, size_t len, const char *msisdn, uint32_t tar);

@@ -4,6 +4,9 @@
  *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS]
  *                     [--eum-id OID] [--smsr-id OID] [--mno-id OID] [--eis-sig dsig-detached|direct]
  *       makes a card file (0600) with an enabled first profile, ISD-R SCP80 KVN 01 and SCP81 KVN 40
+ *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS] [--add-profile SAIPFILE]...
+ *       makes a card file (0600) with an enabled first profile (and, with --add-profile, further
+ *       disabled ones in ISD-Ps TAR 000011, 000012, ...), ISD-R SCP80 KVN 01 and SCP81 KVN 40
  *       keys (random), writes the keys for the SM-SR to CARD.db.keys (0600, key=value hex) and prints
  *       the EIS as an ES1.RegisterEIS SOAP message signed with DIR/eum/key.pem (eis.h) on stdout.
  *   rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...
@@ -30,7 +33,8 @@
 #include "sims/euicc/factory.h"
 #include "sims/euicc/vpcd.h"
 
-#define MAX_CARDS 64
+#define MAX_CARDS	 64
+#define MAX_ADD_PROFILES 8
 
 static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -124,6 +128,7 @@ static void usage_init(void)
 			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n"
 			"                         [--eum-id OID] [--smsr-id OID] [--mno-id OID]\n"
 			"                         [--eis-sig dsig-detached|direct]\n");
+			"                         [--add-profile SAIPFILE]...  (disabled, ISD-P TAR 000011, ...)\n");
 }
 
 static int cmd_init(int argc, char **argv)
@@ -138,7 +143,11 @@ static int cmd_init(int argc, char **argv)
 				       .smsr_id = "1.3.6.1.4.1.99999.2",
 				       .mno_id = "1.3.6.1.4.1.99999.3" };
 	int eis_sig = EUICC_EIS_SIG_DSIG_DETACHED;
+					      { "help", 0, NULL, 'h' },	    { "add-profile", 1, NULL, 'A' },
+					      { NULL, 0, NULL, 0 } };
 	const char *pki = NULL, *eid = NULL, *profile = NULL, *out = NULL, *smsr = NULL, *msisdn = NULL;
+	const char *more[MAX_ADD_PROFILES];
+	unsigned int n_more = 0;
 	static uint8_t saip[65536], cert[1024], buf[256];
 	char eids[64 * 33 + 1], rel[128], curve_name[32], keypath[1100];
 	struct euicc_factory f = { 0 };
@@ -166,6 +175,12 @@ static int cmd_init(int argc, char **argv)
 				usage_init();
 				return 2;
 			}
+		case 'A':
+			if (n_more == MAX_ADD_PROFILES) {
+				fprintf(stderr, "rsplab-euicc: at most %d --add-profile\n", MAX_ADD_PROFILES);
+				return 2;
+			}
+			more[n_more++] = optarg;
 			break;
 		case 'h': usage_init(); return 0;
 		default: usage_init(); return 2;
@@ -227,6 +242,15 @@ static int cmd_init(int argc, char **argv)
 		fprintf(stderr, "rsplab-euicc: cannot make %s: %s\n", out, strerror(-rc));
 		return 1;
 	}
+	for (unsigned int i = 0; i < n_more; i++) {
+		if (read_file(more[i], saip, sizeof(saip), &saip_len) < 0 ||
+		    (rc = euicc_factory_add_profile(out, saip, saip_len, NULL, EUICC_FIRST_ISDP_TAR + 1 + i)) < 0) {
+			fprintf(stderr, "rsplab-euicc: cannot add profile %s to %s: %s\n", more[i], out,
+				strerror(rc < 0 ? -rc : EIO));
+			unlink(out);
+			return 1;
+		}
+	}
 	/* The SM-SR is provisioned from this file; keys never go to stdout. */
 	snprintf(keypath, sizeof(keypath), "%s.keys", out);
 	int fd = open(keypath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -252,6 +276,20 @@ static int cmd_init(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "card=%s\nkeys=%s\n", out, keypath);
+	/* EIS data (TODO: the EUM-signed ES1.RegisterEIS through lib/es, see README.md) */
+	printf("eis.eid=%s\n", eid);
+	printf("eis.curve=%s\n", curve_name);
+	kv_hex(stdout, "eis.ecasd.cert", cert, cert_len);
+	printf("eis.isd_r.aid=A0000005591010FFFFFFFF8900000100\neis.isd_r.tar=000001\n");
+	printf("eis.isd_r.keyset.scp80.kvn=01\neis.isd_r.keyset.scp81.kvn=40\n");
+	printf("eis.isd_p_loadfile_aid=A0000005591010FFFFFFFF8900000D00\n");
+	printf("eis.isd_p_module_aid=A0000005591010FFFFFFFF8900000E00\n");
+	printf("eis.profile0.isd_p_aid=A0000005591010FFFFFFFF8900001000\neis.profile0.state=Enabled\n");
+	printf("eis.profile0.fallback=true\n");
+	for (unsigned int i = 0; i < n_more; i++)
+		printf("eis.profile%u.isd_p_aid=A0000005591010FFFFFFFF89%06X00\neis.profile%u.state=Disabled\n", i + 1,
+		       EUICC_FIRST_ISDP_TAR + 1 + i, i + 1);
+	printf("card=%s\nkeys=%s\n", out, keypath);
 	return 0;
 }
 

@@ -36,12 +36,19 @@ static const uint8_t default_usim_aid[] = { 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 
 
 void euicc_usim_reset(struct euicc_card *c)
 {
-	(void)c;
+	struct euicc_isdp p;
+
+	c->run_aid_len = 0;
+	if (c->powered && euicc_store_isdp_enabled(c->st, &p) == 0) {
+		memcpy(c->run_aid, p.aid, p.aid_len);
+		c->run_aid_len = p.aid_len;
+	}
 }
 
+/* The profile the USIM runs: the one enabled at the last power-on / reset (card_internal.h run_aid). */
 static int enabled(struct euicc_card *c, struct euicc_isdp *p)
 {
-	if (euicc_store_isdp_enabled(c->st, p) < 0 || !p->has_profile)
+	if (!c->run_aid_len || euicc_store_isdp_get(c->st, c->run_aid, c->run_aid_len, p) < 0 || !p->has_profile)
 		return -ENOENT;
 	return 0;
 }
