@@ -45,7 +45,6 @@ struct euicc_card {
 	bool script_switched;	 /* the script just run changed the enabled profile (REFRESH pending) */
 	unsigned int script_seq; /* counts scripts run (euicc_card_script_run): "in the same script" */
 	struct euicc_x *x;	 /* key establishment, ES8, admin session (ext.h); NULL when detached */
-	bool script_switched; /* the script just run changed the enabled profile (REFRESH pending) */
 	/* The ISD-P whose profile the USIM runs from power-on / reset to the next one: an Enable or Disable
 	 * takes effect at the REFRESH's reset (SGP.02 §3.2.1 step 22-23), not in the middle of a session
 	 * (the PoR's MO SMS before the REFRESH still authenticates with the old profile). */

@@ -3,8 +3,7 @@
  *   rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db
  *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS]
  *                     [--eum-id OID] [--smsr-id OID] [--mno-id OID] [--eis-sig dsig-detached|direct]
- *       makes a card file (0600) with an enabled first profile, ISD-R SCP80 KVN 01 and SCP81 KVN 40
- *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS] [--add-profile SAIPFILE]...
+ *                     [--add-profile SAIPFILE]...
  *       makes a card file (0600) with an enabled first profile (and, with --add-profile, further
  *       disabled ones in ISD-Ps TAR 000011, 000012, ...), ISD-R SCP80 KVN 01 and SCP81 KVN 40
  *       keys (random), writes the keys for the SM-SR to CARD.db.keys (0600, key=value hex) and prints
@@ -127,24 +126,23 @@ static void usage_init(void)
 	fprintf(stderr, "usage: rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db\n"
 			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n"
 			"                         [--eum-id OID] [--smsr-id OID] [--mno-id OID]\n"
-			"                         [--eis-sig dsig-detached|direct]\n");
+			"                         [--eis-sig dsig-detached|direct]\n"
 			"                         [--add-profile SAIPFILE]...  (disabled, ISD-P TAR 000011, ...)\n");
 }
 
 static int cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = { { "pki", 1, NULL, 'p' },	    { "eid", 1, NULL, 'e' },
-					      { "auto", 0, NULL, 'a' },	    { "profile", 1, NULL, 'P' },
-					      { "smsr-sms", 1, NULL, 's' }, { "msisdn", 1, NULL, 'm' },
-					      { "eum-id", 1, NULL, 'E' },   { "smsr-id", 1, NULL, 'S' },
-					      { "mno-id", 1, NULL, 'M' },   { "eis-sig", 1, NULL, 'G' },
-					      { "help", 0, NULL, 'h' },	    { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "pki", 1, NULL, 'p' },     { "eid", 1, NULL, 'e' },	      { "auto", 0, NULL, 'a' },
+		{ "profile", 1, NULL, 'P' }, { "smsr-sms", 1, NULL, 's' },    { "msisdn", 1, NULL, 'm' },
+		{ "eum-id", 1, NULL, 'E' },  { "smsr-id", 1, NULL, 'S' },     { "mno-id", 1, NULL, 'M' },
+		{ "eis-sig", 1, NULL, 'G' }, { "add-profile", 1, NULL, 'A' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct euicc_eis_params ep = { .eum_id = "1.3.6.1.4.1.99999.1",
 				       .smsr_id = "1.3.6.1.4.1.99999.2",
 				       .mno_id = "1.3.6.1.4.1.99999.3" };
 	int eis_sig = EUICC_EIS_SIG_DSIG_DETACHED;
-					      { "help", 0, NULL, 'h' },	    { "add-profile", 1, NULL, 'A' },
-					      { NULL, 0, NULL, 0 } };
 	const char *pki = NULL, *eid = NULL, *profile = NULL, *out = NULL, *smsr = NULL, *msisdn = NULL;
 	const char *more[MAX_ADD_PROFILES];
 	unsigned int n_more = 0;
@@ -175,6 +173,7 @@ static int cmd_init(int argc, char **argv)
 				usage_init();
 				return 2;
 			}
+			break;
 		case 'A':
 			if (n_more == MAX_ADD_PROFILES) {
 				fprintf(stderr, "rsplab-euicc: at most %d --add-profile\n", MAX_ADD_PROFILES);
@@ -276,20 +275,6 @@ static int cmd_init(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "card=%s\nkeys=%s\n", out, keypath);
-	/* EIS data (TODO: the EUM-signed ES1.RegisterEIS through lib/es, see README.md) */
-	printf("eis.eid=%s\n", eid);
-	printf("eis.curve=%s\n", curve_name);
-	kv_hex(stdout, "eis.ecasd.cert", cert, cert_len);
-	printf("eis.isd_r.aid=A0000005591010FFFFFFFF8900000100\neis.isd_r.tar=000001\n");
-	printf("eis.isd_r.keyset.scp80.kvn=01\neis.isd_r.keyset.scp81.kvn=40\n");
-	printf("eis.isd_p_loadfile_aid=A0000005591010FFFFFFFF8900000D00\n");
-	printf("eis.isd_p_module_aid=A0000005591010FFFFFFFF8900000E00\n");
-	printf("eis.profile0.isd_p_aid=A0000005591010FFFFFFFF8900001000\neis.profile0.state=Enabled\n");
-	printf("eis.profile0.fallback=true\n");
-	for (unsigned int i = 0; i < n_more; i++)
-		printf("eis.profile%u.isd_p_aid=A0000005591010FFFFFFFF89%06X00\neis.profile%u.state=Disabled\n", i + 1,
-		       EUICC_FIRST_ISDP_TAR + 1 + i, i + 1);
-	printf("card=%s\nkeys=%s\n", out, keypath);
 	return 0;
 }
 
