@@ -104,6 +104,15 @@ struct smdp_cfg {
 	char mno_url[SMDP_URL_MAX + 1];
 	char mno_entity_id[SMDP_ID_MAX + 1];
 	struct es_variant mno_variant;
+	/* Mutual TLS on the ES interfaces (digest §1.2 notes: entities authenticate each other by mutual
+	 * TLS): our X.509 TLS certificate and key (PEM; `rsplab pki init` writes <name>/tls-cert.pem and
+	 * tls-key.pem) and the CA the peers' certificates must chain to (tls_ca_file; "" = the CI of
+	 * ci-certificate). No certificate = plain HTTP (lab, tests). The key log (NSS format, for the
+	 * harness's decryption of captures) is off unless named; lib/tls creates it 0600. */
+	char tls_cert_file[SMDP_URL_MAX + 1];
+	char tls_key_file[SMDP_URL_MAX + 1];
+	char tls_ca_file[SMDP_URL_MAX + 1];
+	char tls_keylog_file[SMDP_URL_MAX + 1];
 	struct osmo_tdef *es_tdefs; /* lib/esnet's timers (HTTP X1..X3, callback X10); NULL = esnet_tdefs */
 	struct osmo_tdef *tdefs;    /* smdp_tdefs unless a test supplies its own */
 };

@@ -239,6 +239,31 @@ DEFUN(cfg_mno_url, cfg_mno_url_cmd, "mno-url URL [OID]",
 	return CMD_SUCCESS;
 }
 
+/* Mutual TLS for the ES interfaces (transport.h). Files are checked when the transport starts. */
+#define TLS_FILE_CMD(fn, cmdstr, helpstr, field)                              \
+	DEFUN(fn, fn##_cmd, cmdstr " FILE",                                   \
+	      helpstr "\n"                                                    \
+		      "File name\n")                                          \
+	{                                                                     \
+		if (strlen(argv[0]) >= sizeof(g_cfg->field)) {                \
+			vty_out(vty, "%% file name too long%s", VTY_NEWLINE); \
+			return CMD_WARNING;                                   \
+		}                                                             \
+		osmo_strlcpy(g_cfg->field, argv[0], sizeof(g_cfg->field));    \
+		return CMD_SUCCESS;                                           \
+	}                                                                     \
+	DEFUN(no_##fn, no_##fn##_cmd, "no " cmdstr, NO_STR helpstr "\n")      \
+	{                                                                     \
+		g_cfg->field[0] = '\0';                                       \
+		return CMD_SUCCESS;                                           \
+	}
+
+TLS_FILE_CMD(cfg_tls_cert, "tls-certificate", "Our X.509 TLS certificate for the ES interfaces (PEM)", tls_cert_file)
+TLS_FILE_CMD(cfg_tls_key, "tls-private-key", "Its private key (PEM)", tls_key_file)
+TLS_FILE_CMD(cfg_tls_ca, "tls-ca-certificate", "CA for the peers' TLS certificates (PEM; default: the CI)", tls_ca_file)
+TLS_FILE_CMD(cfg_tls_keylog, "tls-keylog", "NSS key log of our TLS sessions (created 0600; for captures)",
+	     tls_keylog_file)
+
 DEFUN(cfg_smsr, cfg_smsr_cmd, "smsr ID",
       "Configure an SM-SR peer (its SmSr-id in ES2 requests)\n"
       "SM-SR id\n")
@@ -346,6 +371,14 @@ static int config_write_smdp(struct vty *vty)
 		vty_out(vty, " own-url %s%s", g_cfg->own_url, VTY_NEWLINE);
 	if (g_cfg->mno_url[0])
 		vty_out(vty, " mno-url %s %s%s", g_cfg->mno_url, g_cfg->mno_entity_id, VTY_NEWLINE);
+	if (g_cfg->tls_cert_file[0])
+		vty_out(vty, " tls-certificate %s%s", g_cfg->tls_cert_file, VTY_NEWLINE);
+	if (g_cfg->tls_key_file[0])
+		vty_out(vty, " tls-private-key %s%s", g_cfg->tls_key_file, VTY_NEWLINE);
+	if (g_cfg->tls_ca_file[0])
+		vty_out(vty, " tls-ca-certificate %s%s", g_cfg->tls_ca_file, VTY_NEWLINE);
+	if (g_cfg->tls_keylog_file[0])
+		vty_out(vty, " tls-keylog %s%s", g_cfg->tls_keylog_file, VTY_NEWLINE);
 	for (unsigned int i = 0; i < SMDP_MAX_PEERS; i++) {
 		const struct smdp_smsr_peer *p = &g_cfg->smsr[i];
 		if (!p->used)
@@ -451,6 +484,14 @@ void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 	install_element(SMDP_NODE, &cfg_listen_cmd);
 	install_element(SMDP_NODE, &cfg_own_url_cmd);
 	install_element(SMDP_NODE, &cfg_mno_url_cmd);
+	install_element(SMDP_NODE, &cfg_tls_cert_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_cert_cmd);
+	install_element(SMDP_NODE, &cfg_tls_key_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_key_cmd);
+	install_element(SMDP_NODE, &cfg_tls_ca_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_ca_cmd);
+	install_element(SMDP_NODE, &cfg_tls_keylog_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_keylog_cmd);
 	install_element(SMDP_NODE, &cfg_smsr_cmd);
 	install_node(&smsr_node, config_write_smsr);
 	install_element(SMDP_SMSR_NODE, &cfg_smsr_url_cmd);
