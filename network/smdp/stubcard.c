@@ -576,6 +576,15 @@ static void stub_es2_respond(struct smdp *s, const char *mno_ref, struct es_msg 
 	}
 }
 
+static void stub_es2_callback(struct smdp *s, const struct smdp_es2_return *ret, struct es_msg *resp)
+{
+	struct smdp_stub *st = s->ops.priv;
+
+	st->n_es2_callback++;
+	st->last_ret = *ret;
+	stub_es2_respond(s, NULL, resp);
+}
+
 static void stub_es2_notify(struct smdp *s, struct es_msg *n)
 {
 	struct smdp_stub *st = s->ops.priv;
@@ -589,6 +598,7 @@ void smdp_stub_ops(struct smdp_stub *st, struct smdp_ops *ops)
 	memset(ops, 0, sizeof(*ops));
 	ops->es3_call = stub_es3_call;
 	ops->es2_respond = stub_es2_respond;
+	ops->es2_callback = stub_es2_callback;
 	ops->es2_notify = stub_es2_notify;
 	ops->priv = st;
 }

@@ -77,6 +77,18 @@ static void tr_es2_respond(struct smdp *s, const char *mno_ref, struct es_msg *r
 	LOGP(DES2, LOGL_ERROR, "%s: no pending ES2 request to answer (restarted since?)\n", mno_ref);
 }
 
+static void tr_es2_callback(struct smdp *s, const struct smdp_es2_return *ret, struct es_msg *resp)
+{
+	struct smdp_transport *t = s->ops.priv;
+
+	if (esnet_send_callback(t->e, ret->reply_to, ret->message_id, (enum es_ns_variant)ret->ns, resp) < 0)
+		LOGP(DES2, LOGL_ERROR, "%s callback to %s not sent: %s\n", es_msgs[resp->id].name, ret->reply_to,
+		     esnet_last_error(t->e));
+	else
+		LOGP(DES2, LOGL_INFO, "%s sent as a callback to %s (request %s)\n", es_msgs[resp->id].name,
+		     ret->reply_to, ret->message_id);
+}
+
 /* Each outgoing call carries its transport and call id. */
 struct call_ctx {
 	struct smdp_transport *t;
@@ -267,6 +279,7 @@ struct smdp_transport *smdp_transport_alloc(void *ctx, const struct smdp_cfg *cf
 	memset(ops, 0, sizeof(*ops));
 	ops->es3_call = tr_es3_call;
 	ops->es2_respond = tr_es2_respond;
+	ops->es2_callback = tr_es2_callback;
 	ops->es2_notify = tr_es2_notify;
 	ops->priv = t;
 	return t;

@@ -4,7 +4,8 @@
  *
  * An ES2 request is held (its esnet_in) until the procedure answers through ops.es2_respond, keyed by
  * an mno_ref string "in:<n>". After a restart those are gone: the step-27 answer of a recovered
- * download cannot be delivered (logged; see README "not done").
+ * download goes out through ops.es2_callback as a callback POST to the stored wsa:ReplyTo (or From)
+ * with wsa:RelatesTo = the stored wsa:MessageID (esnet_send_callback()).
  *
  * TLS: with cfg->tls_cert_file set, the endpoint is HTTPS with mutual TLS (a client certificate that
  * chains to the CA is required; tls_ca_file, or the CI certificate) and every outgoing connection (ES3

@@ -40,7 +40,9 @@ int suite_setup(void)
 	return 0;
 }
 
-static const char *const pem_files[] = { "dp-cert.pem", "dp-key.pem", "keylog" };
+static const char *const pem_files[] = {
+	"dp-cert.pem", "dp-key.pem", "keylog", "smdp.db", "smdp.db-wal", "smdp.db-shm"
+};
 
 int suite_teardown(void)
 {
@@ -57,14 +59,24 @@ int suite_teardown(void)
 
 static struct smdp_stub *g_stub;
 static char smsr_saw_cn[128];
+/* Test control: hold (never answer) the first request of this id, as an SM-SR that is still working
+ * when the SM-DP dies. */
+static enum es_msg_id hold_id;
+static struct esnet_in *held;
 
 /* The SM-SR: every ES3 request answered by the stub card. */
 static void smsr_handler(struct esnet_in *in, void *priv)
 {
-	void *tmp = talloc_new(ctx);
-	struct es_msg *resp = smdp_stub_answer(g_stub, tmp, esnet_in_msg(in));
+	void *tmp;
+	struct es_msg *resp;
 
 	osmo_strlcpy(smsr_saw_cn, esnet_in_peer_cn(in), sizeof(smsr_saw_cn));
+	if (hold_id && esnet_in_msg(in)->id == hold_id && !held) {
+		held = in;
+		return;
+	}
+	tmp = talloc_new(ctx);
+	resp = smdp_stub_answer(g_stub, tmp, esnet_in_msg(in));
 	if (!resp)
 		esnet_in_fault(in, SOAP_FAULT_SENDER, NULL, "not served");
 	else if (esnet_in_respond(in, resp) < 0 && getenv("SMDP_TEST_DEBUG"))
@@ -157,7 +169,7 @@ static const enum es_msg_id es3_reqs[] = {
 	ES_MSG_ES3_ENABLE_PROFILE_REQ, ES_MSG_ES3_DELETE_ISDP_REQ,
 };
 
-static void bed_up(struct bed *b, bool tls)
+static void bed_up(struct bed *b, bool tls, const char *db)
 {
 	struct esnet_cfg smsr_c = { .listen_addr = "127.0.0.1", .own_id = "1.2.3.2" };
 	struct esnet_cfg mno_c = { .listen_addr = "127.0.0.1", .own_id = "1.2.3.3" };
@@ -176,7 +188,7 @@ static void bed_up(struct bed *b, bool tls)
 	mno_c.variant = es_variant_default;
 
 	smdp_cfg_init(&b->cfg);
-	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, ":memory:", &b->store), 0);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, db ? db : ":memory:", &b->store), 0);
 	g_stub = smdp_stub_alloc(ctx, &b->cfg);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g_stub);
 	CU_ASSERT_EQUAL_FATAL(smdp_stub_add_profile(b->store, "8949000000000000011", "001010000000011", "m2m"), 0);
@@ -273,7 +285,7 @@ static void download_over(bool tls)
 	struct es_msg *req;
 	uint8_t eid[16];
 
-	bed_up(&b, tls);
+	bed_up(&b, tls, NULL);
 	req = download_req(eid);
 	to_smdp.url = b.smdp_url;
 	to_smdp.variant = es_variant_default;
@@ -328,7 +340,7 @@ void test_transport_tls_refuses_foreign_client(void)
 	struct smdp_profile p;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rogue);
-	bed_up(&b, true);
+	bed_up(&b, true, NULL);
 	CU_ASSERT_FATAL(leaf("mno.test", 14, rogue, rogue_key, &cli_cert, &cli_key));
 	req = download_req(eid);
 	for (int i = 0; i < 2; i++) {
@@ -381,4 +393,64 @@ void test_transport_tls_bad_files_refused(void)
 	CU_ASSERT_PTR_NULL(smdp_transport_alloc(ctx, &cfg, &ops));
 	smdp_stub_free(st);
 	smdp_cfg_fini(&cfg);
+}
+
+/* The SM-DP dies while the SM-SR works on ProfileDownloadCompleted (step 17), over HTTPS with mutual
+ * TLS. Its store file is reopened by a new process (transport, procedures), which resends step 17,
+ * enables, and delivers step 27 as a callback that the MNO's still-pending call matches by
+ * wsa:RelatesTo: the MNO gets its answer although the request's connection died with the process. */
+void test_transport_restart_answers_mno(void)
+{
+	struct bed b;
+	struct esnet_peer to_smdp = { 0 };
+	struct mno_result res = { 0 };
+	struct smdp_ops ops;
+	struct es_msg *req;
+	uint8_t eid[16];
+	char db[128];
+	int n;
+
+	snprintf(db, sizeof(db), "%s/smdp.db", tmpdir);
+	unlink(db);
+	hold_id = ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ;
+	held = NULL;
+	bed_up(&b, true, db);
+	req = download_req(eid);
+	to_smdp.url = b.smdp_url;
+	to_smdp.variant = es_variant_default;
+	to_smdp.tls = b.mno_cli;
+	CU_ASSERT_EQUAL_FATAL(esnet_call(b.mno, &to_smdp, req, mno_done, &res, NULL), 0);
+	run_until((bool *)&held, 30); /* until the SM-SR holds step 17 */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
+	CU_ASSERT_FALSE(res.done);
+	CU_ASSERT_EQUAL(g_stub->isdp_state, 0x1F); /* installed, disabled */
+
+	/* kill: procedures, transport and store handle go; the SM-SR's pending request dies with them */
+	smdp_free(b.s);
+	smdp_transport_free(b.t);
+	smdp_store_close(b.store);
+	esnet_in_done(held);
+	held = NULL;
+	hold_id = ES_MSG_NONE;
+
+	/* restart on the same file and port configuration */
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, db, &b.store), 0);
+	b.t = smdp_transport_alloc(ctx, &b.cfg, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.t);
+	b.s = smdp_alloc(ctx, &b.cfg, b.store, &ops);
+	smdp_transport_bind(b.t, b.s);
+	g_stub->s = b.s;
+	n = smdp_recover(b.s);
+	CU_ASSERT_EQUAL(n, 1);
+	run_until(&res.done, 30);
+	CU_ASSERT_FALSE(guard_fired);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	CU_ASSERT_EQUAL(res.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_STRING_EQUAL(res.iccid, "8949000000000000011");
+	/* The held first one never reached the stub: this is the resent one. */
+	CU_ASSERT_EQUAL(g_stub->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 1);
+	CU_ASSERT_EQUAL(g_stub->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+	CU_ASSERT_EQUAL(g_stub->isdp_state, 0x3F);
+	bed_down(&b);
+	talloc_free(req);
 }
