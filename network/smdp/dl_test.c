@@ -17,6 +17,8 @@
 #include "lib/test/runner.h"
 #include "network/smdp/dl.h"
 #include "network/smdp/logging.h"
+#include "lib/es5/es5.h"
+#include "network/smdp/relay.h"
 #include "network/smdp/stubcard.h"
 
 #define EID   "89001012012341234012345678901224"
@@ -762,4 +764,83 @@ void test_dl_restart_without_return_address(void)
 	down();
 	talloc_free(m);
 	talloc_free(long_url);
+}
+
+struct audit_result {
+	unsigned int calls, synced;
+	enum es_status st;
+	bool eis;
+};
+
+static void audit_cb(void *priv, enum es_status st, const struct es_eis *eis, unsigned int synced)
+{
+	struct audit_result *r = priv;
+
+	r->calls++;
+	r->st = st;
+	r->eis = eis != NULL;
+	r->synced = synced;
+}
+
+/* ES3.AuditEIS: the card's state of our profile (disabled by someone else, e.g. over ES4) is taken
+ * into the store; an unknown EID and a timeout are reported Failed and change nothing. */
+void test_dl_audit_eis(void)
+{
+	struct audit_result res = { 0 };
+	const struct smdp_smsr_peer *peer;
+	const char *iccids[] = { ICCID };
+	uint8_t eid[16], other[16];
+
+	up();
+	peer = smdp_cfg_peer(&fx.cfg, "sr1", false);
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL_FATAL(pstate(), SMDP_PROFILE_ENABLED);
+	CU_ASSERT_EQUAL(osmo_hexparse(EID, eid, sizeof(eid)), 16);
+
+	/* In sync: nothing changes. */
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, iccids, 1, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 1);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT(res.eis);
+	CU_ASSERT_EQUAL(res.synced, 0);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+
+	/* Disabled behind our back: the audit brings the store along. */
+	fx.st->isdp_state = ES5_ISDP_DISABLED;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 2);
+	CU_ASSERT_EQUAL(res.synced, 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_AUDIT_EIS_REQ], 2);
+
+	/* Another EID: Failed, the EIS of another card is not used. */
+	memcpy(other, eid, 16);
+	other[15] ^= 1;
+	fx.st->isdp_state = ES5_ISDP_ENABLED;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, other, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 3);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_FAILED);
+	CU_ASSERT_FALSE(res.eis);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+
+	/* No answer: timer X8, Failed, nothing changed. */
+	fx.st->drop = ES_MSG_ES3_AUDIT_EIS_REQ;
+	fx.st->drop_nth = 4;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 3);
+	time_passes(osmo_tdef_get(fx.cfg.tdefs, SMDP_T_RELAY, OSMO_TDEF_S, -1) + 1);
+	CU_ASSERT_EQUAL(res.calls, 4);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+
+	/* Bad arguments: nothing sent. */
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 1, audit_cb, &res), -EINVAL);
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, NULL, eid, NULL, 0, audit_cb, &res), -EINVAL);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_AUDIT_EIS_REQ], 4);
+	down();
 }

@@ -16,6 +16,8 @@
 
 #include "lib/crypto/x509.h"
 #include "network/smdp/inventory.h"
+#include "network/smdp/logging.h"
+#include "network/smdp/relay.h"
 #include "network/smdp/vty.h"
 
 enum smdp_vty_node {
@@ -467,6 +469,49 @@ DEFUN(smdp_import, smdp_import_cmd, "smdp import FILE [MSISDN]",
 	return CMD_SUCCESS;
 }
 
+static struct smdp *g_smdp;
+
+void smdp_vty_set_daemon(struct smdp *s)
+{
+	g_smdp = s;
+}
+
+static void audit_done(void *priv, enum es_status st, const struct es_eis *eis, unsigned int synced)
+{
+	/* The telnet session may be gone by now: the outcome goes to the log (DES3 via the FSM too). */
+	LOGP(DSMDP, LOGL_NOTICE, "audit-eis: %s, %u profile state(s) updated\n", get_value_string(es_status_names, st),
+	     synced);
+}
+
+DEFUN(smdp_audit, smdp_audit_cmd, "smdp audit-eis SMSR EID [ICCID]",
+      "SM-DP\n"
+      "ES3.AuditEIS: ask the SM-SR for the eUICC's state and reconcile the store (result in the log)\n"
+      "SM-SR id\n"
+      "EID (32 hex digits)\n"
+      "Only this ICCID\n")
+{
+	const struct smdp_smsr_peer *peer = smdp_cfg_peer(g_cfg, argv[0], false);
+	const char *iccids[1] = { argc > 2 ? argv[2] : NULL };
+	uint8_t eid[16];
+	int rc;
+
+	if (!g_smdp || !peer) {
+		vty_out(vty, "%% %s%s", g_smdp ? "unknown SM-SR" : "daemon not running", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (strlen(argv[1]) != 32 || osmo_hexparse(argv[1], eid, sizeof(eid)) != 16) {
+		vty_out(vty, "%% EID must be 32 hex digits%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	rc = smdp_audit_eis(g_smdp, peer, eid, iccids, argc > 2 ? 1 : 0, audit_done, NULL);
+	if (rc < 0) {
+		vty_out(vty, "%% not sent: %s%s", strerror(-rc), VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	vty_out(vty, "ES3.AuditEIS sent to %s%s", peer->id, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
 void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 {
 	g_cfg = cfg;
@@ -512,4 +557,5 @@ void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 	install_element(SMDP_SMSR_NODE, &cfg_seg_cmd);
 	install_element_ve(&show_profiles_cmd);
 	install_element(ENABLE_NODE, &smdp_import_cmd);
+	install_element(ENABLE_NODE, &smdp_audit_cmd);
 }
