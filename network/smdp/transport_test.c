@@ -63,6 +63,7 @@ static char smsr_saw_cn[128];
  * when the SM-DP dies. */
 static enum es_msg_id hold_id;
 static struct esnet_in *held;
+static bool holding;
 
 /* The SM-SR: every ES3 request answered by the stub card. */
 static void smsr_handler(struct esnet_in *in, void *priv)
@@ -73,6 +74,7 @@ static void smsr_handler(struct esnet_in *in, void *priv)
 	osmo_strlcpy(smsr_saw_cn, esnet_in_peer_cn(in), sizeof(smsr_saw_cn));
 	if (hold_id && esnet_in_msg(in)->id == hold_id && !held) {
 		held = in;
+		holding = true;
 		return;
 	}
 	tmp = talloc_new(ctx);
@@ -414,13 +416,14 @@ void test_transport_restart_answers_mno(void)
 	unlink(db);
 	hold_id = ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ;
 	held = NULL;
+	holding = false;
 	bed_up(&b, true, db);
 	req = download_req(eid);
 	to_smdp.url = b.smdp_url;
 	to_smdp.variant = es_variant_default;
 	to_smdp.tls = b.mno_cli;
 	CU_ASSERT_EQUAL_FATAL(esnet_call(b.mno, &to_smdp, req, mno_done, &res, NULL), 0);
-	run_until((bool *)&held, 30); /* until the SM-SR holds step 17 */
+	run_until(&holding, 30); /* until the SM-SR holds step 17 */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
 	CU_ASSERT_FALSE(res.done);
 	CU_ASSERT_EQUAL(g_stub->isdp_state, 0x1F); /* installed, disabled */
