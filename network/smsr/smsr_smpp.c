@@ -60,9 +60,13 @@ struct smsr_smpp {
 	struct smsr_smpp_stats stats;
 };
 
+/* A timer value; never below 10 ms (a table nobody reset with osmo_tdefs_reset() reads 0: that would
+ * turn the reconnect backoff into a busy loop). */
 static long tdef_ms(struct smsr_smpp *e, int T, long dflt)
 {
-	return (long)osmo_tdef_get(e->tdefs, T, OSMO_TDEF_MS, dflt);
+	long v = (long)osmo_tdef_get(e->tdefs, T, OSMO_TDEF_MS, dflt);
+
+	return v < 10 ? 10 : v;
 }
 
 static void sched_ms(struct osmo_timer_list *t, long ms)
