@@ -2,8 +2,8 @@
  * as a user runs it) starts the lab core network in its own namespace; the ESME, configured from the
  * run's net.env as the daemon is, binds with SMSR2_ESME_ID / SMSR2_ESME_PASSWORD, has a data-download
  * submit_sm accepted in store-and-forward mode, and in transaction mode gets osmo-msc's verdict for a
- * subscriber that is not attached (ESME_RINVDSTADR, network-lab §2.2) as a failed delivery. Then
- * `rsplab net down`. Needs root (network namespace): as non-root the test says why and checks nothing. */
+ * subscriber that is not attached (ESME_RINVDSTADR, network-lab §2.2) as a failed delivery; the Kannel
+ * transport has a sendsms accepted by the run's Kannel (MNO1's path). Then `rsplab net down`. Needs root (network namespace): as non-root the test says why and checks nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -24,7 +24,9 @@
 #include <osmocom/core/timer.h>
 #include <talloc.h>
 
+#include "lib/http/http.h"
 #include "lib/test/runner.h"
+#include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
 #include "network/smsr/smsr_smpp.h"
@@ -56,6 +58,7 @@ int suite_setup(void)
 	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
 	log_set_log_level(osmo_stderr_target, LOGL_INFO);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
+	osmo_tdefs_reset(http_tdefs);
 	return 0;
 }
 
@@ -170,6 +173,46 @@ static bool status_up(void)
 	return n_status >= 1;
 }
 
+static struct smsr_kannel *kannel;
+
+static bool kannel_answered(void)
+{
+	const struct smsr_kannel_stats *s = smsr_kannel_stats(kannel);
+
+	return s->accepted + s->refused >= 1;
+}
+
+/* MNO1's path: sendsms to the run's Kannel, which submits to osmo-msc as its ESME. */
+static void kannel_sendsms(const char *env)
+{
+	static const uint8_t ud[] = { 0x02, 0x70, 0x00, 0xB0, 0xB1, 0xB2, 0xB3 };
+	char addr[64], port[16], user[32], pw[64], sc[24], mo[128], mo_host[64];
+	unsigned int mo_port = 0;
+
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "KANNEL_ADDR", addr, sizeof(addr)), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "KANNEL_SENDSMS_PORT", port, sizeof(port)), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "KANNEL_SENDSMS_USER", user, sizeof(user)), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "KANNEL_SENDSMS_PASSWORD", pw, sizeof(pw)), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "SMSR1_SHORT_CODE", sc, sizeof(sc)), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_netenv_get(env, "KANNEL_MO_URL", mo, sizeof(mo)), 0);
+	CU_ASSERT_EQUAL_FATAL(sscanf(mo, "http://%63[^:]:%u", mo_host, &mo_port), 2);
+	kannel = smsr_kannel_alloc(ctx,
+				   &(struct smsr_kannel_cfg){ .host = addr,
+							      .port = (uint16_t)atoi(port),
+							      .username = user,
+							      .password = pw,
+							      .from = sc,
+							      .listen_addr = mo_host,
+							      .listen_port = (uint16_t)mo_port },
+				   NULL);
+	explicit_bzero(pw, sizeof(pw));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(kannel);
+	CU_ASSERT_EQUAL(smsr_kannel_send(kannel, "1001", ud, sizeof(ud), 3), 0);
+	CU_ASSERT(run_until(kannel_answered, 10000));
+	CU_ASSERT_EQUAL(smsr_kannel_stats(kannel)->accepted, 1); /* 202 "0: Accepted for delivery" */
+	smsr_kannel_free(kannel);
+}
+
 static struct smsr_smpp *esme_from_env(const char *env, bool transaction)
 {
 	char addr[64], port[16], id[32], pw[64], sc[24];
@@ -234,6 +277,7 @@ void test_smsr_net_smpp_osmo_msc(void)
 		CU_ASSERT_EQUAL(st_rc, -EIO);
 		CU_ASSERT_EQUAL(smsr_smpp_stats(esme)->submit_err, 1);
 		smsr_smpp_free(esme);
+		kannel_sendsms(env);
 		CU_ASSERT_EQUAL(setns(saved, CLONE_NEWNET), 0);
 		close(saved);
 	} else {
