@@ -1,9 +1,15 @@
-/* rsplab-smsr: the SM-SR daemon. This step wires the store, the procedures and one ES endpoint
- * (lib/esnet; plain HTTP or, with --cert/--key/--ca, HTTPS with mutual TLS) for ES1/ES3/ES4 on the
- * Osmocom select loop; ES notifications go to the profile owner's endpoint given with --notify-url.
- * The ES5 transports (SMPP, Kannel, SCP81) are not wired yet: ES5 sends fail cleanly (Failed 1.6).
+/* rsplab-smsr: the SM-SR daemon. It wires the store, the procedures and one ES endpoint (lib/esnet;
+ * plain HTTP or, with --cert/--key/--ca, HTTPS with mutual TLS) for ES1/ES3/ES4 on the Osmocom select
+ * loop; ES notifications go to the profile owner's endpoint given with --notify-url. ES5 goes over SMS
+ * (smsr_ota: SCP80) through an SMPP ESME bound to the SMSC named in the run's net.env (--net-env:
+ * MSC_ADDR, MSC_SMPP_PORT, SMSR2_ESME_ID, SMSR2_ESME_PASSWORD, SMSR2_SHORT_CODE) or, with
+ * --sms-transport kannel, through Kannel's sendsms (KANNEL_*, SMSR1_SHORT_CODE; MO callbacks served at
+ * KANNEL_MO_URL). Credentials never on the command line. Without --net-env, ES5 sends fail cleanly
+ * (Failed 1.6). SCP81 (HTTPS) is not wired yet.
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
- *               [--cert PEM --key PEM --ca PEM] */
+ *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
+ *               [--smpp-transaction]]
+ *               [--spi SPI_1639|SPI_1621] */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,11 +24,104 @@
 #include "lib/es/es_txn.h"
 #include "lib/esnet/esnet.h"
 #include "network/smsr/smsr.h"
+#include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_log.h"
+#include "network/smsr/smsr_netenv.h"
+#include "network/smsr/smsr_ota.h"
+#include "network/smsr/smsr_smpp.h"
 
 static volatile sig_atomic_t quit;
 static struct esnet *g_es;
 static const char *g_notify_url;
+static struct smsr *g_sr;
+static struct smsr_ota *g_ota;
+
+static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
+{
+	smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
+}
+
+static void ota_notification(void *priv, const uint8_t *e1, size_t len)
+{
+	smsr_es5_rx_notification(g_sr, e1, len);
+}
+
+static void smpp_mo(void *priv, const char *src, const uint8_t *ud, size_t len)
+{
+	smsr_ota_rx_mo(g_ota, src, ud, len);
+}
+
+static void smpp_status(void *priv, uint32_t tag, int rc)
+{
+	smsr_ota_tx_status(g_ota, tag, rc);
+}
+
+/* The Kannel transport from net.env (MNO1's SM-SR): sendsms to KANNEL_ADDR:KANNEL_SENDSMS_PORT, MO
+ * callbacks served where KANNEL_MO_URL points. NULL (with a message) when a setting is missing. */
+static struct smsr_kannel *kannel_from_netenv(void *ctx, const char *path)
+{
+	char addr[64], port[16], user[32], pw[64], sc[24], mo[128], mo_host[64], mo_path[64] = "/mo";
+	unsigned int mo_port = 0;
+	struct smsr_kannel *k;
+
+	if (smsr_netenv_get(path, "KANNEL_ADDR", addr, sizeof(addr)) < 0 ||
+	    smsr_netenv_get(path, "KANNEL_SENDSMS_PORT", port, sizeof(port)) < 0 ||
+	    smsr_netenv_get(path, "KANNEL_SENDSMS_USER", user, sizeof(user)) < 0 ||
+	    smsr_netenv_get(path, "KANNEL_SENDSMS_PASSWORD", pw, sizeof(pw)) < 0 ||
+	    smsr_netenv_get(path, "SMSR1_SHORT_CODE", sc, sizeof(sc)) < 0 ||
+	    smsr_netenv_get(path, "KANNEL_MO_URL", mo, sizeof(mo)) < 0 ||
+	    sscanf(mo, "http://%63[^:]:%u%63s", mo_host, &mo_port, mo_path) < 2 || mo_port > 65535) {
+		fprintf(stderr,
+			"rsplab-smsr: %s lacks a KANNEL_ADDR, KANNEL_SENDSMS_PORT, KANNEL_SENDSMS_USER, "
+			"KANNEL_SENDSMS_PASSWORD, SMSR1_SHORT_CODE or http://HOST:PORT/PATH KANNEL_MO_URL\n",
+			path);
+		return NULL;
+	}
+	k = smsr_kannel_alloc(ctx,
+			      &(struct smsr_kannel_cfg){ .host = addr,
+							 .port = (uint16_t)atoi(port),
+							 .username = user,
+							 .password = pw,
+							 .from = sc,
+							 .listen_addr = mo_host,
+							 .listen_port = (uint16_t)mo_port,
+							 .mo_path = mo_path },
+			      &(struct smsr_kannel_up){ .mo = smpp_mo, .tx_status = smpp_status });
+	explicit_bzero(pw, sizeof(pw));
+	if (!k)
+		fprintf(stderr, "rsplab-smsr: cannot serve Kannel callbacks on %s:%u\n", mo_host, mo_port);
+	return k;
+}
+
+/* The SMPP ESME from net.env. NULL (with a message) when a setting is missing. */
+static struct smsr_smpp *smpp_from_netenv(void *ctx, const char *path, bool transaction)
+{
+	char addr[64], port[16], id[32], pw[64], sc[24];
+	struct smsr_smpp *e;
+
+	if (smsr_netenv_get(path, "MSC_ADDR", addr, sizeof(addr)) < 0 ||
+	    smsr_netenv_get(path, "MSC_SMPP_PORT", port, sizeof(port)) < 0 ||
+	    smsr_netenv_get(path, "SMSR2_ESME_ID", id, sizeof(id)) < 0 ||
+	    smsr_netenv_get(path, "SMSR2_ESME_PASSWORD", pw, sizeof(pw)) < 0 ||
+	    smsr_netenv_get(path, "SMSR2_SHORT_CODE", sc, sizeof(sc)) < 0) {
+		fprintf(stderr,
+			"rsplab-smsr: %s lacks MSC_ADDR, MSC_SMPP_PORT, SMSR2_ESME_ID, SMSR2_ESME_PASSWORD "
+			"or SMSR2_SHORT_CODE\n",
+			path);
+		return NULL;
+	}
+	e = smsr_smpp_alloc(ctx,
+			    &(struct smsr_smpp_cfg){ .host = addr,
+						     .port = (uint16_t)atoi(port),
+						     .system_id = id,
+						     .password = pw,
+						     .src_addr = sc,
+						     .transaction_mode = transaction,
+						     .dcs = SMPP_DD_DCS_F6 },
+			    &(struct smsr_smpp_up){ .mo = smpp_mo, .tx_status = smpp_status });
+	explicit_bzero(pw, sizeof(pw));
+	return e;
+}
 
 static void sig_cb(int sig)
 {
@@ -71,10 +170,20 @@ static void handler(struct esnet_in *in, void *priv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "smsr-id", 1, NULL, 'i' }, { "db", 1, NULL, 'd' },  { "listen", 1, NULL, 'l' },
-		{ "port", 1, NULL, 'p' },    { "url", 1, NULL, 'u' }, { "notify-url", 1, NULL, 'n' },
-		{ "cert", 1, NULL, 'C' },    { "key", 1, NULL, 'K' }, { "ca", 1, NULL, 'A' },
-		{ "help", 0, NULL, 'h' },    { NULL, 0, NULL, 0 },
+		{ "smsr-id", 1, NULL, 'i' },
+		{ "db", 1, NULL, 'd' },
+		{ "listen", 1, NULL, 'l' },
+		{ "port", 1, NULL, 'p' },
+		{ "url", 1, NULL, 'u' },
+		{ "notify-url", 1, NULL, 'n' },
+		{ "cert", 1, NULL, 'C' },
+		{ "key", 1, NULL, 'K' },
+		{ "ca", 1, NULL, 'A' },
+		{ "net-env", 1, NULL, 'E' },
+		{ "smpp-transaction", 0, NULL, 'T' },
+		{ "spi", 1, NULL, 'S' },
+		{ "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL;
@@ -87,8 +196,14 @@ int main(int argc, char **argv)
 	struct esnet_handler handlers[ES_MSG__COUNT];
 	size_t nh = 0;
 	struct smsr_es5_ops es5 = { .send_script = es5_unconnected };
+	const char *net_env = NULL;
+	bool transaction = false;
+	struct smsr_ota_cfg ocfg = { .max_retx = 2 };
+	struct smsr_smpp *smpp = NULL;
+	struct smsr_kannel *kannel = NULL;
+	bool use_kannel = false;
 
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
@@ -99,11 +214,30 @@ int main(int argc, char **argv)
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
+		case 'E': net_env = optarg; break;
+		case 'T': transaction = true; break;
+		case 'X':
+			if (strcmp(optarg, "smpp") && strcmp(optarg, "kannel")) {
+				fprintf(stderr, "rsplab-smsr: --sms-transport: smpp or kannel\n");
+				return 2;
+			}
+			use_kannel = !strcmp(optarg, "kannel");
+			break;
+		case 'S':
+			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
+				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
+				return 2;
+			}
+			ocfg.spi = (enum scp80_spi_variant)get_string_value(scp80_spi_variant_names, optarg);
+			break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr, "usage: rsplab-smsr --smsr-id OID --db FILE [--listen "
 							    "ADDR] [--port N] [--url URL]\n"
 							    "                   [--notify-url URL] [--cert PEM --key "
-							    "PEM --ca PEM]\n");
+							    "PEM --ca PEM]\n"
+							    "                   [--net-env FILE [--sms-transport "
+							    "smpp|kannel] [--smpp-transaction]]\n"
+							    "                   [--spi SPI_1639|SPI_1621]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -114,6 +248,9 @@ int main(int argc, char **argv)
 	talloc_enable_null_tracking();
 	ctx = talloc_named_const(NULL, 0, "rsplab-smsr");
 	osmo_init_logging2(ctx, &smsr_log_info);
+	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
+	osmo_tdefs_reset(smsr_ota_tdefs);
+	osmo_tdefs_reset(smsr_smpp_tdefs);
 	store = smsr_store_open(ctx, db, err, sizeof(err));
 	if (!store) {
 		fprintf(stderr, "rsplab-smsr: %s\n", err);
@@ -134,7 +271,24 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, NULL);
+	if (net_env) {
+		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
+				       &(struct smsr_ota_up){ .result = ota_result, .notification = ota_notification });
+		if (use_kannel) {
+			kannel = g_ota ? kannel_from_netenv(ctx, net_env) : NULL;
+			if (!kannel)
+				return 1;
+			smsr_ota_set_transport(g_ota, &(struct smsr_sms_ops){ .send = smsr_kannel_send }, kannel);
+		} else {
+			smpp = g_ota ? smpp_from_netenv(ctx, net_env, transaction) : NULL;
+			if (!smpp)
+				return 1;
+			smsr_ota_set_transport(g_ota, &(struct smsr_sms_ops){ .send = smsr_smpp_send }, smpp);
+		}
+		es5.send_script = smsr_ota_send_script;
+	}
+	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
+	g_sr = sr;
 	for (int id = 0; id < ES_MSG__COUNT; id++)
 		if (es_msgs[id].kind == ES_KIND_REQUEST &&
 		    (es_msgs[id].iface == 1 || es_msgs[id].iface == 3 || es_msgs[id].iface == 4))
@@ -161,6 +315,9 @@ int main(int argc, char **argv)
 		osmo_select_main_ctx(0);
 	esnet_free(g_es);
 	smsr_free(sr);
+	smsr_smpp_free(smpp);
+	smsr_kannel_free(kannel);
+	smsr_ota_free(g_ota);
 	smsr_store_close(store);
 	log_fini();
 	talloc_free(ctx);

@@ -55,6 +55,7 @@ enum smsr_stmt {
 	ST_EIS_SET_SMSR_ID,
 	ST_EIS_DELETE,
 	ST_EIS_COUNT,
+	ST_EIS_BY_MSISDN,
 	ST_EIS_NOTIF_SEQ_GET,
 	ST_EIS_NOTIF_SEQ_SET,
 	ST_PROFILE_PUT,
@@ -92,6 +93,9 @@ static const char *const stmt_sql[_NUM_ST] = {
 	[ST_EIS_SET_SMSR_ID] = "UPDATE eis SET smsr_id = ? WHERE eid = ?",
 	[ST_EIS_DELETE] = "DELETE FROM eis WHERE eid = ?",
 	[ST_EIS_COUNT] = "SELECT COUNT(*) FROM eis",
+	[ST_EIS_BY_MSISDN] = "SELECT eid FROM eis WHERE msisdn != '' AND ltrim(msisdn, '+') = ltrim(?, '+') ORDER BY "
+			     "eid "
+			     "LIMIT 1",
 	[ST_EIS_NOTIF_SEQ_GET] = "SELECT last_notif_seq FROM eis WHERE eid = ?",
 	[ST_EIS_NOTIF_SEQ_SET] = "UPDATE eis SET last_notif_seq = ? WHERE eid = ?",
 	[ST_PROFILE_PUT] = "INSERT OR REPLACE INTO profile (iccid, eid, isdp_aid, mno_id, smdp_id, state, fallback, "
@@ -569,6 +573,25 @@ int smsr_store_eis_get(struct smsr_store *s, const char *eid, struct smsr_eis_ro
 		out->last_notif_seq = sqlite3_column_int(q, 6);
 		col_text(q, 7, out->peer_smsr_id, sizeof(out->peer_smsr_id));
 		out->deadline = sqlite3_column_int64(q, 8);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = -ENOENT;
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+int smsr_store_eis_by_msisdn(struct smsr_store *s, const char *msisdn, char *eid, size_t cap)
+{
+	sqlite3_stmt *q = st(s, ST_EIS_BY_MSISDN);
+	int rc;
+
+	if (!msisdn || !msisdn[0])
+		return -EINVAL;
+	bind_text(q, 1, msisdn);
+	rc = step(s, q);
+	if (rc == SQLITE_ROW) {
+		col_text(q, 0, eid, cap);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = -ENOENT;
