@@ -137,9 +137,12 @@ setup:
 
 tests: all $(TEST_BINS) $(REPLAY_BINS)
 
+# Build jobs for the sub-makes of check/asan: the build, not the tests, is most of a CI run.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 # setup first, in its own step, so pkg-config finds the libraries when the sub-make parses.
 check: setup
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory -j$(JOBS) tests
 	@$(MAKE) --no-print-directory check-unit check-fuzz-replay check-integration
 
 check-unit: $(TEST_BINS)
@@ -154,7 +157,7 @@ check-integration:
 
 # Same tests with AddressSanitizer + UndefinedBehaviorSanitizer; any report fails the run.
 asan: setup
-	@$(MAKE) --no-print-directory BUILDDIR=build-asan CC=clang SANITIZE=1 tests
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILDDIR=build-asan CC=clang SANITIZE=1 tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) --no-print-directory BUILDDIR=build-asan CC=clang SANITIZE=1 check-unit check-fuzz-replay
 
