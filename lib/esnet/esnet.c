@@ -498,6 +498,50 @@ out:
 	return rc;
 }
 
+int esnet_send_callback(struct esnet *e, const char *reply_url, const char *relates_to, enum es_ns_variant ns,
+			struct es_msg *resp)
+{
+	static uint8_t buf[ESNET_MAX_OUT];
+	char arena[ESNET_WSA_ARENA], action[512];
+	struct es_variant v = e->cfg.variant;
+	struct soap_wsa saved;
+	struct esnet_post *p;
+	int rc, n;
+
+	if (!resp || resp->id <= ES_MSG_NONE || resp->id >= ES_MSG__COUNT ||
+	    es_msgs[resp->id].kind != ES_KIND_RESPONSE || !es_msgs[resp->id - 1].async || !reply_url || !reply_url[0] ||
+	    !relates_to || !relates_to[0]) {
+		set_err(e, "%s", "send_callback: not the response of an async function, or no address");
+		return -EINVAL;
+	}
+	v.ns = ns;
+	rc = es_action_uri(action, sizeof(action), resp->id, &v, true);
+	if (rc < 0)
+		return rc;
+	saved = resp->wsa; /* the filled fields point into arena: restored before returning */
+	if (!resp->wsa.action)
+		resp->wsa.action = action;
+	rc = fill_wsa(e, &resp->wsa, arena, sizeof(arena), reply_url, NULL, resp->wsa.action, relates_to, NULL);
+	n = rc < 0 ? rc : es_msg_encode(buf, sizeof(buf), resp, &v);
+	if (n < 0) {
+		rc = n;
+	} else if (!(p = talloc_zero(e, struct esnet_post))) {
+		rc = -ENOMEM;
+	} else {
+		p->e = e;
+		rc = http_post(e, p, reply_url, e->cfg.callback_tls, resp->wsa.action, buf, (size_t)n, post_done_cb, p,
+			       &p->cli);
+		if (rc < 0)
+			talloc_free(p);
+	}
+	resp->wsa = saved;
+	if (rc < 0)
+		e->stats.tx_failures++;
+	else
+		e->stats.tx_callbacks++;
+	return rc;
+}
+
 int esnet_in_fault(struct esnet_in *in, enum soap_fault_code code, const char *subcode, const char *reason)
 {
 	struct esnet *e = in->e;

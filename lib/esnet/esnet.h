@@ -148,6 +148,16 @@ int esnet_in_respond(struct esnet_in *in, struct es_msg *resp);
 /* Answer a pending sync request with a fault (SENDER: 400, else 500); for an async request the fault is
  * sent as the callback. Consumes in. */
 int esnet_in_fault(struct esnet_in *in, enum soap_fault_code code, const char *subcode, const char *reason);
+/* The callback of an ASYNC request whose esnet_in is gone (answered after a restart from what the
+ * caller stored of the request: wsa:ReplyTo, or absent/anonymous the URL of wsa:From, without the query
+ * (esnet_url_strip_query()); wsa:MessageID; the body namespace ns_seen): POST
+ * resp to reply_url with wsa:RelatesTo = relates_to, fire and forget as esnet_in_respond()'s callbacks
+ * (failures counted in tx_failures, reason in esnet_last_error()). reply_url and relates_to were
+ * peer-supplied: the URL is parsed again here. Returns 0, -EINVAL (resp not the response of an async
+ * function, bad URL, https without callback_tls), or an encode/transport error. */
+int esnet_send_callback(struct esnet *e, const char *reply_url, const char *relates_to, enum es_ns_variant ns,
+			struct es_msg *resp);
+
 /* Finish without answering (notifications; async requests given up). A pending sync request gets a
  * Receiver fault. Consumes in. */
 void esnet_in_done(struct esnet_in *in);

@@ -95,13 +95,18 @@ static void dl_finish(struct osmo_fsm_inst *fi, enum smdp_profile_state to, bool
 	LOG_DL(fi, dl->failed ? LOGL_NOTICE : LOGL_INFO, "ES2.DownloadProfile result: %s%s%s\n",
 	       get_value_string(es_status_names, dl->status), dl->failed ? ": " : "", dl->failed ? dl->message : "");
 	m = talloc_zero(fi, struct es_msg);
-	if (m && s->ops.es2_respond) {
+	if (m) {
 		m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_RESP;
 		m->u.es2_download_profile_resp.present = true;
 		smdp_fes_set(&m->u.es2_download_profile_resp.function_execution_status, dl->status, dl->subject,
 			     dl->reason, dl->failed || dl->status != ES_STATUS_EXECUTED_SUCCESS ? dl->message : NULL);
 		m->u.es2_download_profile_resp.iccid = dl->rec.iccid;
-		s->ops.es2_respond(s, dl->rec.mno_ref, m);
+		if (dl->rec.mno_ref[0] && s->ops.es2_respond)
+			s->ops.es2_respond(s, dl->rec.mno_ref, m);
+		else if (dl->rec.ret.reply_to[0] && dl->rec.ret.message_id[0] && s->ops.es2_callback)
+			s->ops.es2_callback(s, &dl->rec.ret, m);
+		else
+			LOG_DL(fi, LOGL_ERROR, "ES2.DownloadProfile answer cannot be delivered: no return address\n");
 	}
 	talloc_free(m);
 	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_REGULAR, NULL);

@@ -17,11 +17,18 @@
 #include "lib/test/runner.h"
 #include "network/smdp/dl.h"
 #include "network/smdp/logging.h"
+#include "lib/es5/es5.h"
+#include "network/smdp/relay.h"
 #include "network/smdp/stubcard.h"
 
 #define EID   "89001012012341234012345678901224"
 #define ICCID "8949000000000000011"
 #define IMSI  "001010000000011"
+
+#define MNO_FROM	 "https://mno.example:8445/es2?EntityId=1.3.6.1.4.1.99999.3"
+#define MNO_REPLY_TO	 "https://mno.example:8445/es2-callbacks?EntityId=1.3.6.1.4.1.99999.3"
+#define MNO_REPLY_TO_URL "https://mno.example:8445/es2-callbacks"
+#define MNO_MSG_ID	 "//1.3.6.1.4.1.99999.3/urn:uuid:0f2c4cde-93a1-4c5e-8c53-7f6de0d1b001"
 
 static void *ctx;
 static char dbpath[128];
@@ -117,6 +124,11 @@ static void download(const char *eid_hex, const char *smsr, const char *iccid, c
 	m->u.es2_download_profile_req.iccid = iccid;
 	m->u.es2_download_profile_req.profile_type = type;
 	m->u.es2_download_profile_req.enable_profile = (struct es_bool){ true, enable };
+	/* The MNO's WS-A headers, as lib/esnet decodes them: the answer of a recovered download uses them. */
+	m->wsa.from = MNO_FROM;
+	m->wsa.reply_to = MNO_REPLY_TO;
+	m->wsa.message_id = MNO_MSG_ID;
+	m->ns_seen = ES_NS_V1;
 	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-1"), 0);
 	talloc_free(m);
 }
@@ -370,6 +382,20 @@ void test_dl_timeout_enable(void)
 	down();
 }
 
+/* Step 27 of a download recovered after a restart went out once, as a callback to the stored return
+ * address (the transport handle of the old process is not used). */
+static void assert_answered_by_callback(void)
+{
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 1);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_ret.reply_to, MNO_REPLY_TO_URL);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_ret.message_id, MNO_MSG_ID);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_ret.fci, "fci-1");
+	CU_ASSERT_EQUAL(fx.st->last_ret.ns, ES_NS_V1);
+	CU_ASSERT_EQUAL(fx.st->last_iccid[0] != '\0', true);
+}
+
 /* DeleteISDP itself times out or fails: retried, then left for the next start (row stays active). */
 void test_dl_cleanup_failure_left_for_restart(void)
 {
@@ -422,6 +448,7 @@ void test_dl_restart_mid_download_cleans_up(void)
 	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
 	smdp_stub_run(fx.st);
 	assert_failed_with("1.6", "4.2");
+	assert_answered_by_callback();
 	assert_cleaned_up();
 	down();
 }
@@ -436,7 +463,11 @@ void test_dl_restart_at_completed_resumes(void)
 	fx.st->drop_nth = 1;
 	download(EID, "sr1", ICCID, NULL, true);
 	smdp_stub_run(fx.st);
+	/* Killed between steps 17 and 18: the process and its store handle are gone. */
 	smdp_free(fx.s);
+	smdp_store_close(fx.store);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
 	smdp_stub_ops(fx.st, &ops);
 	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
 	fx.st->s = fx.s;
@@ -445,6 +476,7 @@ void test_dl_restart_at_completed_resumes(void)
 	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ], 2);
 	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
 	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	assert_answered_by_callback();
 	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
 	down();
 }
@@ -677,5 +709,138 @@ void test_es3_notifications_forwarded(void)
 	n.u.es3_handle_profile_enabled_notif.eid.len = 3;
 	CU_ASSERT_EQUAL(smdp_es3_notification(fx.s, &n), -EBADMSG);
 	CU_ASSERT_EQUAL(fx.st->n_es2_notif, 1);
+	down();
+}
+
+/* A recovered download whose request carried no usable return address (no WS-A, or a ReplyTo too long
+ * to keep): the outcome is stored and logged, nothing is sent anywhere. */
+void test_dl_restart_without_return_address(void)
+{
+	struct smdp_ops ops;
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	uint8_t eid[16];
+	char *long_url = talloc_zero_size(ctx, SMDP_ADDR_MAX + 64);
+	struct smdp_es2_return ret;
+
+	/* smdp_es2_return_from() keeps only what fits. */
+	memset(long_url, 'a', SMDP_ADDR_MAX + 32);
+	memcpy(long_url, "https://", 8);
+	m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_REQ;
+	m->wsa.reply_to = long_url;
+	m->wsa.message_id = long_url;
+	smdp_es2_return_from(m, &ret);
+	CU_ASSERT_STRING_EQUAL(ret.reply_to, "");
+	CU_ASSERT_STRING_EQUAL(ret.message_id, "");
+	/* Anonymous ReplyTo: the sender's URL without its query. */
+	m->wsa.reply_to = "http://www.w3.org/2005/08/addressing/anonymous";
+	m->wsa.from = MNO_FROM;
+	m->wsa.message_id = MNO_MSG_ID;
+	smdp_es2_return_from(m, &ret);
+	CU_ASSERT_STRING_EQUAL(ret.reply_to, "https://mno.example:8445/es2");
+	CU_ASSERT_STRING_EQUAL(ret.message_id, MNO_MSG_ID);
+
+	up();
+	fx.st->drop = ES_MSG_ES3_GET_EIS_REQ;
+	fx.st->drop_nth = 1;
+	memset(m, 0, sizeof(*m));
+	CU_ASSERT_EQUAL(osmo_hexparse(EID, eid, sizeof(eid)), 16);
+	m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_REQ;
+	m->u.es2_download_profile_req.present = true;
+	m->u.es2_download_profile_req.eid = (struct es_hex){ eid, 16 };
+	m->u.es2_download_profile_req.smsr_id = "sr1";
+	m->u.es2_download_profile_req.enable_profile = (struct es_bool){ true, false };
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-1"), 0);
+	smdp_stub_run(fx.st);
+	smdp_free(fx.s);
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	fx.st->s = fx.s;
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 0);
+	CU_ASSERT_EQUAL(active_rows(), 0);
+	down();
+	talloc_free(m);
+	talloc_free(long_url);
+}
+
+struct audit_result {
+	unsigned int calls, synced;
+	enum es_status st;
+	bool eis;
+};
+
+static void audit_cb(void *priv, enum es_status st, const struct es_eis *eis, unsigned int synced)
+{
+	struct audit_result *r = priv;
+
+	r->calls++;
+	r->st = st;
+	r->eis = eis != NULL;
+	r->synced = synced;
+}
+
+/* ES3.AuditEIS: the card's state of our profile (disabled by someone else, e.g. over ES4) is taken
+ * into the store; an unknown EID and a timeout are reported Failed and change nothing. */
+void test_dl_audit_eis(void)
+{
+	struct audit_result res = { 0 };
+	const struct smdp_smsr_peer *peer;
+	const char *iccids[] = { ICCID };
+	uint8_t eid[16], other[16];
+
+	up();
+	peer = smdp_cfg_peer(&fx.cfg, "sr1", false);
+	download(EID, "sr1", ICCID, NULL, true);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL_FATAL(pstate(), SMDP_PROFILE_ENABLED);
+	CU_ASSERT_EQUAL(osmo_hexparse(EID, eid, sizeof(eid)), 16);
+
+	/* In sync: nothing changes. */
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, iccids, 1, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 1);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT(res.eis);
+	CU_ASSERT_EQUAL(res.synced, 0);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_ENABLED);
+
+	/* Disabled behind our back: the audit brings the store along. */
+	fx.st->isdp_state = ES5_ISDP_DISABLED;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 2);
+	CU_ASSERT_EQUAL(res.synced, 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_AUDIT_EIS_REQ], 2);
+
+	/* Another EID: Failed, the EIS of another card is not used. */
+	memcpy(other, eid, 16);
+	other[15] ^= 1;
+	fx.st->isdp_state = ES5_ISDP_ENABLED;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, other, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 3);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_FAILED);
+	CU_ASSERT_FALSE(res.eis);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+
+	/* No answer: timer X8, Failed, nothing changed. */
+	fx.st->drop = ES_MSG_ES3_AUDIT_EIS_REQ;
+	fx.st->drop_nth = 4;
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 0, audit_cb, &res), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(res.calls, 3);
+	time_passes(osmo_tdef_get(fx.cfg.tdefs, SMDP_T_RELAY, OSMO_TDEF_S, -1) + 1);
+	CU_ASSERT_EQUAL(res.calls, 4);
+	CU_ASSERT_EQUAL(res.st, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DISABLED);
+
+	/* Bad arguments: nothing sent. */
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 1, audit_cb, &res), -EINVAL);
+	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, NULL, eid, NULL, 0, audit_cb, &res), -EINVAL);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_AUDIT_EIS_REQ], 4);
 	down();
 }

@@ -77,6 +77,7 @@ static int download_profile(struct smdp *s, const struct es_msg *req, const char
 	osmo_strlcpy(rec.iccid, p.iccid, sizeof(rec.iccid));
 	osmo_strlcpy(rec.smsr_id, r->smsr_id, sizeof(rec.smsr_id));
 	osmo_strlcpy(rec.mno_ref, mno_ref ? mno_ref : "", sizeof(rec.mno_ref));
+	smdp_es2_return_from(req, &rec.ret);
 	rec.enable = r->enable_profile.v;
 	OPENSSL_cleanse(&p, sizeof(p));
 	rc = smdp_store_dl_begin(s->store, &rec);

@@ -212,6 +212,7 @@ static int daemon_main(int argc, char **argv)
 	if (!s)
 		goto out;
 	smdp_transport_bind(t, s);
+	smdp_vty_set_daemon(s);
 	if (telnet_init_default(ctx, NULL, telnet_port) < 0)
 		goto out;
 	LOGP(DSMDP, LOGL_NOTICE, "rsplab-smdp up: ES endpoint port %u, %d download(s) recovered\n",
@@ -222,6 +223,7 @@ static int daemon_main(int argc, char **argv)
 		osmo_select_main_ctx(0);
 	rc = 0;
 out:
+	smdp_vty_set_daemon(NULL);
 	smdp_free(s);
 	smdp_transport_free(t);
 	smdp_store_close(store);

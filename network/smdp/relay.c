@@ -23,6 +23,9 @@ struct smdp_relay {
 	struct es_pol2 pol2;
 	char msisdn[SMDP_MSISDN_MAX + 1];
 	char imsi[SMDP_IMSI_MAX + 1];
+	/* AuditEIS (es2_req ES_MSG_NONE): the operator's callback */
+	smdp_audit_cb audit_cb;
+	void *audit_priv;
 };
 
 struct es_fes *smdp_es2_resp_fes(struct es_msg *m)
@@ -50,8 +53,58 @@ static const struct es_fes *es3_resp_fes(const struct es_msg *m)
 	case ES_MSG_ES3_ENABLE_PROFILE_RESP: return &m->u.es3_enable_profile_resp.function_execution_status;
 	case ES_MSG_ES3_DISABLE_PROFILE_RESP: return &m->u.es3_disable_profile_resp.function_execution_status;
 	case ES_MSG_ES3_DELETE_ISDP_RESP: return &m->u.es3_delete_isdp_resp.function_execution_status;
+	case ES_MSG_ES3_AUDIT_EIS_RESP: return &m->u.es3_audit_eis_resp.function_execution_status;
 	default: return NULL;
 	}
+}
+
+/* AuditEIS answer: reconcile the store with the EIS, tell the operator. */
+static void audit_answer(struct osmo_fsm_inst *fi, const struct smdp_es3_answer *a)
+{
+	struct smdp_relay *r = fi->priv;
+	const struct es_fes *in = NULL;
+	const struct es_eis *eis = NULL;
+	enum es_status st = ES_STATUS_FAILED;
+	unsigned int synced = 0;
+	char eid_s[SMDP_EID_LEN + 1], assigned[SMDP_EID_LEN + 1];
+
+	if (a && a->rc == 0 && a->resp && !a->resp->is_fault && a->resp->id == ES_MSG_ES3_AUDIT_EIS_RESP)
+		in = es3_resp_fes(a->resp);
+	if (in && in->present && in->status)
+		st = in->status;
+	if (st == ES_STATUS_EXECUTED_SUCCESS || st == ES_STATUS_EXECUTED_WITHWARNING) {
+		eis = &a->resp->u.es3_audit_eis_resp.eis;
+		/* The EIS must be the one asked for (tolerant receive: anything else is not used). */
+		if (!eis->present || smdp_eid_to_str(&eis->eum_signed_info.eid, eid_s) < 0 ||
+		    strcmp(eid_s, r->eid_str) != 0) {
+			LOGPFSML(fi, LOGL_NOTICE, "AuditEIS answer without the EIS of %s: not used\n", r->eid_str);
+			eis = NULL;
+			st = ES_STATUS_FAILED;
+		}
+	}
+	for (unsigned int i = 0; eis && i < eis->n_profile_info && i < ARRAY_SIZE(eis->profile_info); i++) {
+		const struct es_profile_info *pi = &eis->profile_info[i];
+		enum smdp_profile_state to;
+		uint32_t from = (1u << SMDP_PROFILE_DOWNLOADED) | (1u << SMDP_PROFILE_ENABLED) |
+				(1u << SMDP_PROFILE_DISABLED);
+		if (pi->state == ES_PROFILE_STATE_ENABLED)
+			to = SMDP_PROFILE_ENABLED;
+		else if (pi->state == ES_PROFILE_STATE_DISABLED)
+			to = SMDP_PROFILE_DISABLED;
+		else
+			continue;
+		if (!pi->iccid || strlen(pi->iccid) > SMDP_ICCID_MAX ||
+		    smdp_store_assignment_get(r->s->store, pi->iccid, assigned) < 0 ||
+		    strcmp(assigned, r->eid_str) != 0)
+			continue; /* not ours on this eUICC */
+		if (smdp_store_profile_set_state(r->s->store, pi->iccid, r->eid_str, from & ~(1u << to), to) == 0)
+			synced++;
+	}
+	LOGPFSML(fi, LOGL_INFO, "ES3.AuditEIS of %s: %s, %u profile state(s) updated\n", r->eid_str,
+		 get_value_string(es_status_names, st), synced);
+	if (r->audit_cb)
+		r->audit_cb(r->audit_priv, st, eis, synced);
+	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_REGULAR, NULL);
 }
 
 static const char *known_code(const struct es_code_name *table, const char *code)
@@ -154,6 +207,10 @@ static void relay_action(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 	struct smdp_relay *r = fi->priv;
 
 	smdp_calls_forget(r->s, fi);
+	if (r->es2_req == ES_MSG_NONE) {
+		audit_answer(fi, data);
+		return;
+	}
 	relay_answer(fi, data, (enum es_msg_id)(es3_for(r->es2_req) + 1));
 }
 
@@ -162,7 +219,10 @@ static int relay_timer_cb(struct osmo_fsm_inst *fi)
 	struct smdp_relay *r = fi->priv;
 
 	smdp_calls_forget(r->s, fi);
-	relay_answer(fi, NULL, ES_MSG_NONE);
+	if (r->es2_req == ES_MSG_NONE)
+		audit_answer(fi, NULL);
+	else
+		relay_answer(fi, NULL, ES_MSG_NONE);
 	return 0;
 }
 
@@ -297,6 +357,54 @@ int smdp_relay_start(struct smdp *s, const struct smdp_smsr_peer *peer, const st
 	osmo_fsm_inst_state_chg(fi, RELAY_ST_WAIT_ES3, osmo_tdef_get(s->cfg->tdefs, SMDP_T_RELAY, OSMO_TDEF_S, 300),
 				SMDP_T_RELAY);
 	rate_ctr_inc(rate_ctr_group_get_ctr(s->ctrs, SMDP_CTR_RELAY));
+	rc = smdp_es3_send(s, fi, peer, m);
+	talloc_free(m);
+	if (rc < 0) {
+		osmo_fsm_inst_term(fi, OSMO_FSM_TERM_ERROR, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+int smdp_audit_eis(struct smdp *s, const struct smdp_smsr_peer *peer, const uint8_t eid[16], const char *const *iccids,
+		   unsigned int n_iccid, smdp_audit_cb cb, void *priv)
+{
+	struct osmo_fsm_inst *fi;
+	struct smdp_relay *r;
+	struct es_msg *m;
+	struct es3_audit_eis_req *q;
+	int rc;
+
+	if (!s || !peer || !eid || n_iccid > ARRAY_SIZE(q->iccid) || (n_iccid && !iccids))
+		return -EINVAL;
+	for (unsigned int i = 0; i < n_iccid; i++)
+		if (!iccids[i] || !iccids[i][0] || strlen(iccids[i]) > SMDP_ICCID_MAX)
+			return -EINVAL;
+	fi = osmo_fsm_inst_alloc(&smdp_relay_fsm, s, NULL, LOGL_INFO, NULL);
+	if (!fi)
+		return -ENOMEM;
+	r = talloc_zero(fi, struct smdp_relay);
+	m = talloc_zero(fi, struct es_msg);
+	if (!r || !m) {
+		osmo_fsm_inst_term(fi, OSMO_FSM_TERM_ERROR, NULL);
+		return -ENOMEM;
+	}
+	fi->priv = r;
+	r->s = s;
+	r->es2_req = ES_MSG_NONE;
+	r->audit_cb = cb;
+	r->audit_priv = priv;
+	memcpy(r->eid, eid, 16);
+	smdp_eid_to_str(&(struct es_hex){ r->eid, 16 }, r->eid_str);
+	m->id = ES_MSG_ES3_AUDIT_EIS_REQ;
+	q = &m->u.es3_audit_eis_req;
+	q->present = true;
+	q->eid = (struct es_hex){ r->eid, 16 };
+	for (unsigned int i = 0; i < n_iccid; i++)
+		q->iccid[i] = iccids[i];
+	q->n_iccid = n_iccid;
+	osmo_fsm_inst_state_chg(fi, RELAY_ST_WAIT_ES3, osmo_tdef_get(s->cfg->tdefs, SMDP_T_RELAY, OSMO_TDEF_S, 300),
+				SMDP_T_RELAY);
 	rc = smdp_es3_send(s, fi, peer, m);
 	talloc_free(m);
 	if (rc < 0) {

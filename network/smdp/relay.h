@@ -16,3 +16,14 @@ int smdp_relay_start(struct smdp *s, const struct smdp_smsr_peer *peer, const st
 
 /* The FunctionExecutionStatus of an ES2 response message (NULL if m is not one). */
 struct es_fes *smdp_es2_resp_fes(struct es_msg *m);
+
+/* ES3.AuditEIS (digest §1.2: SM-DP -> SM-SR; XSD ES3-AuditEISRequest: Eid, Iccid 0..n), asked by the
+ * operator (VTY `smdp audit-eis`) rather than by ES2, which has no such function. The answer's EIS is
+ * reconciled with the store: a ProfileInfo of ours (assigned to that EID) reported Enabled or Disabled
+ * moves the profile to that state (as the ES3 notifications would), others are left alone. cb (may be
+ * NULL) gets the outcome once: status (Failed 1.6/5.4 on timeout or no usable answer), the EIS (NULL
+ * unless success; valid during the call) and how many profiles of ours changed state. The same relay
+ * FSM (state WAIT_ES3, timer X8) runs it. Returns 0 or a negative errno (nothing sent). */
+typedef void (*smdp_audit_cb)(void *priv, enum es_status st, const struct es_eis *eis, unsigned int synced);
+int smdp_audit_eis(struct smdp *s, const struct smdp_smsr_peer *peer, const uint8_t eid[16], const char *const *iccids,
+		   unsigned int n_iccid, smdp_audit_cb cb, void *priv);

@@ -7,6 +7,7 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
 
+#include "lib/esnet/esnet.h"
 #include "network/smdp/dl.h"
 #include "network/smdp/logging.h"
 #include "network/smdp/relay.h"
@@ -126,6 +127,24 @@ void smdp_fes_set(struct es_fes *fes, enum es_status st, const char *subject, co
 		fes->status_code_data.reason = reason ? reason : "4.2";
 		fes->status_code_data.message = message;
 	}
+}
+
+void smdp_es2_return_from(const struct es_msg *req, struct smdp_es2_return *ret)
+{
+	const struct soap_wsa *w = &req->wsa;
+	/* digest §6.3: the callback goes to wsa:ReplyTo; absent or anonymous, to the sender (wsa:From). */
+	const char *to = w->reply_to && strcmp(w->reply_to, SOAP_WSA_ANONYMOUS) != 0 ? w->reply_to : w->from;
+	/* BaseRequestType's FunctionCallIdentifier: the same first member of every request body. */
+	const char *fci = req->u.es2_download_profile_req.function_call_identifier;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!to || esnet_url_strip_query(to, ret->reply_to, sizeof(ret->reply_to)) < 0)
+		ret->reply_to[0] = '\0';
+	if (w->message_id && strlen(w->message_id) < sizeof(ret->message_id))
+		osmo_strlcpy(ret->message_id, w->message_id, sizeof(ret->message_id));
+	if (fci && strlen(fci) < sizeof(ret->fci))
+		osmo_strlcpy(ret->fci, fci, sizeof(ret->fci));
+	ret->ns = req->ns_seen;
 }
 
 int smdp_eid_to_str(const struct es_hex *eid, char out[SMDP_EID_LEN + 1])
@@ -273,10 +292,14 @@ void smdp_es3_rx(struct smdp *s, uint32_t call_id, int rc, const struct es_msg *
 static int recover_one(const struct smdp_dl_rec *r, void *priv)
 {
 	struct smdp *s = priv;
+	struct smdp_dl_rec rec = *r;
 
 	LOGP(DSMDP, LOGL_NOTICE, "download %" PRId64 " (EID %s ICCID %s) unfinished at step %s\n", r->id, r->eid,
 	     r->iccid, get_value_string(smdp_dl_step_names, r->step));
-	if (smdp_dl_start(s, r) == 0)
+	/* The transport handle belonged to the previous process (and may name a new request now): step 27
+	 * goes out as a callback to the stored return address instead. */
+	rec.mno_ref[0] = '\0';
+	if (smdp_dl_start(s, &rec) == 0)
 		s->recovered++;
 	return 0;
 }

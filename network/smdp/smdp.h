@@ -104,6 +104,15 @@ struct smdp_cfg {
 	char mno_url[SMDP_URL_MAX + 1];
 	char mno_entity_id[SMDP_ID_MAX + 1];
 	struct es_variant mno_variant;
+	/* Mutual TLS on the ES interfaces (digest §1.2 notes: entities authenticate each other by mutual
+	 * TLS): our X.509 TLS certificate and key (PEM; `rsplab pki init` writes <name>/tls-cert.pem and
+	 * tls-key.pem) and the CA the peers' certificates must chain to (tls_ca_file; "" = the CI of
+	 * ci-certificate). No certificate = plain HTTP (lab, tests). The key log (NSS format, for the
+	 * harness's decryption of captures) is off unless named; lib/tls creates it 0600. */
+	char tls_cert_file[SMDP_URL_MAX + 1];
+	char tls_key_file[SMDP_URL_MAX + 1];
+	char tls_ca_file[SMDP_URL_MAX + 1];
+	char tls_keylog_file[SMDP_URL_MAX + 1];
 	struct osmo_tdef *es_tdefs; /* lib/esnet's timers (HTTP X1..X3, callback X10); NULL = esnet_tdefs */
 	struct osmo_tdef *tdefs;    /* smdp_tdefs unless a test supplies its own */
 };
@@ -122,6 +131,9 @@ struct smdp_ops {
 	/* Answer the ES2 request identified by mno_ref (resp->id is the ES2 ..._RESP). For asynchronous
 	 * functions (DownloadProfile, Enable/Disable/DeleteProfile) this is the callback of step 27. */
 	void (*es2_respond)(struct smdp *s, const char *mno_ref, struct es_msg *resp);
+	/* The step-27 answer of a download whose request is no longer pending in this process (recovered
+	 * after a restart: mno_ref is gone): a callback built from what the store kept of the request. */
+	void (*es2_callback)(struct smdp *s, const struct smdp_es2_return *ret, struct es_msg *resp);
 	/* Send an ES2 notification (HandleProfile...Notification) to the MNO. */
 	void (*es2_notify)(struct smdp *s, struct es_msg *notif);
 	void *priv;
@@ -187,6 +199,10 @@ struct smdp_es3_answer {
 	const struct es_msg *resp; /* NULL when rc < 0 */
 };
 #define SMDP_EV_ES3_RX 0 /* the event of both FSMs: an answer to our ES3 call */
+
+/* What an async answer to req needs later (store.h struct smdp_es2_return), from its WS-A headers and
+ * FunctionCallIdentifier (untrusted: a value that does not fit is left empty). */
+void smdp_es2_return_from(const struct es_msg *req, struct smdp_es2_return *ret);
 
 /* Fill a FunctionExecutionStatus (strings borrowed from static storage). */
 void smdp_fes_set(struct es_fes *fes, enum es_status st, const char *subject, const char *reason, const char *message);

@@ -64,9 +64,27 @@ static const char *const schema[] = {
 	" done INTEGER NOT NULL DEFAULT 0,"
 	" result TEXT NOT NULL DEFAULT '',"
 	" created INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL)",
+	" updated INTEGER NOT NULL,"
+	" reply_to TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL DEFAULT '',"
+	" fci TEXT NOT NULL DEFAULT '',"
+	" ns INTEGER NOT NULL DEFAULT 0)",
 	/* At most one active download per profile. */
 	"CREATE UNIQUE INDEX IF NOT EXISTS download_active ON download(iccid) WHERE done = 0",
+};
+
+/* Columns added after the first release of the schema: added to an older file at open. */
+static const struct {
+	const char *probe, *add;
+} migrations[] = {
+	{ "SELECT reply_to, message_id, fci, ns FROM download LIMIT 0", "ALTER TABLE download ADD COLUMN reply_to TEXT "
+									"NOT NULL DEFAULT '';"
+									"ALTER TABLE download ADD COLUMN message_id "
+									"TEXT NOT NULL DEFAULT '';"
+									"ALTER TABLE download ADD COLUMN fci TEXT NOT "
+									"NULL DEFAULT '';"
+									"ALTER TABLE download ADD COLUMN ns INTEGER "
+									"NOT NULL DEFAULT 0" },
 };
 
 enum smdp_stmt {
@@ -93,7 +111,7 @@ enum smdp_stmt {
 };
 
 #define PROFILE_COLS "iccid, imsi, msisdn, profile_type, algo, k, opc, pol1, pol2, state, eid, length(package)"
-#define DL_COLS	     "id, eid, iccid, smsr_id, mno_ref, enable, step, isdp_aid, done, result"
+#define DL_COLS	     "id, eid, iccid, smsr_id, mno_ref, enable, step, isdp_aid, done, result, reply_to, message_id, fci, ns"
 
 static const char *const stmt_sql[_NUM_STMT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -114,8 +132,8 @@ static const char *const stmt_sql[_NUM_STMT] = {
 	[STMT_PROFILE_SET_STATE] = "UPDATE profile SET state = ?2, eid = ?3, updated = ?4 WHERE iccid = ?1",
 	[STMT_ASSIGNMENT_GET] = "SELECT eid FROM assignment WHERE iccid = ?1",
 	[STMT_ASSIGNMENT_INSERT] = "INSERT INTO assignment (iccid, eid, at) VALUES (?1, ?2, ?3)",
-	[STMT_DL_INSERT] = "INSERT INTO download (eid, iccid, smsr_id, mno_ref, enable, step, created, updated)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[STMT_DL_INSERT] = "INSERT INTO download (eid, iccid, smsr_id, mno_ref, enable, step, created, updated,"
+			   " reply_to, message_id, fci, ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11)",
 	[STMT_DL_ACTIVE_FOR_ICCID] = "SELECT id FROM download WHERE iccid = ?1 AND done = 0",
 	[STMT_DL_SET_STEP] = "UPDATE download SET step = ?2, isdp_aid = coalesce(?3, isdp_aid), updated = ?4"
 			     " WHERE id = ?1 AND done = 0",
@@ -176,6 +194,13 @@ int smdp_store_open(void *ctx, const char *path, struct smdp_store **out)
 	for (unsigned int i = 0; i < ARRAY_SIZE(schema); i++)
 		if (sqlite3_exec(s->db, schema[i], NULL, NULL, NULL) != SQLITE_OK)
 			goto fail;
+	for (unsigned int i = 0; i < ARRAY_SIZE(migrations); i++) {
+		sqlite3_stmt *probe = NULL;
+		int prc = sqlite3_prepare_v2(s->db, migrations[i].probe, -1, &probe, NULL);
+		sqlite3_finalize(probe);
+		if (prc != SQLITE_OK && sqlite3_exec(s->db, migrations[i].add, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
 	for (unsigned int i = 0; i < _NUM_STMT; i++)
 		if (sqlite3_prepare_v2(s->db, stmt_sql[i], -1, &s->stmt[i], NULL) != SQLITE_OK)
 			goto fail;
@@ -277,6 +302,10 @@ static void row_to_dl(sqlite3_stmt *st, struct smdp_dl_rec *r)
 	r->isdp_aid_len = copy_col_blob(r->isdp_aid, sizeof(r->isdp_aid), st, 7);
 	r->done = sqlite3_column_int(st, 8) != 0;
 	copy_col_text(r->result, sizeof(r->result), st, 9);
+	copy_col_text(r->ret.reply_to, sizeof(r->ret.reply_to), st, 10);
+	copy_col_text(r->ret.message_id, sizeof(r->ret.message_id), st, 11);
+	copy_col_text(r->ret.fci, sizeof(r->ret.fci), st, 12);
+	r->ret.ns = sqlite3_column_int(st, 13);
 }
 
 static int tx_begin(struct smdp_store *s)
@@ -568,7 +597,9 @@ int smdp_store_dl_begin(struct smdp_store *s, struct smdp_dl_rec *rec)
 		if (bind_text(st, 1, rec->eid) || bind_text(st, 2, rec->iccid) || bind_text(st, 3, rec->smsr_id) ||
 		    bind_text(st, 4, rec->mno_ref) || sqlite3_bind_int(st, 5, rec->enable) != SQLITE_OK ||
 		    sqlite3_bind_int(st, 6, SMDP_STEP_ACCEPTED) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 7, now_s()) != SQLITE_OK)
+		    sqlite3_bind_int64(st, 7, now_s()) != SQLITE_OK || bind_text(st, 8, rec->ret.reply_to) ||
+		    bind_text(st, 9, rec->ret.message_id) || bind_text(st, 10, rec->ret.fci) ||
+		    sqlite3_bind_int(st, 11, rec->ret.ns) != SQLITE_OK)
 			rc = -EIO;
 		else
 			rc = step_done(s, st);

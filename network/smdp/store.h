@@ -89,12 +89,24 @@ enum smdp_dl_step {
 };
 extern const struct value_string smdp_dl_step_names[];
 
+/* What the asynchronous ES2 answer (the callback of step 27) needs once the request's connection is
+ * gone, e.g. after a restart (digest §6.3): taken from the request's WS-A headers and body, which are
+ * UNTRUSTED (values that do not fit are left empty, and the answer then cannot be delivered). */
+#define SMDP_ADDR_MAX 512
+struct smdp_es2_return {
+	char reply_to[SMDP_ADDR_MAX + 1];   /* wsa:ReplyTo, else the URL of wsa:From, without the query */
+	char message_id[SMDP_ADDR_MAX + 1]; /* wsa:MessageID: the answer's wsa:RelatesTo */
+	char fci[SMDP_ID_MAX + 1];	    /* FunctionCallIdentifier of the request */
+	int ns;				    /* enum es_ns_variant the request came in (the answer's too) */
+};
+
 struct smdp_dl_rec {
 	int64_t id;
 	char eid[SMDP_EID_LEN + 1];
 	char iccid[SMDP_ICCID_MAX + 1];
 	char smsr_id[SMDP_ID_MAX + 1];
-	char mno_ref[SMDP_ID_MAX + 1]; /* correlation of the MNO's request (for the async ES2 response) */
+	char mno_ref[SMDP_ID_MAX + 1]; /* the transport's handle of the MNO's pending request (this process only) */
+	struct smdp_es2_return ret;    /* where step 27 goes when that handle is gone */
 	bool enable;
 	enum smdp_dl_step step;
 	uint8_t isdp_aid[SMDP_AID_MAX];

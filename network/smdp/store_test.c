@@ -202,7 +202,13 @@ void test_store_reopen_mid_download(void)
 {
 	struct smdp_store *s = open_fresh("crash");
 	struct smdp_profile p, got;
-	struct smdp_dl_rec a = { .eid = EID_A, .iccid = "8949000000000000011", .smsr_id = "sr", .mno_ref = "m1" };
+	struct smdp_dl_rec a = {
+		.eid = EID_A,
+		.iccid = "8949000000000000011",
+		.smsr_id = "sr",
+		.mno_ref = "m1",
+		.ret = { .reply_to = "https://mno:1/cb", .message_id = "//1.2/urn:uuid:1", .fci = "f1", .ns = 1 }
+	};
 	struct smdp_dl_rec seen = { 0 };
 	const uint8_t aid[16] = { 0xa0, 0, 0, 5, 0x59, 0x10, 0x10, 0xff, 0xff, 0xff, 0xff, 0x89, 0, 0, 0x10, 0 };
 
@@ -218,6 +224,11 @@ void test_store_reopen_mid_download(void)
 	CU_ASSERT_EQUAL(seen.id, a.id);
 	CU_ASSERT_EQUAL(seen.step, SMDP_STEP_KEYSET);
 	CU_ASSERT_STRING_EQUAL(seen.mno_ref, "m1");
+	/* The return address of step 27 survives the crash. */
+	CU_ASSERT_STRING_EQUAL(seen.ret.reply_to, "https://mno:1/cb");
+	CU_ASSERT_STRING_EQUAL(seen.ret.message_id, "//1.2/urn:uuid:1");
+	CU_ASSERT_STRING_EQUAL(seen.ret.fci, "f1");
+	CU_ASSERT_EQUAL(seen.ret.ns, 1);
 	TEST_ASSERT_MEM_EQ(seen.isdp_aid, seen.isdp_aid_len, aid, sizeof(aid));
 	CU_ASSERT_EQUAL(smdp_store_profile_get(s, p.iccid, &got), 0);
 	CU_ASSERT_EQUAL(got.state, SMDP_PROFILE_DOWNLOADING);
@@ -256,4 +267,37 @@ void test_store_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(get_value_string(smdp_profile_state_names, SMDP_PROFILE_DOWNLOADING), "downloading");
 	CU_ASSERT_STRING_EQUAL(get_value_string(smdp_dl_step_names, SMDP_STEP_DELETE_ISDP), "delete-isdp");
+}
+
+/* A store file of the first schema (download without the return-address columns) is upgraded at open
+ * and keeps its rows. */
+void test_store_migrates_old_download_table(void)
+{
+	struct smdp_store *s = NULL;
+	sqlite3 *db = NULL;
+	struct smdp_dl_rec seen = { 0 };
+
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+				     "CREATE TABLE download (id INTEGER PRIMARY KEY AUTOINCREMENT, eid TEXT NOT NULL,"
+				     " iccid TEXT NOT NULL, smsr_id TEXT NOT NULL, mno_ref TEXT NOT NULL DEFAULT '',"
+				     " enable INTEGER NOT NULL, step INTEGER NOT NULL, isdp_aid BLOB,"
+				     " done INTEGER NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '',"
+				     " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+				     "INSERT INTO download (eid, iccid, smsr_id, mno_ref, enable, step, created, "
+				     "updated)"
+				     " VALUES ('" EID_A "', '8949000000000000011', 'sr', 'm1', 0, 6, 1, 1)",
+				     NULL, NULL, NULL),
+			SQLITE_OK);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, path, &s), 0);
+	CU_ASSERT_EQUAL(smdp_store_dl_foreach_active(s, collect, &seen), 0);
+	CU_ASSERT_EQUAL(seen.step, SMDP_STEP_COMPLETED);
+	CU_ASSERT_STRING_EQUAL(seen.ret.reply_to, "");
+	smdp_store_close(s);
+	/* and a second open of the upgraded file does not try again */
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, path, &s), 0);
+	smdp_store_close(s);
 }

@@ -197,6 +197,7 @@ static struct es_fes *fes_of(struct es_msg *m)
 {
 	switch (m->id) {
 	case ES_MSG_ES3_GET_EIS_RESP: return &m->u.es3_get_eis_resp.function_execution_status;
+	case ES_MSG_ES3_AUDIT_EIS_RESP: return &m->u.es3_audit_eis_resp.function_execution_status;
 	case ES_MSG_ES3_CREATE_ISDP_RESP: return &m->u.es3_create_isdp_resp.function_execution_status;
 	case ES_MSG_ES3_SEND_DATA_RESP: return &m->u.es3_send_data_resp.function_execution_status;
 	case ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_RESP:
@@ -443,6 +444,25 @@ static struct queued *stub_answer(struct smdp_stub *st, uint32_t call_id, const 
 		eis->profile_info[0].iccid = st->iccid;
 		break;
 	}
+	case ES_MSG_ES3_AUDIT_EIS_REQ: {
+		/* The same EIS as GetEIS, with the profile's state as the card has it. */
+		struct es_eis *eis = &q->resp->u.es3_audit_eis_resp.eis;
+		if (!eid_match(st, &req->u.es3_audit_eis_req.eid)) {
+			set_status(q->resp, ES_STATUS_FAILED, "8.1.1", "1.1");
+			break;
+		}
+		es_example_fill(q->resp, ES_MSG_ES3_AUDIT_EIS_RESP);
+		memset(&q->resp->wsa, 0, sizeof(q->resp->wsa));
+		set_status(q->resp, ES_STATUS_EXECUTED_SUCCESS, NULL, NULL);
+		eis->eum_signed_info.eid = (struct es_hex){ st->eid, 16 };
+		eis->remaining_memory = (struct es_int){ true, st->remaining_memory };
+		eis->n_profile_info = st->isdp ? 1 : 0;
+		eis->profile_info[0].iccid = st->iccid;
+		eis->profile_info[0].state = st->isdp_state == ES5_ISDP_ENABLED	   ? ES_PROFILE_STATE_ENABLED
+					     : st->isdp_state == ES5_ISDP_DISABLED ? ES_PROFILE_STATE_DISABLED
+										   : ES_PROFILE_STATE_CREATED;
+		break;
+	}
 	case ES_MSG_ES3_CREATE_ISDP_REQ: {
 		uint8_t *aid = talloc_size(q, 16);
 		if (!eid_match(st, &req->u.es3_create_isdp_req.eid) || st->create_fail || st->isdp) {
@@ -576,6 +596,15 @@ static void stub_es2_respond(struct smdp *s, const char *mno_ref, struct es_msg 
 	}
 }
 
+static void stub_es2_callback(struct smdp *s, const struct smdp_es2_return *ret, struct es_msg *resp)
+{
+	struct smdp_stub *st = s->ops.priv;
+
+	st->n_es2_callback++;
+	st->last_ret = *ret;
+	stub_es2_respond(s, NULL, resp);
+}
+
 static void stub_es2_notify(struct smdp *s, struct es_msg *n)
 {
 	struct smdp_stub *st = s->ops.priv;
@@ -589,6 +618,7 @@ void smdp_stub_ops(struct smdp_stub *st, struct smdp_ops *ops)
 	memset(ops, 0, sizeof(*ops));
 	ops->es3_call = stub_es3_call;
 	ops->es2_respond = stub_es2_respond;
+	ops->es2_callback = stub_es2_callback;
 	ops->es2_notify = stub_es2_notify;
 	ops->priv = st;
 }

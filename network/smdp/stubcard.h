@@ -61,6 +61,9 @@ struct smdp_stub {
 	enum es_status last_status;
 	char last_subject[16], last_reason[16], last_mno_ref[SMDP_ID_MAX + 1], last_iccid[SMDP_ICCID_MAX + 1];
 	char last_message[128];
+	/* the last answer sent as a callback from a stored return address (ops.es2_callback) */
+	unsigned int n_es2_callback;
+	struct smdp_es2_return last_ret;
 	bool last_eis_present;
 };
 

@@ -4,8 +4,14 @@
  *
  * An ES2 request is held (its esnet_in) until the procedure answers through ops.es2_respond, keyed by
  * an mno_ref string "in:<n>". After a restart those are gone: the step-27 answer of a recovered
- * download cannot be delivered (logged; see README "not done"). Plain HTTP only for now: the TLS
- * contexts of lib/tls are not configured yet. */
+ * download goes out through ops.es2_callback as a callback POST to the stored wsa:ReplyTo (or From)
+ * with wsa:RelatesTo = the stored wsa:MessageID (esnet_send_callback()).
+ *
+ * TLS: with cfg->tls_cert_file set, the endpoint is HTTPS with mutual TLS (a client certificate that
+ * chains to the CA is required; tls_ca_file, or the CI certificate) and every outgoing connection (ES3
+ * to the SM-SRs, ES2 notifications and callbacks to the MNO) presents our certificate and verifies
+ * the server's chain, and for configured peers its name against the URL's host. A context that cannot
+ * be built (file missing, key not matching) fails smdp_transport_alloc() (logged, errno EINVAL). */
 #pragma once
 
 #include "lib/esnet/esnet.h"

@@ -16,6 +16,8 @@
 
 #include "lib/crypto/x509.h"
 #include "network/smdp/inventory.h"
+#include "network/smdp/logging.h"
+#include "network/smdp/relay.h"
 #include "network/smdp/vty.h"
 
 enum smdp_vty_node {
@@ -239,6 +241,31 @@ DEFUN(cfg_mno_url, cfg_mno_url_cmd, "mno-url URL [OID]",
 	return CMD_SUCCESS;
 }
 
+/* Mutual TLS for the ES interfaces (transport.h). Files are checked when the transport starts. */
+#define TLS_FILE_CMD(fn, cmdstr, helpstr, field)                              \
+	DEFUN(fn, fn##_cmd, cmdstr " FILE",                                   \
+	      helpstr "\n"                                                    \
+		      "File name\n")                                          \
+	{                                                                     \
+		if (strlen(argv[0]) >= sizeof(g_cfg->field)) {                \
+			vty_out(vty, "%% file name too long%s", VTY_NEWLINE); \
+			return CMD_WARNING;                                   \
+		}                                                             \
+		osmo_strlcpy(g_cfg->field, argv[0], sizeof(g_cfg->field));    \
+		return CMD_SUCCESS;                                           \
+	}                                                                     \
+	DEFUN(no_##fn, no_##fn##_cmd, "no " cmdstr, NO_STR helpstr "\n")      \
+	{                                                                     \
+		g_cfg->field[0] = '\0';                                       \
+		return CMD_SUCCESS;                                           \
+	}
+
+TLS_FILE_CMD(cfg_tls_cert, "tls-certificate", "Our X.509 TLS certificate for the ES interfaces (PEM)", tls_cert_file)
+TLS_FILE_CMD(cfg_tls_key, "tls-private-key", "Its private key (PEM)", tls_key_file)
+TLS_FILE_CMD(cfg_tls_ca, "tls-ca-certificate", "CA for the peers' TLS certificates (PEM; default: the CI)", tls_ca_file)
+TLS_FILE_CMD(cfg_tls_keylog, "tls-keylog", "NSS key log of our TLS sessions (created 0600; for captures)",
+	     tls_keylog_file)
+
 DEFUN(cfg_smsr, cfg_smsr_cmd, "smsr ID",
       "Configure an SM-SR peer (its SmSr-id in ES2 requests)\n"
       "SM-SR id\n")
@@ -346,6 +373,14 @@ static int config_write_smdp(struct vty *vty)
 		vty_out(vty, " own-url %s%s", g_cfg->own_url, VTY_NEWLINE);
 	if (g_cfg->mno_url[0])
 		vty_out(vty, " mno-url %s %s%s", g_cfg->mno_url, g_cfg->mno_entity_id, VTY_NEWLINE);
+	if (g_cfg->tls_cert_file[0])
+		vty_out(vty, " tls-certificate %s%s", g_cfg->tls_cert_file, VTY_NEWLINE);
+	if (g_cfg->tls_key_file[0])
+		vty_out(vty, " tls-private-key %s%s", g_cfg->tls_key_file, VTY_NEWLINE);
+	if (g_cfg->tls_ca_file[0])
+		vty_out(vty, " tls-ca-certificate %s%s", g_cfg->tls_ca_file, VTY_NEWLINE);
+	if (g_cfg->tls_keylog_file[0])
+		vty_out(vty, " tls-keylog %s%s", g_cfg->tls_keylog_file, VTY_NEWLINE);
 	for (unsigned int i = 0; i < SMDP_MAX_PEERS; i++) {
 		const struct smdp_smsr_peer *p = &g_cfg->smsr[i];
 		if (!p->used)
@@ -434,6 +469,49 @@ DEFUN(smdp_import, smdp_import_cmd, "smdp import FILE [MSISDN]",
 	return CMD_SUCCESS;
 }
 
+static struct smdp *g_smdp;
+
+void smdp_vty_set_daemon(struct smdp *s)
+{
+	g_smdp = s;
+}
+
+static void audit_done(void *priv, enum es_status st, const struct es_eis *eis, unsigned int synced)
+{
+	/* The telnet session may be gone by now: the outcome goes to the log (DES3 via the FSM too). */
+	LOGP(DSMDP, LOGL_NOTICE, "audit-eis: %s, %u profile state(s) updated\n", get_value_string(es_status_names, st),
+	     synced);
+}
+
+DEFUN(smdp_audit, smdp_audit_cmd, "smdp audit-eis SMSR EID [ICCID]",
+      "SM-DP\n"
+      "ES3.AuditEIS: ask the SM-SR for the eUICC's state and reconcile the store (result in the log)\n"
+      "SM-SR id\n"
+      "EID (32 hex digits)\n"
+      "Only this ICCID\n")
+{
+	const struct smdp_smsr_peer *peer = smdp_cfg_peer(g_cfg, argv[0], false);
+	const char *iccids[1] = { argc > 2 ? argv[2] : NULL };
+	uint8_t eid[16];
+	int rc;
+
+	if (!g_smdp || !peer) {
+		vty_out(vty, "%% %s%s", g_smdp ? "unknown SM-SR" : "daemon not running", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (strlen(argv[1]) != 32 || osmo_hexparse(argv[1], eid, sizeof(eid)) != 16) {
+		vty_out(vty, "%% EID must be 32 hex digits%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	rc = smdp_audit_eis(g_smdp, peer, eid, iccids, argc > 2 ? 1 : 0, audit_done, NULL);
+	if (rc < 0) {
+		vty_out(vty, "%% not sent: %s%s", strerror(-rc), VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	vty_out(vty, "ES3.AuditEIS sent to %s%s", peer->id, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
 void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 {
 	g_cfg = cfg;
@@ -451,6 +529,14 @@ void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 	install_element(SMDP_NODE, &cfg_listen_cmd);
 	install_element(SMDP_NODE, &cfg_own_url_cmd);
 	install_element(SMDP_NODE, &cfg_mno_url_cmd);
+	install_element(SMDP_NODE, &cfg_tls_cert_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_cert_cmd);
+	install_element(SMDP_NODE, &cfg_tls_key_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_key_cmd);
+	install_element(SMDP_NODE, &cfg_tls_ca_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_ca_cmd);
+	install_element(SMDP_NODE, &cfg_tls_keylog_cmd);
+	install_element(SMDP_NODE, &no_cfg_tls_keylog_cmd);
 	install_element(SMDP_NODE, &cfg_smsr_cmd);
 	install_node(&smsr_node, config_write_smsr);
 	install_element(SMDP_SMSR_NODE, &cfg_smsr_url_cmd);
@@ -471,4 +557,5 @@ void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 	install_element(SMDP_SMSR_NODE, &cfg_seg_cmd);
 	install_element_ve(&show_profiles_cmd);
 	install_element(ENABLE_NODE, &smdp_import_cmd);
+	install_element(ENABLE_NODE, &smdp_audit_cmd);
 }

@@ -9,3 +9,6 @@
 
 /* Install the nodes; cfg and *store are used by the commands (store may be NULL until opened). */
 void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store);
+/* The running daemon, for the commands that start procedures (`smdp audit-eis SMSR EID [ICCID]`);
+ * NULL until it exists (the command then refuses). */
+void smdp_vty_set_daemon(struct smdp *s);
