@@ -27,6 +27,12 @@ const struct value_string euicc_por_refresh_variant_names[] = {
 	{ 0, NULL },
 };
 
+const struct value_string euicc_perso_scope_names[] = {
+	{ EUICC_PERSO_PENDING, "pending" },
+	{ EUICC_PERSO_PER_SCRIPT, "per-script" },
+	{ 0, NULL },
+};
+
 const struct value_string euicc_switch_phase_names[] = {
 	{ EUICC_SW_NONE, "none" },
 	{ EUICC_SW_WAIT_RESET, "wait-reset" },
@@ -55,6 +61,11 @@ void euicc_config_default(struct euicc_config *cfg)
 	cfg->notif_spi[0] = 0x16; /* CC, ciphering, counter higher (open-questions §6) */
 	cfg->notif_spi[1] = 0x00; /* no PoR for the card's own packets */
 	cfg->cntr_max_gap = 0;
+	cfg->ecka = ecka_variants_default;
+	cfg->scp03t = scp03t_variants_default;
+	cfg->perso = EUICC_PERSO_PENDING;
+	cfg->psk_id = RAMHTTP_PSK_ID_TLV_HEX_V4;
+	cfg->retry_timer = SCP81_TIMER_DEFAULT;
 }
 
 int euicc_card_open(struct euicc_card **out, const char *path, const struct euicc_config *cfg)
@@ -79,6 +90,9 @@ int euicc_card_open(struct euicc_card **out, const char *path, const struct euic
 		goto err;
 	}
 	sms_concat_init(&c->concat, SMS_IEI_CPI, SMS_CONCAT_ORDER_ANY, 0, 0);
+	rc = euicc_x_attach(c);
+	if (rc < 0)
+		goto err;
 	*out = c;
 	return 0;
 err:
@@ -91,6 +105,7 @@ void euicc_card_close(struct euicc_card *c)
 {
 	if (!c)
 		return;
+	euicc_x_detach(c);
 	euicc_store_close(c->st);
 	free(c);
 }
@@ -125,6 +140,7 @@ static void volatile_reset(struct euicc_card *c)
 	c->script_switched = false;
 	sms_concat_reset(&c->concat);
 	euicc_usim_reset(c);
+	euicc_x_power(c);
 }
 
 void euicc_card_power_on(struct euicc_card *c)

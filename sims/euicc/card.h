@@ -24,8 +24,12 @@
 #include <osmocom/core/utils.h>
 
 #include "lib/cat/cat.h"
+#include "lib/ecka/ecka.h"
 #include "lib/es5/es5.h"
 #include "lib/es5/notification.h"
+#include "lib/ramhttp/ramhttp.h"
+#include "lib/scp03t/scp03t.h"
+#include "lib/scp81/scp81.h"
 #include "sims/euicc/store.h"
 
 #define EUICC_RAPDU_MAX	    258 /* 256 data bytes + SW */
@@ -56,6 +60,15 @@ enum euicc_por_refresh_variant {
 };
 extern const struct value_string euicc_por_refresh_variant_names[];
 
+/* Variant: which security domain a key-agreement STORE DATA (3A02) is for when its script has no INSTALL
+ * [for personalization] (digest §3.2 step 7 sends INSTALL perso with the first command only; neither
+ * source says whether the second script repeats it). */
+enum euicc_perso_scope {
+	EUICC_PERSO_PENDING,	/* default: 3A02 continues the pending 3A01's target (ISD-R or ISD-P) */
+	EUICC_PERSO_PER_SCRIPT, /* only an INSTALL perso in the same script names an ISD-P, else the ISD-R */
+};
+extern const struct value_string euicc_perso_scope_names[];
+
 struct euicc_config {
 	enum euicc_refresh_variant refresh;
 	enum euicc_secerr_variant secerr;
@@ -68,6 +81,13 @@ struct euicc_config {
 	uint8_t notif_spi[2];  /* SPI of the card's own notification packets: CC, cipher, counter; no PoR */
 	uint64_t cntr_max_gap; /* SPI counter mode 10: max accepted jump, 0 = unlimited */
 	const char *imei;      /* 15 digits sent in notifications, NULL = none */
+	/* key establishment, ES8 and the admin session (ext.c, keyset.c, es8.c, admin.c) */
+	struct ecka_variants ecka;	     /* open-questions §3/§4/§16 */
+	struct scp03t_variants scp03t;	     /* open-questions §5 */
+	enum euicc_perso_scope perso;	     /* see above */
+	enum ramhttp_psk_id_format psk_id;   /* open-questions §7 */
+	enum scp81_timer_coding retry_timer; /* digest §5.2: the push's 86 waiting delay */
+	uint32_t cert_date;		     /* YYYYMMDD to check SM-SR/SM-DP certificates at; 0 = today (UTC) */
 };
 void euicc_config_default(struct euicc_config *cfg);
 
@@ -99,6 +119,9 @@ struct euicc_ext_ops {
 			 size_t len, uint8_t *resp, size_t cap, uint16_t *sw, void *priv);
 	void *priv;
 };
+
+/* The size of the card object with its extension state (the benchmark's reference). */
+size_t euicc_card_sizeof(void);
 
 /* Open the card in path (a file made by `rsplab-euicc init`). cfg NULL = defaults. */
 int euicc_card_open(struct euicc_card **c, const char *path, const struct euicc_config *cfg);
@@ -132,6 +155,11 @@ size_t euicc_card_proactive_pending(const struct euicc_card *c);
  * script changed the enabled profile (the PoR goes before the REFRESH). */
 int euicc_card_script_run(struct euicc_card *c, const struct euicc_session *s, const uint8_t *script, size_t len,
 			  uint8_t *resp, size_t cap);
+
+/* The admin session (admin.c): elapsed seconds for the retry policy of the push's 86 (the server
+ * calls it every second; tests with the delay they want to skip); whether a session exists. */
+void euicc_card_admin_tick(struct euicc_card *c, unsigned int elapsed_s);
+bool euicc_card_admin_active(const struct euicc_card *c);
 
 /* The notification retry timer of the server (and tests): resend every unconfirmed notification. */
 void euicc_card_notif_tick(struct euicc_card *c);

@@ -42,7 +42,9 @@ struct euicc_card {
 	uint8_t tp[CAT_TP_MAX_BYTES];
 	size_t tp_len;
 	struct sms_concat concat;
-	bool script_switched; /* the script just run changed the enabled profile (REFRESH pending) */
+	bool script_switched;	 /* the script just run changed the enabled profile (REFRESH pending) */
+	unsigned int script_seq; /* counts scripts run (euicc_card_script_run): "in the same script" */
+	struct euicc_x *x;	 /* key establishment, ES8, admin session (ext.h); NULL when detached */
 };
 
 /* A response being built: data + SW. */
@@ -56,6 +58,11 @@ static inline void euicc_rsp_sw(struct euicc_rsp *r, uint16_t sw)
 {
 	r->sw = sw;
 }
+
+/* ext.c: attach the extension (sets c->ext), forget its volatile state, free it. */
+int euicc_x_attach(struct euicc_card *c);
+void euicc_x_power(struct euicc_card *c);
+void euicc_x_detach(struct euicc_card *c);
 
 /* usim.c */
 void euicc_usim_reset(struct euicc_card *c);

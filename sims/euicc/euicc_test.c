@@ -957,7 +957,9 @@ void test_euicc_keyset_hook_absent(void)
 	new_card();
 	n = es5_keyset_cert_build(a, sizeof(a), cert, sizeof(cert));
 	CU_ASSERT_FATAL(n > 0);
-	CU_ASSERT_EQUAL(ota1(a, (size_t)n, NULL), 0x6985); /* no key-establishment extension linked in */
+	CU_ASSERT_EQUAL(ota1(a, (size_t)n, NULL), 0x6A80); /* the extension: a malformed certificate */
+	euicc_card_set_ext(card, NULL);
+	CU_ASSERT_EQUAL(ota1(a, (size_t)n, NULL), 0x6985); /* no key-establishment extension plugged in */
 }
 
 /* The vpcd framing without sockets: split at every byte, control bytes, ATR, an APDU. */

@@ -11,7 +11,7 @@
 #include "lib/ids/ids.h"
 #include "lib/rscript/rscript.h"
 #include "lib/tlv/bertlv.h"
-#include "sims/euicc/card_internal.h"
+#include "sims/euicc/ext.h"
 
 #define EUICC_NVM_TOTAL	     (512u * 1024u) /* our eUICC's profile memory */
 #define EUICC_ISDP_BASE_SIZE (32u * 1024u)  /* what an ISD-P without a quota occupies */
@@ -192,7 +192,14 @@ static void delete_isdp(struct euicc_card *c, const uint8_t *aid, size_t len, st
 		euicc_rsp_sw(r, 0x69E1);
 		return;
 	}
-	if (euicc_store_isdp_del(c->st, aid, len) < 0) {
+	if (euicc_store_begin(c->st) < 0 || euicc_store_isdp_del(c->st, aid, len) < 0) {
+		euicc_store_rollback(c->st);
+		euicc_rsp_sw(r, 0x6581);
+		return;
+	}
+	euicc_es8_forget(c, aid, len); /* its SCP03 sequence counter and connectivity parameters */
+	if (euicc_store_commit(c->st) < 0) {
+		euicc_store_rollback(c->st);
 		euicc_rsp_sw(r, 0x6581);
 		return;
 	}

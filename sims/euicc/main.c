@@ -2,9 +2,10 @@
  *
  *   rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db
  *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS]
+ *                     [--eum-id OID] [--smsr-id OID] [--mno-id OID] [--eis-sig dsig-detached|direct]
  *       makes a card file (0600) with an enabled first profile, ISD-R SCP80 KVN 01 and SCP81 KVN 40
  *       keys (random), writes the keys for the SM-SR to CARD.db.keys (0600, key=value hex) and prints
- *       the EIS data as key=value lines (see README.md: the signed ES1.RegisterEIS is a TODO).
+ *       the EIS as an ES1.RegisterEIS SOAP message signed with DIR/eum/key.pem (eis.h) on stdout.
  *   rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...
  *       puts each card into a vpcd reader (default 127.0.0.1:35963, 35964, ...), one connection per
  *       card, all on one osmo_select_main loop. */
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -24,6 +26,7 @@
 #include "lib/crypto/ec.h"
 #include "lib/crypto/x509.h"
 #include "lib/ids/ids.h"
+#include "sims/euicc/eis.h"
 #include "sims/euicc/factory.h"
 #include "sims/euicc/vpcd.h"
 
@@ -78,10 +81,49 @@ static void kv_hex(FILE *f, const char *k, const uint8_t *b, size_t n)
 	fprintf(f, "\n");
 }
 
+/* The ES1.RegisterEIS of the new card, signed with SK.EUM.ECDSA (PKI/eum/key.pem), to stdout. */
+static int print_eis(const char *pki, const char *card, const struct euicc_eis_params *ep, enum euicc_eis_sig v)
+{
+	static struct es_msg msg;
+	static struct euicc_eis_buf eb;
+	static uint8_t xml[65536];
+	struct euicc_store *st = NULL;
+	EVP_PKEY *eum = NULL;
+	char path[1024];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/eum/key.pem", pki);
+	f = fopen(path, "r");
+	if (!f || !(eum = PEM_read_PrivateKey(f, NULL, NULL, NULL))) {
+		fprintf(stderr, "rsplab-euicc: %s: cannot read the EUM key\n", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = euicc_store_open(&st, card, false);
+	if (n == 0)
+		n = euicc_eis_fill(&msg, &eb, st, ep);
+	if (n == 0)
+		n = euicc_eis_sign(xml, sizeof(xml), &msg, &eb, eum, v);
+	euicc_store_close(st);
+	EVP_PKEY_free(eum);
+	if (n < 0) {
+		fprintf(stderr, "rsplab-euicc: cannot build the EIS: %s\n", strerror(-n));
+		return -1;
+	}
+	fwrite(xml, 1, (size_t)n, stdout);
+	fputc('\n', stdout);
+	return 0;
+}
+
 static void usage_init(void)
 {
 	fprintf(stderr, "usage: rsplab-euicc init --pki DIR (--eid EID | --auto) --profile SAIPFILE -o CARD.db\n"
-			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n");
+			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n"
+			"                         [--eum-id OID] [--smsr-id OID] [--mno-id OID]\n"
+			"                         [--eis-sig dsig-detached|direct]\n");
 }
 
 static int cmd_init(int argc, char **argv)
@@ -89,7 +131,13 @@ static int cmd_init(int argc, char **argv)
 	static const struct option opts[] = { { "pki", 1, NULL, 'p' },	    { "eid", 1, NULL, 'e' },
 					      { "auto", 0, NULL, 'a' },	    { "profile", 1, NULL, 'P' },
 					      { "smsr-sms", 1, NULL, 's' }, { "msisdn", 1, NULL, 'm' },
+					      { "eum-id", 1, NULL, 'E' },   { "smsr-id", 1, NULL, 'S' },
+					      { "mno-id", 1, NULL, 'M' },   { "eis-sig", 1, NULL, 'G' },
 					      { "help", 0, NULL, 'h' },	    { NULL, 0, NULL, 0 } };
+	struct euicc_eis_params ep = { .eum_id = "1.3.6.1.4.1.99999.1",
+				       .smsr_id = "1.3.6.1.4.1.99999.2",
+				       .mno_id = "1.3.6.1.4.1.99999.3" };
+	int eis_sig = EUICC_EIS_SIG_DSIG_DETACHED;
 	const char *pki = NULL, *eid = NULL, *profile = NULL, *out = NULL, *smsr = NULL, *msisdn = NULL;
 	static uint8_t saip[65536], cert[1024], buf[256];
 	char eids[64 * 33 + 1], rel[128], curve_name[32], keypath[1100];
@@ -109,6 +157,16 @@ static int cmd_init(int argc, char **argv)
 		case 's': smsr = optarg; break;
 		case 'm': msisdn = optarg; break;
 		case 'o': out = optarg; break;
+		case 'E': ep.eum_id = optarg; break;
+		case 'S': ep.smsr_id = optarg; break;
+		case 'M': ep.mno_id = optarg; break;
+		case 'G':
+			eis_sig = get_string_value(euicc_eis_sig_names, optarg);
+			if (eis_sig < 0) {
+				usage_init();
+				return 2;
+			}
+			break;
 		case 'h': usage_init(); return 0;
 		default: usage_init(); return 2;
 		}
@@ -188,17 +246,12 @@ static int cmd_init(int argc, char **argv)
 	kv_hex(kf, "scp81.psk", f.scp81[0], 16);
 	kv_hex(kf, "scp81.dek", f.scp81[1], 16);
 	fclose(kf);
-	/* EIS data (TODO: the EUM-signed ES1.RegisterEIS through lib/es, see README.md) */
-	printf("eis.eid=%s\n", eid);
-	printf("eis.curve=%s\n", curve_name);
-	kv_hex(stdout, "eis.ecasd.cert", cert, cert_len);
-	printf("eis.isd_r.aid=A0000005591010FFFFFFFF8900000100\neis.isd_r.tar=000001\n");
-	printf("eis.isd_r.keyset.scp80.kvn=01\neis.isd_r.keyset.scp81.kvn=40\n");
-	printf("eis.isd_p_loadfile_aid=A0000005591010FFFFFFFF8900000D00\n");
-	printf("eis.isd_p_module_aid=A0000005591010FFFFFFFF8900000E00\n");
-	printf("eis.profile0.isd_p_aid=A0000005591010FFFFFFFF8900001000\neis.profile0.state=Enabled\n");
-	printf("eis.profile0.fallback=true\n");
-	printf("card=%s\nkeys=%s\n", out, keypath);
+	if (print_eis(pki, out, &ep, (enum euicc_eis_sig)eis_sig) < 0) {
+		unlink(out);
+		unlink(keypath);
+		return 1;
+	}
+	fprintf(stderr, "card=%s\nkeys=%s\n", out, keypath);
 	return 0;
 }
 
@@ -217,6 +270,16 @@ static struct served served[MAX_CARDS];
 static unsigned int n_served;
 static struct osmo_timer_list tick;
 static unsigned int tick_s = 600; /* open-questions §9: every 10 min */
+
+static struct osmo_timer_list admin_tick;
+
+/* the retry policy of SCP81 admin sessions (admin.c) counts in seconds */
+static void admin_tick_cb(void *data)
+{
+	for (unsigned int i = 0; i < n_served; i++)
+		euicc_card_admin_tick(served[i].card, 1);
+	osmo_timer_schedule(&admin_tick, 1, 0);
+}
 
 static void tick_cb(void *data)
 {
@@ -266,6 +329,8 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	osmo_timer_setup(&tick, tick_cb, NULL);
 	osmo_timer_schedule(&tick, tick_s ? tick_s : 600, 0);
+	osmo_timer_setup(&admin_tick, admin_tick_cb, NULL);
+	osmo_timer_schedule(&admin_tick, 1, 0);
 	while (!stop)
 		osmo_select_main(0);
 	for (unsigned int i = 0; i < n_served; i++) {

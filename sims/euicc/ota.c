@@ -83,6 +83,8 @@ static void exec_apdu(struct euicc_card *c, const struct euicc_session *s, const
 	euicc_isdr_apdu(c, s, apdu, len, r);
 }
 
+#define OUT_RAW 0xFFFFFFFFu /* out_item holding whole response TLVs */
+
 struct out_item {
 	uint32_t tag;
 	uint16_t sw;
@@ -133,9 +135,13 @@ static int run_expanded(struct euicc_card *c, const struct euicc_session *s, con
 				n++;
 				break;
 			}
-			items[n].tag = ci.kind;
+			/* the extension answers whole TLVs: 84/85/86, or 9F4x on an error (open-questions §5),
+			 * after which the script stops like after a failed C-APDU */
+			items[n].tag = OUT_RAW;
 			items[n].len = (size_t)k;
 			n++;
+			if (!sw_ok(sw))
+				break;
 		}
 		/* 81 / 82 actions and 83 chaining: accepted, nothing to answer */
 	}
@@ -150,6 +156,8 @@ static int run_expanded(struct euicc_card *c, const struct euicc_session *s, con
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].tag == RSCRIPT_RSP_RAPDU)
 			rscript_rsp_add_rapdu(&b, items[i].data, items[i].len, items[i].sw);
+		else if (items[i].tag == OUT_RAW)
+			bertlv_put_raw(&b.w, items[i].data, items[i].len);
 		else if (items[i].tag == RSCRIPT_RSP_BAD_FORMAT)
 			rscript_rsp_add_code(&b, RSCRIPT_RSP_BAD_FORMAT, items[i].code);
 		else
@@ -188,6 +196,7 @@ int euicc_card_script_run(struct euicc_card *c, const struct euicc_session *s, c
 {
 	if (!len)
 		return -EBADMSG;
+	c->script_seq++;
 	if (script[0] == RSCRIPT_TAG_CMD_DEFINITE || script[0] == RSCRIPT_TAG_CMD_INDEFINITE)
 		return run_expanded(c, s, script, len, resp, cap);
 	return run_compact(c, s, script, len, resp, cap);
