@@ -10,6 +10,8 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
+#include <openssl/ssl.h>
+
 #include "lib/es/es_desc.h"
 #include "lib/esnet/esnet.h"
 #include "lib/tls/tls.h"
@@ -178,7 +180,8 @@ static int party_init(struct op_ctx *op, void *ctx, const char *name, const char
 						  .cert_file = cert,
 						  .key_file = key,
 						  .ca_file = ca,
-						  .keylog_file = keylog },
+						  .keylog_file = keylog,
+						  .max_version = TLS1_2_VERSION },
 			       err, errlen);
 	if (!p->cli)
 		return -EPROTO;
@@ -192,7 +195,8 @@ static int party_init(struct op_ctx *op, void *ctx, const char *name, const char
 							  .key_file = key,
 							  .ca_file = ca,
 							  .require_client_cert = true,
-							  .keylog_file = keylog },
+							  .keylog_file = keylog,
+							  .max_version = TLS1_2_VERSION },
 				       err, errlen);
 		if (!p->srv)
 			return -EPROTO;

@@ -18,6 +18,9 @@
 #include "lib/crypto/sym.h"
 #include "lib/saip/saip.h"
 
+#include "harness/capture/capture.h"
+#include "harness/check/check.h"
+#include "harness/check/tlsdec.h"
 #include "harness/net.h"
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
@@ -87,6 +90,8 @@ struct run_ctx {
 	FILE *json;	   /* run.json being written */
 	void *tall;	   /* talloc context of one scenario */
 	struct op_ctx *op; /* the harness's operator role (mno components + the EUM) */
+	struct capture *cap;
+	char pcap[PATH_MAX];
 };
 
 /* ---- step and expectation results ---------------------------------------------------------------- */
@@ -127,13 +132,14 @@ static int run_fault_restart(struct run_ctx *ctx, const struct scn_step *st, cha
 static int run_call(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_wait_response(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_wait_notification(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 
 static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
 	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", run_call },
 	[SCN_STEP_WAIT_RESPONSE] = { "the harness's operator role (ES callback endpoint)", run_wait_response },
 	[SCN_STEP_WAIT_NOTIFICATION] = { "the harness's operator role (ES notification endpoint)",
 					 run_wait_notification },
-	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", NULL },
+	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", run_wait_message },
 	[SCN_STEP_WAIT_ATTACH] = { "the device's attach report (rsplab-device)", NULL },
 	[SCN_STEP_FAULT] = { "(per fault)", NULL },
 };
@@ -770,6 +776,152 @@ static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char
 	}
 }
 
+/* ---- the capture: one pcap per scenario, decoded by the checker with the run's key logs ------------ */
+
+static void capture_begin(struct run_ctx *ctx, const struct topo *t)
+{
+	static const char *const ifs[] = { "lo" };
+	char filter[1024], err[256];
+	size_t n = 0;
+	int e = 0;
+
+	if (geteuid() != 0) {
+		printf("   capture: not root: no capture for this scenario\n");
+		return;
+	}
+	/* the components' addresses only: other traffic on the loopback is not ours */
+	filter[0] = '\0';
+	for (size_t i = 0; i < t->n && n < sizeof(filter) - 40; i++)
+		if (t->comp[i].addr[0])
+			n += (size_t)run_fmt(filter + n, sizeof(filter) - n, "%shost %s", n ? " or " : "",
+					     t->comp[i].addr);
+	run_fmt(ctx->pcap, sizeof(ctx->pcap), "%s/capture.pcap", ctx->scndir);
+	ctx->cap = capture_start(ctx->tall,
+				 &(struct capture_cfg){ .ifaces = ifs,
+							.num_ifaces = 1,
+							.path = ctx->pcap,
+							.filter = n ? filter : NULL,
+							.max_bytes = 256u << 20 },
+				 err, sizeof(err), &e);
+	if (!ctx->cap)
+		printf("   capture: could not start (%s): no capture for this scenario\n", err);
+}
+
+static int keylogs_load(struct tlsdec_keylog *kl, const char *dir, int depth)
+{
+	glob_t g;
+	char pat[PATH_MAX];
+	int files = 0;
+
+	run_fmt(pat, sizeof(pat), "%s/%s*.keylog", dir, depth ? "*/" : "");
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			unsigned int bad = 0;
+			files += tlsdec_keylog_load(kl, g.gl_pathv[i], &bad) >= 0;
+		}
+		globfree(&g);
+	}
+	return files;
+}
+
+/* The component whose address:port is ep ("127.0.0.42:8443"), or NULL. */
+static const struct topo_comp *comp_at(const struct topo *t, const char *ep)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		char want[40];
+		run_fmt(want, sizeof(want), "%s:%u", t->comp[i].addr, t->comp[i].port);
+		if (t->comp[i].addr[0] && strcmp(want, ep) == 0)
+			return &t->comp[i];
+	}
+	return NULL;
+}
+
+/* Look through the capture so far for an ES message st->msg from st->target to st->peer: the receiver
+ * by its listening address, the sender by the EntityId of the message's wsa:From. */
+static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *tall, char *detail, size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct topo_comp *from = topo_find(t, st->target), *to = topo_find(t, st->peer);
+	struct tlsdec_keylog *kl = tlsdec_keylog_alloc(tall);
+	struct check_opts o;
+	struct checker *ck;
+	const struct check_event *ev;
+	unsigned int n = 0;
+	char err[200];
+
+	if (!kl)
+		return -ENOMEM;
+	keylogs_load(kl, ctx->scndir, 0);
+	check_opts_init(&o);
+	o.keylog = kl;
+	ck = checker_alloc(tall, &o);
+	if (!ck || checker_run_file(ck, ctx->pcap, err, sizeof(err)) < 0) {
+		run_fmt(detail, len, "the capture could not be read");
+		return -EIO;
+	}
+	checker_finish(ck);
+	ev = checker_events(ck, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		const char *arrow, *colon;
+		char dst[64];
+		struct es_msg *m;
+		char *arena;
+		size_t dl;
+		if (ev[i].es_id != st->msg || !ev[i].detail)
+			continue;
+		/* "flow N SRC -> DST: ..." */
+		arrow = strstr(ev[i].summary, " -> ");
+		colon = arrow ? strstr(arrow + 4, ": ") : NULL;
+		if (!colon || (size_t)(colon - arrow - 4) >= sizeof(dst))
+			continue;
+		run_fmt(dst, sizeof(dst), "%.*s", (int)(colon - arrow - 4), arrow + 4);
+		if (comp_at(t, dst) != to)
+			continue;
+		dl = strlen(ev[i].detail);
+		m = talloc_zero(tall, struct es_msg);
+		arena = talloc_size(tall, dl + 64);
+		if (!m || !arena ||
+		    es_msg_decode(m, arena, dl + 64, (const uint8_t *)ev[i].detail, dl, NULL, NULL) < 0 ||
+		    !m->wsa.from || !from || !from->entity[0])
+			continue;
+		{
+			const char *eq = strstr(m->wsa.from, "EntityId=");
+			if (!eq || strcmp(eq + 9, from->entity) != 0)
+				continue;
+		}
+		run_fmt(detail, len, "%s %s -> %s in frame %u", es_msgs[st->msg].name, st->target, st->peer,
+			ev[i].frame);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	unsigned int timeout = scn_step_timeout_ms(st);
+	int64_t end = net_now_ms() + timeout;
+	int rc;
+
+	if (!ctx->cap) {
+		run_fmt(detail, len, "no capture in this run (needs root): the message cannot be seen");
+		return -ENOSYS;
+	}
+	for (;;) {
+		void *tall = talloc_named_const(ctx->tall, 0, "wait message");
+		capture_poll(ctx->cap);
+		capture_flush(ctx->cap);
+		rc = find_message(ctx, st, tall, detail, len);
+		talloc_free(tall);
+		if (rc != -ENOENT || net_now_ms() >= end)
+			break;
+		op_poll(ctx->op, 200);
+	}
+	if (rc == -ENOENT)
+		run_fmt(detail, len, "no %s from %s to %s in the capture within %.1f s", es_msgs[st->msg].name,
+			st->target, st->peer, timeout / 1000.0);
+	return rc;
+}
+
 /* ---- starting and stopping ------------------------------------------------------------------------- */
 
 static void log_tail_line(const char *log, char *out, size_t len)
@@ -1142,6 +1294,8 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 			run_fmt(res->reason, sizeof(res->reason), "the harness's operator role could not start: %s",
 				err);
 	}
+	if (ctx->op)
+		capture_begin(ctx, &rs->topo);
 	rc = ctx->op ? prepare_initial(ctx, rs, res->reason, sizeof(res->reason)) : -EIO;
 	if (rc == 0)
 		rc = start_all(ctx, &rs->topo);
@@ -1248,6 +1402,14 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		}
 		op_free(ctx->op);
 		ctx->op = NULL;
+	}
+	if (ctx->cap) {
+		char st[300];
+		capture_stop(ctx->cap);
+		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0)
+			printf("   capture: %s\n", st);
+		capture_free(ctx->cap);
+		ctx->cap = NULL;
 	}
 	talloc_free(ctx->tall);
 	ctx->tall = NULL;
@@ -1612,6 +1774,18 @@ int run_main(char *const *targets, size_t nt, const struct run_opts *o)
 		goto out;
 	}
 	checker = have_checker();
+	/* TLS 1.2 on every ES connection of the run (the builtin daemons through OpenSSL's system default,
+	 * the harness through lib/tls max_version): the checker decrypts TLS 1.2 only, and a run whose
+	 * messages cannot be opened cannot be checked. */
+	{
+		static const char cnf[] = "# rsplab run: TLS 1.2 for every component it starts\n"
+					  "openssl_conf = rsplab_conf\n[rsplab_conf]\nssl_conf = rsplab_ssl\n"
+					  "[rsplab_ssl]\nsystem_default = rsplab_tls\n[rsplab_tls]\n"
+					  "MaxProtocol = TLSv1.2\n";
+		run_fmt(path, sizeof(path), "%s/openssl.cnf", ctx->rundir);
+		if (net_file_write(path, cnf, sizeof(cnf) - 1, 0644) == 0)
+			setenv("OPENSSL_CONF", path, 1);
+	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	for (size_t i = 0; i < n; i++) {
