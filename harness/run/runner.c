@@ -1406,8 +1406,12 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 	if (ctx->cap) {
 		char st[300];
 		capture_stop(ctx->cap);
-		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0)
+		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0) {
+			for (char *c = st; *c; c++)
+				if (*c == '\n')
+					*c = c[1] ? ';' : '\0';
 			printf("   capture: %s\n", st);
+		}
 		capture_free(ctx->cap);
 		ctx->cap = NULL;
 	}
