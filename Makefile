@@ -151,9 +151,9 @@ check-unit: $(TEST_BINS)
 check-fuzz-replay: $(REPLAY_BINS)
 	@scripts/replay-corpora $(BUILDDIR) $(FUZZ_SRCS)
 
-# The integration scenarios run here once they exist (issue: harness).
-check-integration:
-	@echo "integration: no scenarios yet (they need the SM-SR, SM-DP, eUICC and device: see README)"
+# The scenario suites the testbed passes end to end through the real components (rsplab run; root only).
+check-integration: $(BUILDDIR)/bin/rsplab
+	@scripts/check-integration $(BUILDDIR) es1 es2
 
 # Same tests with AddressSanitizer + UndefinedBehaviorSanitizer; any report fails the run.
 asan: setup

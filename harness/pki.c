@@ -1,5 +1,6 @@
 /* `rsplab pki init DIR`: the run's test PKI (see pki.h). X.509 parts use OpenSSL's X509 API; EC
  * keys and GP certificates come from lib/crypto/ec.h and lib/gpcert. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,6 +46,8 @@ static const char readme[] =
 	"  tls-cert.pem          X.509 TLS certificate for the ES interfaces, signed by the CI,\n"
 	"                        subjectAltName localhost and 127.0.0.1, server and client auth, P-256\n"
 	"  tls-key.pem     0600  its key, PKCS#8 PEM\n"
+	"mno1/ mno2/ eum/        tls-cert.pem + tls-key.pem only (as above): the operators' platforms and\n"
+	"                        the EUM's ES1 client, played by rsplab run\n"
 	"euicc/eids              the EIDs, one per line\n"
 	"euicc/<EID>/ecasd-cert.hex       CERT.ECASD.ECKA (GP 7F21, signed by the EUM)\n"
 	"euicc/<EID>/ecasd-key.hex  0600  SK.ECASD.ECKA, raw 32-byte scalar\n"
@@ -269,7 +272,7 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 }
 
 static X509 *make_x509(const char *cn, enum x509_kind kind, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
-		       unsigned int years)
+		       unsigned int years, const char *san)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -310,7 +313,7 @@ static X509 *make_x509(const char *cn, enum x509_kind kind, EVP_PKEY *key, X509 
 		if (!rc)
 			rc = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth,clientAuth");
 		if (!rc)
-			rc = add_ext(x, &ctx, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+			rc = add_ext(x, &ctx, NID_subject_alt_name, san ? san : "DNS:localhost,IP:127.0.0.1");
 		break;
 	}
 	if (!rc)
@@ -389,10 +392,45 @@ static int write_public(const struct pki_ctx *p, const char *rel, const char *kv
 }
 
 /* One SM-SR or SM-DP: GP key + certificate signed by the CI, TLS key + certificate signed by the CI. */
+/* An X.509 TLS certificate for the ES interfaces (P-256, signed by the CI) in name/tls-cert.pem + tls-key.pem. */
+static int make_tls(const struct pki_ctx *p, const char *name, X509 *ci, EVP_PKEY *ci_key)
+{
+	EVP_PKEY *tls = NULL;
+	X509 *tls_cert = NULL;
+	char rel[64], kv[64], san[1024];
+	int rc = -EIO, n;
+
+	if (make_dir(p, name) < 0 || crypto_ec_generate(CRYPTO_CURVE_P256, &tls) < 0)
+		goto out;
+	/* SAN: localhost, 127.0.0.1 and the extra addresses asked for (rsplab run: the topology's) */
+	n = snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1");
+	for (unsigned int i = 0; i < p->o->n_tls_ips && n > 0 && (size_t)n < sizeof(san); i++)
+		n += snprintf(san + n, sizeof(san) - (size_t)n, ",IP:%s", p->o->tls_ips[i]);
+	if (n < 0 || (size_t)n >= sizeof(san))
+		goto out;
+	tls_cert = make_x509(name, X509_TLS, tls, ci, ci_key, PKI_YEARS_LEAF, san);
+	if (!tls_cert)
+		goto out;
+	snprintf(rel, sizeof(rel), "%s/tls-cert.pem", name);
+	if (write_pem(p, rel, tls_cert, NULL) < 0)
+		goto out;
+	snprintf(kv, sizeof(kv), "%s.tls_cert", name);
+	kv_path(p, kv, rel);
+	snprintf(rel, sizeof(rel), "%s/tls-key.pem", name);
+	if (write_pem(p, rel, NULL, tls) < 0)
+		goto out;
+	snprintf(kv, sizeof(kv), "%s.tls_key", name);
+	kv_path(p, kv, rel);
+	rc = 0;
+out:
+	X509_free(tls_cert);
+	EVP_PKEY_free(tls);
+	return rc;
+}
+
 static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_type type, X509 *ci, EVP_PKEY *ci_key)
 {
-	EVP_PKEY *gp = NULL, *tls = NULL;
-	X509 *tls_cert = NULL;
+	EVP_PKEY *gp = NULL;
 	uint8_t cert[GPCERT_MAX_LEN];
 	struct gpcert c;
 	char rel[64], kv[64];
@@ -400,7 +438,7 @@ static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_ty
 
 	if (make_dir(p, name) < 0)
 		return -EIO;
-	if (crypto_ec_generate(p->o->curve, &gp) < 0 || crypto_ec_generate(CRYPTO_CURVE_P256, &tls) < 0)
+	if (crypto_ec_generate(p->o->curve, &gp) < 0)
 		goto out;
 	n = make_gpcert(p, type, gp, ci_key, NULL, 0, cert, sizeof(cert));
 	if (n < 0 || gpcert_decode_exact(&c, cert, (size_t)n, NULL) != n)
@@ -423,24 +461,11 @@ static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_ty
 	if (write_public(p, rel, kv, gp) < 0)
 		goto out;
 
-	tls_cert = make_x509(name, X509_TLS, tls, ci, ci_key, PKI_YEARS_LEAF);
-	if (!tls_cert)
+	if (make_tls(p, name, ci, ci_key) < 0)
 		goto out;
-	snprintf(rel, sizeof(rel), "%s/tls-cert.pem", name);
-	if (write_pem(p, rel, tls_cert, NULL) < 0)
-		goto out;
-	snprintf(kv, sizeof(kv), "%s.tls_cert", name);
-	kv_path(p, kv, rel);
-	snprintf(rel, sizeof(rel), "%s/tls-key.pem", name);
-	if (write_pem(p, rel, NULL, tls) < 0)
-		goto out;
-	snprintf(kv, sizeof(kv), "%s.tls_key", name);
-	kv_path(p, kv, rel);
 	rc = 0;
 out:
-	X509_free(tls_cert);
 	EVP_PKEY_free(gp);
-	EVP_PKEY_free(tls);
 	return rc;
 }
 
@@ -538,6 +563,14 @@ int pki_init(const struct pki_opts *o)
 		fprintf(stderr, "pki: at most %d eUICCs\n", PKI_MAX_EUICC);
 		return -EINVAL;
 	}
+	for (unsigned int i = 0; i < o->n_tls_ips; i++) {
+		uint8_t a[16];
+		if (!o->tls_ips[i] ||
+		    (inet_pton(AF_INET, o->tls_ips[i], a) != 1 && inet_pton(AF_INET6, o->tls_ips[i], a) != 1)) {
+			fprintf(stderr, "pki: '%s' is not an IP address\n", o->tls_ips[i] ? o->tls_ips[i] : "");
+			return -EINVAL;
+		}
+	}
 	rc = make_eids(o, eids, &n_eids);
 	if (rc < 0)
 		return rc;
@@ -563,7 +596,7 @@ int pki_init(const struct pki_opts *o)
 
 	/* CI: X.509 self-signed root. */
 	if (crypto_ec_generate(o->curve, &ci_key) < 0 ||
-	    !(ci = make_x509("rsplab test CI", X509_ROOT, ci_key, NULL, ci_key, PKI_YEARS_CI)))
+	    !(ci = make_x509("rsplab test CI", X509_ROOT, ci_key, NULL, ci_key, PKI_YEARS_CI, NULL)))
 		goto out;
 	if (write_pem(&p, "ci/cert.pem", ci, NULL) < 0 || write_pem(&p, "ci/key.pem", NULL, ci_key) < 0 ||
 	    write_public(&p, "ci/public.hex", "ci.public", ci_key) < 0)
@@ -572,7 +605,7 @@ int pki_init(const struct pki_opts *o)
 
 	/* EUM: X.509 signed by the CI. */
 	if (crypto_ec_generate(o->curve, &eum_key) < 0 ||
-	    !(eum = make_x509("rsplab test EUM", X509_EUM, eum_key, ci, ci_key, PKI_YEARS_CI)))
+	    !(eum = make_x509("rsplab test EUM", X509_EUM, eum_key, ci, ci_key, PKI_YEARS_CI, NULL)))
 		goto out;
 	if (write_pem(&p, "eum/cert.pem", eum, NULL) < 0 || write_pem(&p, "eum/key.pem", NULL, eum_key) < 0 ||
 	    write_public(&p, "eum/public.hex", "eum.public", eum_key) < 0)
@@ -582,6 +615,11 @@ int pki_init(const struct pki_opts *o)
 	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
 		if (make_server(&p, servers[i].name, servers[i].type, ci, ci_key) < 0)
 			goto out;
+	/* The operators' platforms (played by rsplab run: ES2/ES4 client + notification endpoint) and the EUM
+	 * (ES1 client for RegisterEIS) need TLS certificates only. */
+	if (make_tls(&p, "mno1", ci, ci_key) < 0 || make_tls(&p, "mno2", ci, ci_key) < 0 ||
+	    make_tls(&p, "eum", ci, ci_key) < 0)
+		goto out;
 	for (unsigned int i = 0; i < n_eids; i++) {
 		if (make_euicc(&p, i + 1, eids[i], eum_key) < 0)
 			goto out;

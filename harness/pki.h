@@ -21,6 +21,8 @@ struct pki_opts {
 	unsigned int n_euicc;	 /* eUICCs with generated EIDs, when no eids are given */
 	const char *const *eids; /* 32-digit EIDs (check digits: EID mod 97 = 1), or NULL */
 	unsigned int n_eids;
+	const char *const *tls_ips; /* extra IPv4/IPv6 addresses for every TLS certificate's SAN, or NULL */
+	unsigned int n_tls_ips;
 	bool force;    /* overwrite an existing PKI in dir */
 	FILE *summary; /* key=value lines of what was created (paths, ids, public keys), or NULL */
 };

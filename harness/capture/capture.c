@@ -202,6 +202,13 @@ fail_noc:
 	return NULL;
 }
 
+int capture_flush(struct capture *c)
+{
+	if (!c || c->stopped || !c->dumper)
+		return 0;
+	return pcap_dump_flush(c->dumper) == 0 ? 0 : -EIO;
+}
+
 int capture_poll(struct capture *c)
 {
 	int total = 0;

@@ -60,6 +60,8 @@ struct capture *capture_start(void *ctx, const struct capture_cfg *cfg, char *er
 int capture_stop(struct capture *c);
 /* Pull pending packets now (also done by the select loop). Returns the number of packets handled. */
 int capture_poll(struct capture *c);
+/* Write what the file buffer holds to the file (a reader of the file sees every packet so far). */
+int capture_flush(struct capture *c);
 const struct capture_stats *capture_stats(const struct capture *c);
 /* Stats as one text line per interface plus a total ("lo: received 12 drop 0 ifdrop 0"). */
 int capture_stats_format(const struct capture *c, char *buf, size_t cap);

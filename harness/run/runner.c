@@ -13,6 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <osmocom/core/talloc.h>
+
+#include "lib/crypto/sym.h"
+#include "lib/saip/saip.h"
+
+#include "harness/capture/capture.h"
+#include "harness/check/check.h"
+#include "harness/check/tlsdec.h"
 #include "harness/net.h"
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
@@ -21,6 +29,7 @@
 #include "harness/report/json.h"
 #include "harness/report/report.h"
 #include "harness/run/lex.h"
+#include "harness/run/operator.h"
 #include "harness/run/runner.h"
 #include "harness/run/scn.h"
 #include "harness/run/topo.h"
@@ -78,7 +87,11 @@ struct run_ctx {
 	size_t n_started;
 	bool net_up;
 	int64_t t0;
-	FILE *json; /* run.json being written */
+	FILE *json;	   /* run.json being written */
+	void *tall;	   /* talloc context of one scenario */
+	struct op_ctx *op; /* the harness's operator role (mno components + the EUM) */
+	struct capture *cap;
+	char pcap[PATH_MAX];
 };
 
 /* ---- step and expectation results ---------------------------------------------------------------- */
@@ -98,6 +111,11 @@ struct run_res {
 	char exp_detail[SCN_EXPECT_MAX][160];
 	char stopped[TOPO_COMP_MAX][TOPO_NAME_MAX + 8];
 	size_t n_stopped;
+	struct run_event { /* the sequence chart: what the operator role sent and received */
+		int64_t t_ms;
+		char from[TOPO_NAME_MAX], to[TOPO_NAME_MAX], label[96];
+	} ev[2 * OP_RECORDS_MAX];
+	size_t n_ev;
 };
 
 /* ---- the step executor: one entry per step kind (and per fault) ----------------------------------- */
@@ -111,12 +129,17 @@ struct run_step_ops {
 
 static int run_fault_kill(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_fault_restart(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_call(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_wait_response(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_wait_notification(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 
 static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
-	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", NULL },
-	[SCN_STEP_WAIT_RESPONSE] = { "the harness's operator role (ES callback endpoint)", NULL },
-	[SCN_STEP_WAIT_NOTIFICATION] = { "the harness's operator role (ES notification endpoint)", NULL },
-	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", NULL },
+	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", run_call },
+	[SCN_STEP_WAIT_RESPONSE] = { "the harness's operator role (ES callback endpoint)", run_wait_response },
+	[SCN_STEP_WAIT_NOTIFICATION] = { "the harness's operator role (ES notification endpoint)",
+					 run_wait_notification },
+	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", run_wait_message },
 	[SCN_STEP_WAIT_ATTACH] = { "the device's attach report (rsplab-device)", NULL },
 	[SCN_STEP_FAULT] = { "(per fault)", NULL },
 };
@@ -247,7 +270,7 @@ static unsigned int preflight(const struct run_ctx *ctx, const struct topo *t, b
 				ok = access(c->ca, R_OK) == 0 && access(c->cert, R_OK) == 0 &&
 				     access(c->key, R_OK) == 0;
 			else if (rk->in_harness)
-				ok = false; /* the operator role of the harness is not written yet */
+				ok = true; /* harness/run/operator.c */
 			else
 				ok = program_exists(ctx, rk->program) &&
 				     (!rk->program2 || program_exists(ctx, rk->program2));
@@ -279,6 +302,624 @@ static unsigned int preflight(const struct run_ctx *ctx, const struct topo *t, b
 	}
 #undef RUN_APPEND
 	return missing;
+}
+
+/* ---- initial state: profiles, SM-DP inventories, cards, HLR subscribers ------------------------------ */
+
+/* Run a tool to completion (bounded): stdout to out (NULL: to the log), stderr to log. Returns its exit
+ * status, or a negative errno (-ETIMEDOUT: killed after timeout_ms). */
+static int run_tool(char *const argv[], const char *out, const char *log, int timeout_ms)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int of = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600) : lf;
+		int null = open("/dev/null", O_RDONLY);
+		if (lf < 0 || of < 0 || null < 0)
+			_exit(126);
+		dup2(null, 0);
+		dup2(of, 1);
+		dup2(lf, 2);
+		execv(argv[0], argv);
+		dprintf(2, "rsplab run: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	for (int64_t end = net_now_ms() + timeout_ms; net_now_ms() < end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		net_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
+}
+
+static const struct topo_comp *mno_of(const struct topo *t, enum topo_operator op)
+{
+	return topo_find_kind(t, TOPO_MNO, op);
+}
+
+static enum topo_operator op_by_name(const char *name)
+{
+	return strcmp(name, "mno1") == 0 ? TOPO_OP_MNO1 : strcmp(name, "mno2") == 0 ? TOPO_OP_MNO2 : TOPO_OP_NONE;
+}
+
+/* One profile package (lib/saip) with a fresh random K/OPc; its subscriber line goes to subs. */
+static int make_profile(struct run_ctx *ctx, const char *iccid, const char *imsi, const char *opname, int pol1,
+			char *path, size_t plen, FILE *subs)
+{
+	uint8_t k[16], opc[16], buf[4096];
+	struct saip_build_params p = {
+		.iccid = iccid, .imsi = imsi, .algo = SAIP_ALGO_MILENAGE, .key = k, .opc = opc, .pol1 = pol1
+	};
+	char dir[PATH_MAX];
+	size_t il = strlen(imsi);
+	int n;
+
+	if (crypto_random(k, sizeof(k)) < 0 || crypto_random(opc, sizeof(opc)) < 0)
+		return -EIO;
+	n = saip_build(buf, sizeof(buf), &p);
+	if (n < 0)
+		return n;
+	run_fmt(dir, sizeof(dir), "%s/profiles", ctx->scndir);
+	mkdir(dir, 0700);
+	run_fmt(path, plen, "%s/%s.der", dir, iccid);
+	if (net_file_write(path, buf, (size_t)n, 0600) < 0)
+		return -EIO;
+	/* network/README.md: HLR,IMSI,MSISDN,ALGO,K,OPC (the MSISDN is ours: 1 + the IMSI's last 5 digits) */
+	fprintf(subs, "%s,%s,1%s,milenage,", opname, imsi, il > 5 ? imsi + il - 5 : imsi);
+	for (size_t i = 0; i < 16; i++)
+		fprintf(subs, "%02x", k[i]);
+	fputc(',', subs);
+	for (size_t i = 0; i < 16; i++)
+		fprintf(subs, "%02x", opc[i]);
+	fputc('\n', subs);
+	return 0;
+}
+
+/* The stock of an SM-DP: two profiles of its operator that are on no card (what DownloadProfile
+ * takes). ICCID 898<op>9<k>0000000000 + Luhn, IMSI 0010<op>000000<k>90. */
+static int smdp_stock(struct run_ctx *ctx, const struct topo_comp *c, unsigned int k, char *iccid, char *imsi,
+		      char *path, size_t plen, FILE *subs)
+{
+	unsigned int opd = c->op == TOPO_OP_MNO2 ? 2 : 1;
+	char body[20];
+	unsigned int sum = 0;
+
+	run_fmt(body, sizeof(body), "898%u9%u%012u", opd, k, 0u);
+	/* Luhn check digit over the 18 digits (ITU-T E.118) */
+	for (int i = 17, dbl = 1; i >= 0; i--, dbl ^= 1) {
+		unsigned int d = (unsigned int)(body[i] - '0') * (dbl ? 2 : 1);
+		sum += d > 9 ? d - 9 : d;
+	}
+	run_fmt(iccid, 21, "%s%u", body, (10 - sum % 10) % 10);
+	run_fmt(imsi, 16, "0010%u000000%u90", opd, k);
+	return make_profile(ctx, iccid, imsi, opd == 2 ? "mno2" : "mno1", -1, path, plen, subs);
+}
+
+static int pol1_of(enum scn_pol1 p)
+{
+	/* SAIP POL1 bits (SGP.02 §2.4.1.1 [I]: bit 1 disable not allowed, bit 2 delete when disabled) */
+	return p == SCN_POL1_DISABLE_NOT_ALLOWED ? 0x02 : p == SCN_POL1_DELETE_WHEN_DISABLED ? 0x04 : -1;
+}
+
+/* Profiles and SM-DP inventories (before the SM-DPs start), cards, RUNDIR/subscribers. */
+static int card_load(struct run_ctx *ctx, const struct topo_comp *c, const char *xml, char *why, size_t wlen);
+
+static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
+{
+	const struct scn *s = &rs->scn;
+	const struct topo *t = &rs->topo;
+	char subs_path[PATH_MAX], path[PATH_MAX], pki[PATH_MAX], bin[PATH_MAX];
+	char card_prof[TOPO_COMP_MAX][PATH_MAX] = { { 0 } };
+	FILE *subs;
+	int rc = 0;
+
+	run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+	run_fmt(subs_path, sizeof(subs_path), "%s/subscribers", ctx->scndir);
+	subs = fopen(subs_path, "w");
+	if (!subs) {
+		run_fmt(why, wlen, "cannot write %s", subs_path);
+		return -EIO;
+	}
+	fputs("# HLR,IMSI,MSISDN,ALGO,K,OPC: the run's profiles (rsplab run)\n", subs);
+	/* profiles on the cards */
+	for (size_t i = 0; i < s->n_init && rc == 0; i++) {
+		const struct scn_init *in = &s->init[i];
+		const struct topo_comp *card;
+		if (in->kind != SCN_INIT_PROFILE)
+			continue;
+		rc = make_profile(ctx, in->iccid, in->imsi, in->op, pol1_of(in->pol1), path, sizeof(path), subs);
+		card = topo_find(t, in->subject);
+		if (rc == 0 && card) {
+			size_t ci = (size_t)(card - t->comp);
+			/* the card is created with its enabled profile (rsplab-euicc init takes one) */
+			if (!card_prof[ci][0] || in->state == ES_PROFILE_STATE_ENABLED)
+				run_fmt(card_prof[ci], sizeof(card_prof[ci]), "%s", path);
+		}
+		if (rc < 0)
+			run_fmt(why, wlen, "profile %s (line %u): saip build failed (%s)", in->iccid, in->line,
+				strerror(-rc));
+	}
+	/* SM-DP inventories: the stock, imported before the daemon starts */
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		const struct topo_comp *c = &t->comp[i];
+		char p1[PATH_MAX], p2[PATH_MAX], db[PATH_MAX], log[PATH_MAX], iccid[2][21], imsi[2][16], dir[PATH_MAX];
+		if (c->kind != TOPO_SMDP || c->mode != TOPO_BUILTIN)
+			continue;
+		run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
+		mkdir(dir, 0700);
+		if (smdp_stock(ctx, c, 1, iccid[0], imsi[0], p1, sizeof(p1), subs) < 0 ||
+		    smdp_stock(ctx, c, 2, iccid[1], imsi[1], p2, sizeof(p2), subs) < 0) {
+			run_fmt(why, wlen, "%s: stock profiles could not be built", c->name);
+			rc = -EIO;
+			break;
+		}
+		run_fmt(bin, sizeof(bin), "%s/rsplab-smdp", ctx->bin_dir);
+		run_fmt(db, sizeof(db), "%s/smdp.db", dir);
+		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
+		{
+			char *argv[] = { bin, "import", "--db", db, p1, p2, NULL };
+			int st = run_tool(argv, NULL, log, 10000);
+			if (st != 0) {
+				run_fmt(why, wlen, "%s: rsplab-smdp import failed (status %d, see %s)", c->name, st,
+					log);
+				rc = -EIO;
+			}
+		}
+	}
+	fclose(subs);
+	/* cards: rsplab-euicc init (sims/euicc/README.md) writes the card and prints its EUM-signed
+	 * ES1-RegisterEIS; the harness plays the EUM with it */
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		const struct topo_comp *c = &t->comp[i];
+		const struct topo_comp *smsr = NULL, *mno = NULL;
+		char dir[PATH_MAX], db[PATH_MAX], log[PATH_MAX], xml[PATH_MAX], fprof[PATH_MAX];
+		const char *prof = card_prof[i];
+		if (c->kind != TOPO_EUICC)
+			continue;
+		for (size_t j = 0; j < s->n_init; j++) {
+			const struct scn_init *in = &s->init[j];
+			if (strcmp(in->subject, c->name) != 0)
+				continue;
+			if (in->kind == SCN_INIT_EIS)
+				smsr = topo_find(t, in->where);
+			if (in->kind == SCN_INIT_PROFILE && (!mno || in->state == ES_PROFILE_STATE_ENABLED))
+				mno = mno_of(t, op_by_name(in->op));
+		}
+		if (!smsr)
+			smsr = topo_find_kind(t, TOPO_SMSR, TOPO_OP_NONE);
+		if (!mno && smsr)
+			mno = mno_of(t, smsr->op);
+		if (!prof[0]) {
+			/* no profile in [initial]: the card gets a provisioning profile of the EIS holder's
+			 * operator (an M2M eUICC leaves the factory with one; scenarios/README.md) */
+			const struct topo_comp *k = smsr;
+			char iccid[21], imsi[16];
+			FILE *f = fopen(subs_path, "a");
+			unsigned int idx = (unsigned int)(i % 8);
+			if (!f || !k ||
+			    smdp_stock(ctx, &(struct topo_comp){ .op = k->op }, 3 + idx, iccid, imsi, fprof,
+				       sizeof(fprof), f) < 0) {
+				if (f)
+					fclose(f);
+				run_fmt(why, wlen, "%s: no provisioning profile could be built", c->name);
+				rc = -EIO;
+				break;
+			}
+			fclose(f);
+			prof = fprof;
+		}
+		run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
+		mkdir(dir, 0700);
+		run_fmt(db, sizeof(db), "%s/card.db", dir);
+		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
+		run_fmt(xml, sizeof(xml), "%s/register-eis.xml", dir);
+		run_fmt(bin, sizeof(bin), "%s/rsplab-euicc", ctx->bin_dir);
+		{
+			char *argv[20];
+			size_t a = 0;
+			argv[a++] = bin;
+			argv[a++] = "init";
+			argv[a++] = "--pki";
+			argv[a++] = pki;
+			argv[a++] = "--eid";
+			argv[a++] = (char *)c->eid;
+			argv[a++] = "--profile";
+			argv[a++] = (char *)prof;
+			argv[a++] = "-o";
+			argv[a++] = db;
+			argv[a++] = "--eum-id";
+			argv[a++] = "2.999.4.1";
+			if (smsr) {
+				argv[a++] = "--smsr-id";
+				argv[a++] = (char *)smsr->entity;
+			}
+			if (mno) {
+				argv[a++] = "--mno-id";
+				argv[a++] = (char *)mno->entity;
+			}
+			argv[a] = NULL;
+			int st = run_tool(argv, xml, log, 20000);
+			if (st != 0) {
+				run_fmt(why, wlen, "%s: rsplab-euicc init failed (status %d, see %s)", c->name, st,
+					log);
+				rc = -EIO;
+				break;
+			}
+		}
+		rc = card_load(ctx, c, xml, why, wlen);
+	}
+	return rc;
+}
+
+/* Decode a card's ES1-RegisterEIS (rsplab-euicc init's output) and hand it to the operator role. */
+static int card_load(struct run_ctx *ctx, const struct topo_comp *c, const char *xml, char *why, size_t wlen)
+{
+	size_t len = 0;
+	char *text = talloc_size(ctx->tall, 1 << 18), *arena;
+	struct es_msg *m = talloc_zero(ctx->tall, struct es_msg);
+	struct op_card card = { 0 };
+	int rc;
+
+	if (!text || !m || net_file_read_tail(xml, text, 1 << 18, &len) < 0 || !len || len >= (1 << 18) - 1) {
+		run_fmt(why, wlen, "%s: no RegisterEIS in %s", c->name, xml);
+		return -EIO;
+	}
+	arena = talloc_size(ctx->tall, len + 64);
+	if (!arena)
+		return -ENOMEM;
+	rc = es_msg_decode(m, arena, len + 64, (const uint8_t *)text, len, NULL, NULL);
+	if (rc < 0 || m->id != ES_MSG_ES1_REGISTER_EIS_REQ) {
+		run_fmt(why, wlen, "%s: %s is not an ES1-RegisterEIS request", c->name, xml);
+		return -EBADMSG;
+	}
+	run_fmt(card.name, sizeof(card.name), "%s", c->name);
+	run_fmt(card.eid, sizeof(card.eid), "%s", c->eid);
+	card.register_eis = m;
+	return op_card_add(ctx->op, &card);
+}
+
+/* The SM-DP's telnet VTY port: 4260 (its default) + the component's index, so two SM-DPs never clash. */
+static unsigned int smdp_telnet_port(const struct run_ctx *ctx, const struct topo_comp *c)
+{
+	return 4260u + (unsigned int)(c - ctx->rs->topo.comp);
+}
+
+/* network/smdp/README.md "Configuration": identities, PKI files, ES endpoint, mutual TLS, key log, the
+ * operator (mno-url) and every SM-SR of the topology. */
+static int render_smdp_cfg(struct run_ctx *ctx, const struct topo_comp *c, const char *dir, const char *path)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct topo_comp *mno = mno_of(t, c->op);
+	char pki[PATH_MAX];
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+	fprintf(f, "! rendered by rsplab run for %s\nsmdp\n database %s/smdp.db\n smdp-id %s\n", c->name, dir,
+		c->entity);
+	if (mno)
+		fprintf(f, " mno-id %s\n mno-url https://%s:%u/ %s\n", mno->entity, mno->addr, mno->port, mno->entity);
+	fprintf(f,
+		" dp-certificate %s/%s/gp-cert.hex\n dp-private-key %s/%s/gp-key.hex p256\n"
+		" ci-certificate %s/ci/cert.pem\n eum-certificate %s/eum/cert.pem\n"
+		" es-listen %s %u\n own-url https://%s:%u/\n"
+		" tls-certificate %s/%s/tls-cert.pem\n tls-private-key %s/%s/tls-key.pem\n"
+		" tls-ca-certificate %s/ci/cert.pem\n tls-keylog %s/%s.keylog\n",
+		pki, c->name, pki, c->name, pki, pki, c->addr, c->port, c->addr, c->port, pki, c->name, pki, c->name,
+		pki, ctx->scndir, c->name);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct topo_comp *r = &t->comp[i];
+		if (r->kind != TOPO_SMSR)
+			continue;
+		if (r->mode == TOPO_EXTERNAL)
+			fprintf(f, " smsr %s\n  url %s\n  entity-id %s\n", r->entity, r->url, r->entity);
+		else
+			fprintf(f, " smsr %s\n  url https://%s:%u/\n  entity-id %s\n", r->entity, r->addr, r->port,
+				r->entity);
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* ---- the operator role's steps ------------------------------------------------------------------------ */
+
+static int run_call(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	struct op_record *r = NULL;
+	int rc = op_call_step(ctx->op, st, &r, detail, len);
+
+	if (rc == -EINPROGRESS)
+		return 0;
+	if (rc < 0)
+		return rc;
+	return op_record_matches(r, st, detail, len) ? 0 : -EPROTO;
+}
+
+static int run_wait_response(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	const struct scn_step *call = NULL;
+	struct op_record *r = NULL;
+	int rc;
+
+	/* the call's expect= applies: the latest earlier call of this function */
+	for (const struct scn_step *p = ctx->rs->scn.step; p < st; p++)
+		if (p->kind == SCN_STEP_CALL && p->msg == st->msg)
+			call = p;
+	rc = op_wait_response(ctx->op, st->msg, scn_step_timeout_ms(st), &r, detail, len);
+	if (rc < 0)
+		return rc;
+	if (!call)
+		return 0;
+	return op_record_matches(r, call, detail, len) ? 0 : -EPROTO;
+}
+
+static int run_wait_notification(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	return op_wait_notification(ctx->op, st->msg, st->target, scn_step_timeout_ms(st), NULL, detail, len);
+}
+
+/* [initial] eis lines: the harness, as the EUM, registers each card's EIS at its SM-SR (ES1). */
+static int register_eis_all(struct run_ctx *ctx, char *why, size_t wlen)
+{
+	const struct scn *s = &ctx->rs->scn;
+
+	for (size_t i = 0; i < s->n_init; i++) {
+		const struct scn_init *in = &s->init[i];
+		const struct topo_comp *smsr = topo_find(&ctx->rs->topo, in->where);
+		struct op_record *r = NULL;
+		char d[200];
+		int rc;
+
+		if (in->kind != SCN_INIT_EIS || !smsr)
+			continue;
+		rc = op_register_eis(ctx->op, in->subject, smsr, 30000, &r, d, sizeof(d));
+		if (rc < 0 || !r || r->status != ES_STATUS_EXECUTED_SUCCESS) {
+			run_fmt(why, wlen, "initial state (line %u): RegisterEIS of %s at %s: %s", in->line,
+				in->subject, in->where, d);
+			return rc < 0 ? rc : -EPROTO;
+		}
+		printf("   [init  ] RegisterEIS %s at %s (as the EUM): %s\n", in->subject, in->where, d);
+	}
+	return 0;
+}
+
+/* An expectation the operator role checks. Returns 1 pass, 0 fail, -1 not checkable here. */
+static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+
+	switch (e->kind) {
+	case SCN_EXP_RESPONSES: {
+		const struct op_record *recs[OP_RECORDS_MAX];
+		size_t n = op_records(ctx->op, recs, OP_RECORDS_MAX), bad = 0, seen = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (es_msgs[recs[i]->id].kind != ES_KIND_REQUEST)
+				continue;
+			seen++;
+			if (recs[i]->rc < 0 || recs[i]->fault || recs[i]->status != e->status)
+				bad++;
+		}
+		run_fmt(detail, len, "%zu of %zu responses %s", seen - bad, seen,
+			get_value_string(es_status_names, e->status));
+		return bad == 0;
+	}
+	case SCN_EXP_NOTIFICATION: {
+		unsigned int n = op_notification_count(ctx->op, e->msg, e->where);
+		run_fmt(detail, len, "%u received (expected %u)", n, e->count);
+		return n == e->count;
+	}
+	case SCN_EXP_EIS: {
+		const struct topo_comp *card = topo_find(t, e->subject);
+		size_t w = 0;
+		int ok = 1;
+		if (!card)
+			return -1;
+		detail[0] = '\0';
+		/* ES4-GetEIS at every SM-SR, as the operator of that SM-SR: held at e->where and nowhere else */
+		for (size_t i = 0; i < t->n; i++) {
+			const struct topo_comp *sr = &t->comp[i];
+			const struct topo_comp *mno;
+			struct op_record *r = NULL;
+			char d[200];
+			bool here = strcmp(sr->name, e->where) == 0;
+			if (sr->kind != TOPO_SMSR)
+				continue;
+			mno = mno_of(t, sr->op);
+			if (!mno)
+				mno = topo_find_kind(t, TOPO_MNO, TOPO_OP_NONE);
+			if (!mno || op_get_eis(ctx->op, mno->name, sr, card->eid, 30000, &r, d, sizeof(d)) < 0) {
+				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%s%s: GetEIS: %s",
+						     w ? "; " : "", sr->name, mno ? d : "no operator to ask as");
+				ok = 0;
+				continue;
+			}
+			if (here && r->status == ES_STATUS_EXECUTED_SUCCESS && r->has_eis) {
+				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%sheld at %s", w ? "; " : "",
+						     sr->name);
+				for (size_t k = 0; k < e->n_profiles; k++) {
+					bool found = false;
+					for (unsigned int q = 0; q < r->n_profiles; q++) {
+						char pe[40];
+						run_fmt(pe, sizeof(pe), "%s:%s", r->profile[q].iccid,
+							get_value_string(es_profile_state_names, r->profile[q].state));
+						found |= strcmp(pe, e->profiles[k]) == 0;
+					}
+					if (!found) {
+						w += (size_t)run_fmt(detail + w, w < len ? len - w : 0,
+								     ", profile %s not in its EIS (%u profile(s))",
+								     e->profiles[k], r->n_profiles);
+						ok = 0;
+					}
+				}
+			} else if (here) {
+				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%snot held at %s (%s)",
+						     w ? "; " : "", sr->name, d);
+				ok = 0;
+			} else if (r->status == ES_STATUS_EXECUTED_SUCCESS) {
+				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%salso held at %s",
+						     w ? "; " : "", sr->name);
+				ok = 0;
+			} else {
+				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%snot at %s (%s)",
+						     w ? "; " : "", sr->name, d);
+			}
+		}
+		return ok;
+	}
+	default: return -1;
+	}
+}
+
+/* ---- the capture: one pcap per scenario, decoded by the checker with the run's key logs ------------ */
+
+static void capture_begin(struct run_ctx *ctx, const struct topo *t)
+{
+	static const char *const ifs[] = { "lo" };
+	char filter[1024], err[256];
+	size_t n = 0;
+	int e = 0;
+
+	if (geteuid() != 0) {
+		printf("   capture: not root: no capture for this scenario\n");
+		return;
+	}
+	/* the components' addresses only: other traffic on the loopback is not ours */
+	filter[0] = '\0';
+	for (size_t i = 0; i < t->n && n < sizeof(filter) - 40; i++)
+		if (t->comp[i].addr[0])
+			n += (size_t)run_fmt(filter + n, sizeof(filter) - n, "%shost %s", n ? " or " : "",
+					     t->comp[i].addr);
+	run_fmt(ctx->pcap, sizeof(ctx->pcap), "%s/capture.pcap", ctx->scndir);
+	ctx->cap = capture_start(ctx->tall,
+				 &(struct capture_cfg){ .ifaces = ifs,
+							.num_ifaces = 1,
+							.path = ctx->pcap,
+							.filter = n ? filter : NULL,
+							.max_bytes = 256u << 20 },
+				 err, sizeof(err), &e);
+	if (!ctx->cap)
+		printf("   capture: could not start (%s): no capture for this scenario\n", err);
+}
+
+static int keylogs_load(struct tlsdec_keylog *kl, const char *dir, int depth)
+{
+	glob_t g;
+	char pat[PATH_MAX];
+	int files = 0;
+
+	run_fmt(pat, sizeof(pat), "%s/%s*.keylog", dir, depth ? "*/" : "");
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			unsigned int bad = 0;
+			files += tlsdec_keylog_load(kl, g.gl_pathv[i], &bad) >= 0;
+		}
+		globfree(&g);
+	}
+	return files;
+}
+
+/* The component whose address:port is ep ("127.0.0.42:8443"), or NULL. */
+static const struct topo_comp *comp_at(const struct topo *t, const char *ep)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		char want[40];
+		run_fmt(want, sizeof(want), "%s:%u", t->comp[i].addr, t->comp[i].port);
+		if (t->comp[i].addr[0] && strcmp(want, ep) == 0)
+			return &t->comp[i];
+	}
+	return NULL;
+}
+
+/* Look through the capture so far for an ES message st->msg from st->target to st->peer: the receiver
+ * by its listening address, the sender by the EntityId of the message's wsa:From. */
+static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *tall, char *detail, size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct topo_comp *from = topo_find(t, st->target), *to = topo_find(t, st->peer);
+	struct tlsdec_keylog *kl = tlsdec_keylog_alloc(tall);
+	struct check_opts o;
+	struct checker *ck;
+	const struct check_event *ev;
+	unsigned int n = 0;
+	char err[200];
+
+	if (!kl)
+		return -ENOMEM;
+	keylogs_load(kl, ctx->scndir, 0);
+	check_opts_init(&o);
+	o.keylog = kl;
+	ck = checker_alloc(tall, &o);
+	if (!ck || checker_run_file(ck, ctx->pcap, err, sizeof(err)) < 0) {
+		run_fmt(detail, len, "the capture could not be read");
+		return -EIO;
+	}
+	checker_finish(ck);
+	ev = checker_events(ck, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		const char *arrow, *colon;
+		char dst[64];
+		struct es_msg *m;
+		char *arena;
+		size_t dl;
+		if (ev[i].es_id != st->msg || !ev[i].detail)
+			continue;
+		/* "flow N SRC -> DST: ..." */
+		arrow = strstr(ev[i].summary, " -> ");
+		colon = arrow ? strstr(arrow + 4, ": ") : NULL;
+		if (!colon || (size_t)(colon - arrow - 4) >= sizeof(dst))
+			continue;
+		run_fmt(dst, sizeof(dst), "%.*s", (int)(colon - arrow - 4), arrow + 4);
+		if (comp_at(t, dst) != to)
+			continue;
+		dl = strlen(ev[i].detail);
+		m = talloc_zero(tall, struct es_msg);
+		arena = talloc_size(tall, dl + 64);
+		if (!m || !arena ||
+		    es_msg_decode(m, arena, dl + 64, (const uint8_t *)ev[i].detail, dl, NULL, NULL) < 0 ||
+		    !m->wsa.from || !from || !from->entity[0])
+			continue;
+		{
+			const char *eq = strstr(m->wsa.from, "EntityId=");
+			if (!eq || strcmp(eq + 9, from->entity) != 0)
+				continue;
+		}
+		run_fmt(detail, len, "%s %s -> %s in frame %u", es_msgs[st->msg].name, st->target, st->peer,
+			ev[i].frame);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	unsigned int timeout = scn_step_timeout_ms(st);
+	int64_t end = net_now_ms() + timeout;
+	int rc;
+
+	if (!ctx->cap) {
+		run_fmt(detail, len, "no capture in this run (needs root): the message cannot be seen");
+		return -ENOSYS;
+	}
+	for (;;) {
+		void *tall = talloc_named_const(ctx->tall, 0, "wait message");
+		capture_poll(ctx->cap);
+		capture_flush(ctx->cap);
+		rc = find_message(ctx, st, tall, detail, len);
+		talloc_free(tall);
+		if (rc != -ENOENT || net_now_ms() >= end)
+			break;
+		op_poll(ctx->op, 200);
+	}
+	if (rc == -ENOENT)
+		run_fmt(detail, len, "no %s from %s to %s in the capture within %.1f s", es_msgs[st->msg].name,
+			st->target, st->peer, timeout / 1000.0);
+	return rc;
 }
 
 /* ---- starting and stopping ------------------------------------------------------------------------- */
@@ -375,8 +1016,21 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = key;
 		argv[a++] = "--ca";
 		argv[a++] = ca;
+	} else if (c->kind == TOPO_SMDP) {
+		/* network/smdp/README.md: rsplab-smdp -c CONFIG -T TELNET_PORT */
+		static char tport[8];
+		run_fmt(db, sizeof(db), "%s/smdp.cfg", dir);
+		if (render_smdp_cfg(ctx, c, dir, db) < 0) {
+			fprintf(stderr, "rsplab run: %s: cannot write %s\n", c->name, db);
+			return -EIO;
+		}
+		run_fmt(tport, sizeof(tport), "%u", smdp_telnet_port(ctx, c));
+		argv[a++] = "-c";
+		argv[a++] = db;
+		argv[a++] = "-T";
+		argv[a++] = tport;
 	} else {
-		/* SM-DP, device, eUICC: their command lines are defined when they exist (pre-flight stops first) */
+		/* device, eUICC serve: not started yet (see run_one) */
 		return -ENOSYS;
 	}
 	argv[a] = NULL;
@@ -448,6 +1102,13 @@ static int start_all(struct run_ctx *ctx, const struct topo *t)
 		int rc = 0;
 		if (c->mode == TOPO_EXTERNAL || run_kinds[c->kind].in_harness)
 			continue;
+		if (c->kind == TOPO_EUICC && !c->device[0])
+			continue; /* a card in no device: initialised (prepare_cards), nothing runs */
+		if (c->kind == TOPO_EUICC || c->kind == TOPO_DEVICE) {
+			fprintf(stderr, "rsplab run: %s (%s): starting it is not built into rsplab run yet\n", c->name,
+				run_kinds[c->kind].program);
+			return -ENOSYS;
+		}
 		if (c->kind == TOPO_OSMO_STP || c->kind == TOPO_OSMO_HLR || c->kind == TOPO_OSMO_MSC ||
 		    c->kind == TOPO_KANNEL) {
 			if (!ctx->net_up)
@@ -623,10 +1284,29 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		return;
 	}
 	run_fmt(ctx->scndir, sizeof(ctx->scndir), "%s/%s", ctx->rundir, s->id);
-	rc = start_all(ctx, &rs->topo);
+	ctx->tall = talloc_named_const(NULL, 0, "rsplab run scenario");
+	{
+		char pki[PATH_MAX], keylog[PATH_MAX], err[300] = "";
+		run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+		run_fmt(keylog, sizeof(keylog), "%s/harness.keylog", ctx->scndir);
+		ctx->op = op_alloc(ctx->tall, &rs->topo, pki, keylog, err, sizeof(err));
+		if (!ctx->op)
+			run_fmt(res->reason, sizeof(res->reason), "the harness's operator role could not start: %s",
+				err);
+	}
+	if (ctx->op)
+		capture_begin(ctx, &rs->topo);
+	rc = ctx->op ? prepare_initial(ctx, rs, res->reason, sizeof(res->reason)) : -EIO;
+	if (rc == 0)
+		rc = start_all(ctx, &rs->topo);
+	if (rc == 0)
+		rc = register_eis_all(ctx, res->reason, sizeof(res->reason));
 	if (rc < 0) {
-		run_fmt(res->reason, sizeof(res->reason), "start-up failed (%s): see the message above", strerror(-rc));
+		if (!res->reason[0])
+			run_fmt(res->reason, sizeof(res->reason), "start-up failed (%s): see the message above",
+				strerror(-rc));
 		res->verdict = "error";
+		printf("   error: %s\n", res->reason);
 	} else {
 		res->verdict = "pass";
 		for (size_t i = 0; i < s->n_steps && !run_interrupted; i++) {
@@ -678,6 +1358,17 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 						res->verdict = "fail";
 					continue;
 				}
+				{
+					int v = check_expect_op(ctx, e, res->exp_detail[i], sizeof(res->exp_detail[i]));
+					if (v >= 0) {
+						res->exp_verdict[i] = v ? "pass" : "fail";
+						if (!v && strcmp(res->verdict, "pass") == 0)
+							res->verdict = "fail";
+						printf("   [expect] %-60s %s  %s\n", scn_expect_kind_names[e->kind].str,
+						       res->exp_verdict[i], res->exp_detail[i]);
+						continue;
+					}
+				}
 				/* no checker exists yet for the other expectation kinds */
 				run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%s is not built yet",
 					run_expect_checker[s->expect[i].kind]);
@@ -685,6 +1376,47 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = "error";
 			}
 	}
+	if (ctx->op) {
+		const struct op_record *recs[OP_RECORDS_MAX];
+		size_t n = op_records(ctx->op, recs, OP_RECORDS_MAX);
+		for (size_t i = 0; i < n && res->n_ev + 2 <= sizeof(res->ev) / sizeof(res->ev[0]); i++) {
+			const struct op_record *r = recs[i];
+			struct run_event *ev = &res->ev[res->n_ev++];
+			bool notif = es_msgs[r->id].kind == ES_KIND_NOTIFICATION;
+			ev->t_ms = r->t_sent_ms - t0;
+			run_fmt(ev->from, sizeof(ev->from), "%s", notif ? r->peer : r->party);
+			run_fmt(ev->to, sizeof(ev->to), "%s", notif ? r->party : r->peer);
+			run_fmt(ev->label, sizeof(ev->label), "%s", es_msgs[r->id].name);
+			if (notif || !r->done)
+				continue;
+			ev = &res->ev[res->n_ev++];
+			ev->t_ms = r->t_done_ms - t0;
+			run_fmt(ev->from, sizeof(ev->from), "%s", r->peer);
+			run_fmt(ev->to, sizeof(ev->to), "%s", r->party);
+			if (r->rc < 0)
+				run_fmt(ev->label, sizeof(ev->label), "(no response: %s)", strerror(-r->rc));
+			else
+				run_fmt(ev->label, sizeof(ev->label), "%s %s%s%s%s%s", es_msgs[r->id + 1].name,
+					r->fault ? "fault" : get_value_string(es_status_names, r->status),
+					r->subject[0] ? " " : "", r->subject, r->reason[0] ? "/" : "", r->reason);
+		}
+		op_free(ctx->op);
+		ctx->op = NULL;
+	}
+	if (ctx->cap) {
+		char st[300];
+		capture_stop(ctx->cap);
+		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0) {
+			for (char *c = st; *c; c++)
+				if (*c == '\n')
+					*c = c[1] ? ';' : '\0';
+			printf("   capture: %s\n", st);
+		}
+		capture_free(ctx->cap);
+		ctx->cap = NULL;
+	}
+	talloc_free(ctx->tall);
+	ctx->tall = NULL;
 	stop_all(ctx, res);
 	printf("   stopped: ");
 	if (!res->n_stopped)
@@ -746,7 +1478,17 @@ static void write_scn_json(FILE *f, const char *top, const struct run_scn *rs, c
 		json_kv(f, "detail", res->exp_detail[i], false);
 		fputc('}', f);
 	}
-	fputs("],\n   \"findings\":[], \"events\":[]}", f);
+	fputs("],\n   \"findings\":[], \"events\":[", f);
+	for (size_t i = 0; i < res->n_ev; i++) {
+		const struct run_event *ev = &res->ev[i];
+		fputs(i ? ",\n    {" : "\n    {", f);
+		fprintf(f, "\"t_ms\":%lld,", (long long)ev->t_ms);
+		json_kv(f, "from", ev->from, true);
+		json_kv(f, "to", ev->to, true);
+		json_kv(f, "label", ev->label, false);
+		fputc('}', f);
+	}
+	fputs("]}", f);
 	fputs(last ? "\n" : ",\n", f);
 }
 
@@ -930,8 +1672,8 @@ static int make_rundir(struct run_ctx *ctx, char *const *targets, size_t nt)
 
 static int make_pki(struct run_ctx *ctx, const struct run_scn *list, size_t n)
 {
-	const char *eids[PKI_MAX_EUICC];
-	unsigned int n_eids = 0;
+	const char *eids[PKI_MAX_EUICC], *ips[32];
+	unsigned int n_eids = 0, n_ips = 0;
 	char dir[PATH_MAX];
 	struct pki_opts po = { .curve = CRYPTO_CURVE_P256, .eids = eids };
 
@@ -946,6 +1688,20 @@ static int make_pki(struct run_ctx *ctx, const struct run_scn *list, size_t n)
 			if (!seen && n_eids < PKI_MAX_EUICC)
 				eids[n_eids++] = eid;
 		}
+	/* every address of the topologies goes into the TLS certificates' SAN (the SM-DP checks the host) */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < list[i].topo.n; j++) {
+			const char *a = list[i].topo.comp[j].addr;
+			bool seen = false;
+			if (!a[0])
+				continue;
+			for (unsigned int k = 0; k < n_ips; k++)
+				seen |= strcmp(ips[k], a) == 0;
+			if (!seen && n_ips < sizeof(ips) / sizeof(ips[0]))
+				ips[n_ips++] = a;
+		}
+	po.tls_ips = ips;
+	po.n_tls_ips = n_ips;
 	run_fmt(dir, sizeof(dir), "%s/pki", ctx->rundir);
 	po.dir = dir;
 	po.n_eids = n_eids;
@@ -1022,6 +1778,18 @@ int run_main(char *const *targets, size_t nt, const struct run_opts *o)
 		goto out;
 	}
 	checker = have_checker();
+	/* TLS 1.2 on every ES connection of the run (the builtin daemons through OpenSSL's system default,
+	 * the harness through lib/tls max_version): the checker decrypts TLS 1.2 only, and a run whose
+	 * messages cannot be opened cannot be checked. */
+	{
+		static const char cnf[] = "# rsplab run: TLS 1.2 for every component it starts\n"
+					  "openssl_conf = rsplab_conf\n[rsplab_conf]\nssl_conf = rsplab_ssl\n"
+					  "[rsplab_ssl]\nsystem_default = rsplab_tls\n[rsplab_tls]\n"
+					  "MaxProtocol = TLSv1.2\n";
+		run_fmt(path, sizeof(path), "%s/openssl.cnf", ctx->rundir);
+		if (net_file_write(path, cnf, sizeof(cnf) - 1, 0644) == 0)
+			setenv("OPENSSL_CONF", path, 1);
+	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	for (size_t i = 0; i < n; i++) {

@@ -94,12 +94,12 @@ void test_runner_flagship_names_missing_components(void)
 
 	snprintf(args, sizeof(args), "run --out %s/out flagship", tmpdir);
 	CU_ASSERT_EQUAL(run(args, out, sizeof(out)), 1);
-	/* what is missing today is named (at least the harness's own operator role, which this branch has
-	 * not written yet); nothing is started, so nothing is stopped */
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "component not built yet: "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "the harness's operator role (ES2/ES4 client + notification endpoint) "
-					   "(mno1, mno2)"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing was started"));
+	/* every component exists now, but the flagship cannot pass yet: as root the run starts what it can
+	 * and ends the scenario as an error that says where it stopped (today the device start-up, which
+	 * rsplab run does not do yet), then stops everything; without root the pre-flight names what is
+	 * missing for a run (the capture) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "   error: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "   stopped: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 pass, 0 fail, 1 error, 0 skipped"));
 	snprintf(pattern, sizeof(pattern), "%s/out/*-flagship", tmpdir);
 	CU_ASSERT_EQUAL_FATAL(glob(pattern, 0, NULL, &g), 0);
@@ -118,7 +118,7 @@ void test_runner_flagship_names_missing_components(void)
 	CU_ASSERT_FATAL(text != NULL);
 	CU_ASSERT_EQUAL_FATAL(json_parse(text, len, &doc, &off), 0);
 	CU_ASSERT_STRING_EQUAL(json_str(json_root(doc), "format", ""), "rsplab-run-1");
-	CU_ASSERT_EQUAL(json_get(json_root(doc), "stopped")->n, 0);
+	CU_ASSERT_PTR_NOT_NULL(json_get(json_root(doc), "stopped"));
 	s = json_get(json_root(doc), "scenarios")->child;
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_STRING_EQUAL(json_str(s, "id", ""), "TC.PROC.FLAGSHIP.1");

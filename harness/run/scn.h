@@ -162,7 +162,7 @@ struct scn_expect {
 	bool yes;     /* keysets present / roaming=yes */
 	uint8_t type; /* card-notification */
 	char imsi[16];
-	char profiles[4][24]; /* eis content: "ICCID:state" */
+	char profiles[4][32]; /* eis content: "ICCID:state" */
 	size_t n_profiles;
 };
 

@@ -72,7 +72,7 @@ static const struct {
 	[TK_CERT] = { "cert", 0, 0, K_ES, K_ES },
 	[TK_KEY] = { "key", 0, 0, K_ES, K_ES },
 	[TK_EID] = { "eid", K(TOPO_EUICC), K(TOPO_EUICC), 0, 0 },
-	[TK_DEVICE] = { "device", K(TOPO_EUICC), K(TOPO_EUICC), 0, 0 },
+	[TK_DEVICE] = { "device", K(TOPO_EUICC), 0, 0, 0 }, /* none: a card in no device (initialised, not served) */
 	[TK_TIMEOUT] = { "timeout", K_ALL, 0, 0, 0 },
 	[TK_NEEDS] = { "needs", K_ALL, 0, K_ALL, 0 },
 };
@@ -374,7 +374,9 @@ int topo_format(const struct topo *t, char *out, size_t out_len)
 		if (c->url[0])
 			topo_put(&o, " url=%s ca=%s cert=%s key=%s", c->url, c->ca, c->cert, c->key);
 		if (c->eid[0])
-			topo_put(&o, " eid=%s device=%s", c->eid, c->device);
+			topo_put(&o, " eid=%s", c->eid);
+		if (c->device[0])
+			topo_put(&o, " device=%s", c->device);
 		if (c->ready_timeout_ms)
 			topo_put(&o, " timeout=%ums", c->ready_timeout_ms);
 		for (size_t j = 0; j < c->n_needs; j++)

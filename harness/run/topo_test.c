@@ -143,7 +143,6 @@ static const struct {
 	{ "s smsr external operator=mno1 entity=1.2 url=https://a/ ca=a cert=b key=c addr=1.2.3.4\n", 1,
 	  "'addr' is not allowed for an external smsr" },
 	{ "s smsr external operator=mno1 entity=1.2 url=https://a/ ca=a\"b cert=b key=c\n", 1, "ca: a path" },
-	{ "d device builtin\nc euicc builtin eid=89049032000000000000000000000163\n", 2, "needs device=" },
 	{ "d device builtin\nc euicc builtin eid=89049032000000000000000000000164 device=d\n", 2, "check digits" },
 	{ "d device builtin\nc euicc builtin eid=8904903200000000000000000000016 device=d\n", 2, "check digits" },
 	{ "d osmo-stp builtin addr=1.2.3.4 port=1\nc euicc builtin eid=89049032000000000000000000000163 device=d\n", 2,
