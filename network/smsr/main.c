@@ -24,6 +24,7 @@
 #include "lib/es/es_txn.h"
 #include "lib/esnet/esnet.h"
 #include "network/smsr/smsr.h"
+#include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
@@ -35,10 +36,17 @@ static struct esnet *g_es;
 static const char *g_notify_url;
 static struct smsr *g_sr;
 static struct smsr_ota *g_ota;
+static struct smsr_es3 *g_es3;
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
 	smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
+}
+
+static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len)
+{
+	if (smsr_es3_owns_op(op))
+		smsr_es3_rx_result(g_es3, op, rc, data, len);
 }
 
 static void ota_notification(void *priv, const uint8_t *e1, size_t len)
@@ -164,7 +172,10 @@ static void handler(struct esnet_in *in, void *priv)
 		talloc_free(resp);
 		return;
 	}
-	smsr_es_request(sr, m, &r);
+	if (smsr_es3_handles(m->id))
+		smsr_es3_request(g_es3, m, &r);
+	else
+		smsr_es_request(sr, m, &r);
 }
 
 int main(int argc, char **argv)
@@ -251,6 +262,7 @@ int main(int argc, char **argv)
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
+	osmo_tdefs_reset(smsr_es3_tdefs);
 	store = smsr_store_open(ctx, db, err, sizeof(err));
 	if (!store) {
 		fprintf(stderr, "rsplab-smsr: %s\n", err);
@@ -273,7 +285,9 @@ int main(int argc, char **argv)
 	}
 	if (net_env) {
 		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
-				       &(struct smsr_ota_up){ .result = ota_result, .notification = ota_notification });
+				       &(struct smsr_ota_up){ .result = ota_result,
+							      .notification = ota_notification,
+							      .raw_result = ota_raw_result });
 		if (use_kannel) {
 			kannel = g_ota ? kannel_from_netenv(ctx, net_env) : NULL;
 			if (!kannel)
@@ -289,6 +303,7 @@ int main(int argc, char **argv)
 	}
 	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
 	g_sr = sr;
+	g_es3 = smsr_es3_alloc(ctx, sr, store, NULL, &(struct smsr_relay_ops){ .send = smsr_relay_sms_send }, g_ota);
 	for (int id = 0; id < ES_MSG__COUNT; id++)
 		if (es_msgs[id].kind == ES_KIND_REQUEST &&
 		    (es_msgs[id].iface == 1 || es_msgs[id].iface == 3 || es_msgs[id].iface == 4))
@@ -314,6 +329,7 @@ int main(int argc, char **argv)
 	while (!quit)
 		osmo_select_main_ctx(0);
 	esnet_free(g_es);
+	smsr_es3_free(g_es3);
 	smsr_free(sr);
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);
