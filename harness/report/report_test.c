@@ -16,28 +16,6 @@
 
 #define FIXTURE "harness/report/testdata/run-fixture/run.json"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 static char tmpdir[64];
 
 int suite_setup(void)
@@ -104,7 +82,7 @@ void test_report_generate_fixture(void)
 	CU_ASSERT_EQUAL(testcases, 4);
 	xmlFreeDoc(doc);
 	{
-		char *x = slurp(path, &len);
+		char *x = test_slurp(path, &len);
 		CU_ASSERT_FATAL(x != NULL);
 		CU_ASSERT_PTR_NOT_NULL(strstr(x, "<property name=\"smsr_change_ms\" value=\"31200\"/>"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(x, "<property name=\"reattach_ms\" value=\"2400\"/>"));
@@ -116,7 +94,7 @@ void test_report_generate_fixture(void)
 
 	/* report.html: verdicts, escaping, frame links, one chart per scenario with events */
 	snprintf(path, sizeof(path), "%s/report.html", tmpdir);
-	html = slurp(path, &len);
+	html = test_slurp(path, &len);
 	CU_ASSERT_FATAL(html != NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<span class=\"v v-pass\">pass</span> TC.PROC.FLAGSHIP.1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<span class=\"v v-fail\">fail</span> TC.PROC.SMSRCHANGE.2"));

@@ -60,28 +60,6 @@ static int run(const char *args, char *out, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 void test_runner_flagship_names_missing_components(void)
 {
 	static char out[65536];
@@ -114,7 +92,7 @@ void test_runner_flagship_names_missing_components(void)
 	snprintf(path, sizeof(path), "%s/report.html", g.gl_pathv[0]);
 	CU_ASSERT_EQUAL(access(path, R_OK), 0);
 	snprintf(path, sizeof(path), "%s/run.json", g.gl_pathv[0]);
-	text = slurp(path, &len);
+	text = test_slurp(path, &len);
 	CU_ASSERT_FATAL(text != NULL);
 	CU_ASSERT_EQUAL_FATAL(json_parse(text, len, &doc, &off), 0);
 	CU_ASSERT_STRING_EQUAL(json_str(json_root(doc), "format", ""), "rsplab-run-1");

@@ -10,28 +10,6 @@
 #include "harness/run/topo.h"
 #include "lib/test/runner.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 static int load_topo(const char *name, struct topo *t)
 {
 	char path[256];
@@ -41,7 +19,7 @@ static int load_topo(const char *name, struct topo *t)
 	int rc;
 
 	snprintf(path, sizeof(path), "scenarios/topology/%s.topo", name);
-	text = slurp(path, &len);
+	text = test_slurp(path, &len);
 	if (!text)
 		return -ENOENT;
 	rc = topo_parse(text, len, t, &e);
@@ -66,7 +44,7 @@ void test_scn_all_files(void)
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct scn_error e;
 		size_t len = 0;
-		char *text = slurp(g.gl_pathv[i], &len);
+		char *text = test_slurp(g.gl_pathv[i], &len);
 		int rc;
 
 		CU_ASSERT_FATAL(text != NULL);
@@ -97,7 +75,7 @@ void test_scn_flagship(void)
 	struct scn *s = malloc(sizeof(*s));
 	struct scn_error e;
 	size_t len = 0;
-	char *text = slurp("scenarios/flagship/switchover.scn", &len);
+	char *text = test_slurp("scenarios/flagship/switchover.scn", &len);
 	const struct scn_step *st;
 
 	CU_ASSERT_FATAL(s && text);

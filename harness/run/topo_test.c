@@ -11,28 +11,6 @@
 
 #define FLAGSHIP "scenarios/topology/flagship.topo"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 static int parse_str(const char *text, struct topo *t, struct topo_error *e)
 {
 	return topo_parse(text, strlen(text), t, e);
@@ -43,7 +21,7 @@ void test_topo_flagship(void)
 	struct topo *t = calloc(1, sizeof(*t));
 	struct topo_error e;
 	size_t len = 0;
-	char *text = slurp(FLAGSHIP, &len);
+	char *text = test_slurp(FLAGSHIP, &len);
 	const struct topo_comp *c;
 
 	CU_ASSERT_FATAL(text != NULL);
@@ -77,7 +55,7 @@ void test_topo_round_trip(void)
 	struct topo *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	struct topo_error e;
 	size_t len = 0;
-	char *text = slurp(FLAGSHIP, &len);
+	char *text = test_slurp(FLAGSHIP, &len);
 	char out1[8192], out2[8192];
 	int n1, n2;
 	const char *ext = "sr smsr external operator=mno2 entity=1.2.3 url=https://sr.example:8443/es ca=ca.pem "

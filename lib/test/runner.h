@@ -63,3 +63,7 @@ unsigned long test_mutations_run(const uint8_t *buf, size_t len, test_decode_fn 
  * err (either may be NULL) receive the text, NUL-terminated and truncated to their capacity.
  * Returns fn's exit status. */
 int test_run_captured(int (*fn)(int, char **), char **argv, char *out, size_t out_cap, char *err, size_t err_cap);
+
+/* A whole file as a NUL-terminated heap string (free() it); *len (may be NULL) gets its length.
+ * NULL if it cannot be read. */
+char *test_slurp(const char *path, size_t *len);
