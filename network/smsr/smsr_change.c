@@ -1011,10 +1011,15 @@ static void sr2_warn(struct proc *p, const char *msg)
 static void sr2_finalise(struct proc *p)
 {
 	struct smsr_change *c = p->c;
-	struct es5_keyrange f2[ES5_MAX_F2];
+	struct es5_keyrange f2[ES5_MAX_F2], sets[MAX_OLD + 1];
 	uint8_t apdu[64];
-	size_t n = es5_f2_entries(c->cfg.f2, p->old, p->n_old, p->kvn, f2, ES5_MAX_F2);
+	size_t n;
 	int len;
+
+	/* the ISD-R key sets of the eUICC now: SR1's (from the EIS) and ours (KS2) */
+	memcpy(sets, p->old, p->n_old * sizeof(sets[0]));
+	sets[p->n_old] = (struct es5_keyrange){ p->kvn, 0x01, 0x03 };
+	n = es5_f2_entries(c->cfg.f2, sets, p->n_old + 1, p->kvn, f2, ES5_MAX_F2);
 
 	if (c->cfg.f2 == ES5_F2_DELETE_LIST && !n) {
 		sr2_warn(p, "the old ISD-R key sets are unknown: not deleted");
