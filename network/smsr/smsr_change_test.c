@@ -1069,3 +1069,33 @@ void test_smsr_change_bad_requests(void)
 	talloc_free(m);
 	world_teardown();
 }
+
+void test_smsr_change_commit_not_stored(void)
+{
+	struct smsr_keyset_row ks;
+
+	world_setup();
+	register_eis(ecasd_cert, ecasd_cert_len);
+	mno_prepare(600);
+	mno_smsr_change(600);
+	CU_ASSERT_TRUE(pump_until_req(ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_REQ));
+	btw("The receipt verifies, but SR2's commit transaction fails (a kill between statements)");
+	while (!llist_empty(&queue)) {
+		struct qmsg *q = llist_first_entry(&queue, struct qmsg, list);
+
+		if (q->kind == Q_RESP && q->to == &sr2)
+			break;
+		q = pop();
+		deliver(q);
+		talloc_free(q);
+	}
+	CU_ASSERT_FALSE_FATAL(llist_empty(&queue));
+	smsr_store_fail_after(sr2.store, 1);
+	pump();
+	btw("No commit: SR2 answers Failed and keeps nothing; SR1 manages the eUICC as before");
+	CU_ASSERT_EQUAL(mno.status, ES_STATUS_FAILED);
+	CU_ASSERT_EQUAL(smsr_change_stats(sr2.chg)->committed, 0);
+	CU_ASSERT_EQUAL(smsr_store_keyset_get(sr2.store, EID, SMSR_KEYSET_SCP80, -1, &ks), -ENOENT);
+	assert_still_at_sr1();
+	world_teardown();
+}
