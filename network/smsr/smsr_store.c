@@ -926,3 +926,15 @@ int smsr_store_pending_list(struct smsr_store *s, struct smsr_pending_row *out, 
 	sqlite3_reset(q);
 	return rc < 0 ? rc : 0;
 }
+
+/* ---- extension tables ------------------------------------------------------------------------- */
+
+struct sqlite3 *smsr_store_sqlite(struct smsr_store *s)
+{
+	return s->db;
+}
+
+int smsr_store_step(struct smsr_store *s, struct sqlite3_stmt *q)
+{
+	return step(s, q);
+}

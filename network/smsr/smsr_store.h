@@ -178,3 +178,13 @@ int smsr_store_pending_list(struct smsr_store *s, struct smsr_pending_row *out, 
 
 /* Helpers: EID bytes <-> upper-case hex text. */
 int smsr_eid_to_hex(const uint8_t *eid, size_t len, char *out, size_t cap);
+
+/* ---- extension tables ---- */
+/* Modules that keep their own tables in this database (smsr_change) prepare their statements on this
+ * handle and step them with smsr_store_step(), which honours smsr_store_fail_after() and marks an
+ * open transaction failed; smsr_store_begin()/commit() span both. smsr_store_step() returns
+ * SQLITE_ROW / SQLITE_DONE, or -EIO / -EEXIST (constraint). */
+struct sqlite3;
+struct sqlite3_stmt;
+struct sqlite3 *smsr_store_sqlite(struct smsr_store *s);
+int smsr_store_step(struct smsr_store *s, struct sqlite3_stmt *q);
