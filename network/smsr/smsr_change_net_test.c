@@ -756,7 +756,7 @@ void test_smsr_change_net_flagship(void)
 	struct card_keys k;
 	struct result r;
 	struct es_msg *m;
-	uint8_t eid_bin[16], *xml;
+	uint8_t eid_bin[16], *xml = NULL;
 	char *arena;
 	FILE *f;
 	size_t xml_len;
