@@ -9,7 +9,9 @@
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
- *               [--spi SPI_1639|SPI_1621] */
+ *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * for the compliance checker. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -170,23 +172,15 @@ static void handler(struct esnet_in *in, void *priv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "smsr-id", 1, NULL, 'i' },
-		{ "db", 1, NULL, 'd' },
-		{ "listen", 1, NULL, 'l' },
-		{ "port", 1, NULL, 'p' },
-		{ "url", 1, NULL, 'u' },
-		{ "notify-url", 1, NULL, 'n' },
-		{ "cert", 1, NULL, 'C' },
-		{ "key", 1, NULL, 'K' },
-		{ "ca", 1, NULL, 'A' },
-		{ "net-env", 1, NULL, 'E' },
-		{ "smpp-transaction", 0, NULL, 'T' },
-		{ "spi", 1, NULL, 'S' },
-		{ "help", 0, NULL, 'h' },
+		{ "tls-keylog", 1, NULL, 'k' }, { "smsr-id", 1, NULL, 'i' },	   { "db", 1, NULL, 'd' },
+		{ "listen", 1, NULL, 'l' },	{ "port", 1, NULL, 'p' },	   { "url", 1, NULL, 'u' },
+		{ "notify-url", 1, NULL, 'n' }, { "cert", 1, NULL, 'C' },	   { "key", 1, NULL, 'K' },
+		{ "ca", 1, NULL, 'A' },		{ "net-env", 1, NULL, 'E' },	   { "smpp-transaction", 0, NULL, 'T' },
+		{ "spi", 1, NULL, 'S' },	{ "sms-transport", 1, NULL, 'X' }, { "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
-		   *ca = NULL;
+		   *ca = NULL, *keylog = NULL;
 	int port = 0, c;
 	void *ctx;
 	char err[256];
@@ -203,7 +197,7 @@ int main(int argc, char **argv)
 	struct smsr_kannel *kannel = NULL;
 	bool use_kannel = false;
 
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
@@ -215,6 +209,7 @@ int main(int argc, char **argv)
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
 		case 'E': net_env = optarg; break;
+		case 'k': keylog = optarg; break;
 		case 'T': transaction = true; break;
 		case 'X':
 			if (strcmp(optarg, "smpp") && strcmp(optarg, "kannel")) {
@@ -237,7 +232,9 @@ int main(int argc, char **argv)
 							    "PEM --ca PEM]\n"
 							    "                   [--net-env FILE [--sms-transport "
 							    "smpp|kannel] [--smpp-transaction]]\n"
-							    "                   [--spi SPI_1639|SPI_1621]\n");
+							    "                   [--spi SPI_1639|SPI_1621] "
+							    "[--tls-keylog "
+							    "FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -261,8 +258,13 @@ int main(int argc, char **argv)
 				     .cert_file = cert,
 				     .key_file = key,
 				     .ca_file = ca,
-				     .require_client_cert = true };
-		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT, .cert_file = cert, .key_file = key, .ca_file = ca };
+				     .require_client_cert = true,
+				     .keylog_file = keylog };
+		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT,
+				      .cert_file = cert,
+				      .key_file = key,
+				      .ca_file = ca,
+				      .keylog_file = keylog };
 
 		srv_tls = tls_ctx_alloc(ctx, &s, err, sizeof(err));
 		cli_tls = srv_tls ? tls_ctx_alloc(ctx, &cl, err, sizeof(err)) : NULL;
