@@ -20,9 +20,11 @@
 
 #include "lib/crypto/sym.h"
 #include "lib/saip/saip.h"
+#include "lib/smpp/smpp.h"
 
 #include "harness/capture/capture.h"
 #include "harness/check/check.h"
+#include "harness/check/kv.h"
 #include "harness/check/tlsdec.h"
 #include "harness/net.h"
 #include "harness/net_io.h"
@@ -40,6 +42,10 @@
 #define RUN_SCN_MAX	 64
 #define RUN_STOP_TERM_MS 3000
 #define RUN_STOP_KILL_MS 2000
+#define RUN_EV_MAX	 400 /* messages charted per scenario */
+#define RUN_FINDINGS_MAX 100 /* findings kept per scenario (all are counted) */
+#define RUN_KPI_MAX	 16
+#define RUN_EUM_ID	 "2.999.4.1" /* the EUM the harness plays (its wsa:From EntityId) */
 /* What this testbed can do (SGP.11-style optional features): no CAT_TP; brainpool only with a
  * brainpool PKI, which `rsplab run` does not create yet. */
 #define RUN_FEATURES (((1u << SCN_FLAG__COUNT) - 1) & ~(1u << SCN_O_CAT_TP) & ~(1u << SCN_O_BRAINPOOL))
@@ -90,6 +96,7 @@ struct run_ctx {
 	size_t n_started;
 	bool net_up;
 	int64_t t0;
+	int64_t wall0_ms;  /* the scenario's start on the capture's clock (ms since the epoch) */
 	FILE *json;	   /* run.json being written */
 	void *tall;	   /* talloc context of one scenario */
 	struct op_ctx *op; /* the harness's operator role (mno components + the EUM) */
@@ -123,11 +130,37 @@ struct run_res {
 	char exp_detail[SCN_EXPECT_MAX][160];
 	char stopped[TOPO_COMP_MAX][TOPO_NAME_MAX + 8];
 	size_t n_stopped;
-	struct run_event { /* the sequence chart: what the operator role sent and received */
+	/* the sequence chart: the capture's messages when the checker ran, else what the operator role
+	 * sent and received */
+	struct run_event {
 		int64_t t_ms;
+		uint32_t frame; /* 0: not from the capture */
 		char from[TOPO_NAME_MAX], to[TOPO_NAME_MAX], label[96];
-	} ev[2 * OP_RECORDS_MAX];
-	size_t n_ev;
+	} ev[RUN_EV_MAX];
+	size_t n_ev, ev_dropped;
+	bool ev_from_capture;
+	/* the checker over the scenario's capture */
+	enum { RUN_CHECK_NOT_RUN, RUN_CHECK_RAN } checker;
+	char checker_why[200]; /* why it did not run */
+	bool schema;	       /* messages validated against the XSDs */
+	unsigned int n_sev[3]; /* findings per severity: info, warning, error */
+	unsigned int undecrypted;
+	struct run_finding {
+		char rule[16];
+		const char *sev;
+		char ref[96];
+		uint32_t frame;
+		char text[240];
+	} find[RUN_FINDINGS_MAX];
+	size_t n_find, find_dropped;
+	struct {
+		char name[32];
+		double v;
+	} kpi[RUN_KPI_MAX];
+	size_t n_kpi;
+	bool has_capture;
+	uint64_t cap_received, cap_dropped, cap_ifdropped;
+	char pcap[64], keylog[64]; /* relative to the run directory */
 };
 
 /* ---- the step executor: one entry per step kind (and per fault) ----------------------------------- */
@@ -597,7 +630,7 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 		argv[a++] = "-o";
 		argv[a++] = db;
 		argv[a++] = "--eum-id";
-		argv[a++] = "2.999.4.1";
+		argv[a++] = RUN_EUM_ID;
 		argv[a++] = "--msisdn";
 		argv[a++] = ctx->card_msisdn[i];
 		if (sms[0]) {
@@ -901,6 +934,16 @@ static const struct topo_comp *comp_at(const struct topo *t, const char *ep)
 	return NULL;
 }
 
+/* The EntityId of a wsa:From address ("https://h/?EntityId=1.2&EntityName=X" -> "1.2"); "" when absent. */
+static void from_entity(const char *from, char *out, size_t len)
+{
+	const char *eq = from ? strstr(from, "EntityId=") : NULL;
+
+	out[0] = '\0';
+	if (eq)
+		run_fmt(out, len, "%.*s", (int)strcspn(eq + 9, "&#"), eq + 9);
+}
+
 /* Look through the capture so far for an ES message st->msg from st->target to st->peer: the receiver
  * by its listening address, the sender by the EntityId of the message's wsa:From. */
 static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *tall, char *detail, size_t len)
@@ -950,8 +993,9 @@ static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *ta
 		    !m->wsa.from || !from || !from->entity[0])
 			continue;
 		{
-			const char *eq = strstr(m->wsa.from, "EntityId=");
-			if (!eq || strcmp(eq + 9, from->entity) != 0)
+			char ent[64];
+			from_entity(m->wsa.from, ent, sizeof(ent));
+			if (strcmp(ent, from->entity) != 0)
 				continue;
 		}
 		run_fmt(detail, len, "%s %s -> %s in frame %u", es_msgs[st->msg].name, st->target, st->peer,
@@ -977,7 +1021,7 @@ static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char
 		capture_flush(ctx->cap);
 		rc = find_message(ctx, st, tall, detail, len);
 		talloc_free(tall);
-		if (rc != -ENOENT || net_now_ms() >= end)
+		if (rc != -ENOENT || net_now_ms() >= end || run_interrupted)
 			break;
 		op_poll(ctx->op, 200);
 	}
@@ -1634,6 +1678,389 @@ static int run_fault_drop_sms(struct run_ctx *ctx, const struct scn_step *st, ch
 	return rc;
 }
 
+/* ---- after each scenario: the checker over its capture (findings, messages, KPIs) --------------------- */
+
+/* The component listening at ep ("ADDR:PORT"); with by_addr, any component with that address. */
+static const struct topo_comp *comp_at_ep(const struct topo *t, const char *ep, bool by_addr)
+{
+	const struct topo_comp *c = comp_at(t, ep);
+	char addr[20];
+
+	if (c || !by_addr)
+		return c;
+	run_fmt(addr, sizeof(addr), "%.*s", (int)strcspn(ep, ":"), ep);
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->comp[i].addr, addr) == 0)
+			return &t->comp[i];
+	return NULL;
+}
+
+/* The component whose ES entity id is entity ("eum" for the EUM the harness plays), or NULL. */
+static const char *entity_name(const struct topo *t, const char *entity)
+{
+	if (strcmp(entity, RUN_EUM_ID) == 0)
+		return "eum";
+	for (size_t i = 0; i < t->n; i++)
+		if (t->comp[i].entity[0] && strcmp(t->comp[i].entity, entity) == 0)
+			return t->comp[i].name;
+	return NULL;
+}
+
+/* "flow N SRC -> DST: TEXT": the endpoints and the text. Returns false when the summary has no flow. */
+static bool summary_split(const char *sum, char *src, char *dst, size_t elen, const char **text)
+{
+	const char *sp, *arrow = strstr(sum, " -> "), *colon;
+
+	if (strncmp(sum, "flow ", 5) != 0 || !arrow || !(sp = strchr(sum + 5, ' ')) || sp > arrow)
+		return false;
+	colon = strstr(arrow + 4, ": ");
+	if (!colon || (size_t)(arrow - sp - 1) >= elen || (size_t)(colon - arrow - 4) >= elen)
+		return false;
+	run_fmt(src, elen, "%.*s", (int)(arrow - sp - 1), sp + 1);
+	run_fmt(dst, elen, "%.*s", (int)(colon - arrow - 4), arrow + 4);
+	*text = colon + 2;
+	return true;
+}
+
+/* The SM-SR an SMS short code belongs to (network/README.md: SMSR1_SHORT_CODE via Kannel, SMSR2 by SMPP). */
+static const char *smpp_party(const struct run_ctx *ctx, const char *addr)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const char *a = addr[0] == '+' ? addr + 1 : addr;
+
+	if (ctx->env && a[0] && strcmp(a, env_get(ctx, "SMSR2_SHORT_CODE")) == 0) {
+		for (size_t i = 0; i < t->n; i++)
+			if (t->comp[i].kind == TOPO_SMSR && !smsr_uses_kannel(t, &t->comp[i]))
+				return t->comp[i].name;
+	}
+	if (ctx->env && a[0] && strcmp(a, env_get(ctx, "SMSR1_SHORT_CODE")) == 0) {
+		const struct topo_comp *k = topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE);
+		return k ? k->name : NULL;
+	}
+	return NULL;
+}
+
+static void res_event(struct run_res *res, int64_t t_ms, uint32_t frame, const char *from, const char *to,
+		      const char *label)
+{
+	struct run_event *ev;
+
+	if (res->n_ev >= RUN_EV_MAX) {
+		res->ev_dropped++;
+		return;
+	}
+	ev = &res->ev[res->n_ev++];
+	ev->t_ms = t_ms;
+	ev->frame = frame;
+	run_fmt(ev->from, sizeof(ev->from), "%s", from);
+	run_fmt(ev->to, sizeof(ev->to), "%s", to);
+	run_fmt(ev->label, sizeof(ev->label), "%s", label);
+}
+
+/* The messages of the capture as chart events: every ES message (sender by its wsa:From EntityId or, for
+ * a response, the flow's client; receiver by its listening address), SMPP short messages and their
+ * responses (the ESME by its short code), Kannel sendsms and its callbacks. */
+static void capture_events(struct run_ctx *ctx, const struct check_event *ev, unsigned int n, void *tall,
+			   struct run_res *res)
+{
+	const struct topo *t = &ctx->rs->topo;
+	struct {
+		uint32_t id;
+		char client[TOPO_NAME_MAX];
+	} flows[128];
+	size_t nf = 0;
+
+	/* pass 1: who is the client of each flow (an ES request's sender, an ESME's short code) */
+	for (unsigned int i = 0; i < n; i++) {
+		char src[48], dst[48];
+		const char *text, *who = NULL;
+		if (!ev[i].flow || !summary_split(ev[i].summary, src, dst, sizeof(src), &text))
+			continue;
+		if (ev[i].es_id != ES_MSG_NONE && ev[i].detail && comp_at_ep(t, dst, false)) {
+			/* a message to a listening component (a request, or an asynchronous callback): its client
+			 * is the sender its wsa:From names */
+			size_t dl = strlen(ev[i].detail);
+			struct es_msg *m = talloc_zero(tall, struct es_msg);
+			char *arena = talloc_size(tall, dl + 64), ent[64];
+			if (m && arena &&
+			    es_msg_decode(m, arena, dl + 64, (const uint8_t *)ev[i].detail, dl, NULL, NULL) >= 0) {
+				from_entity(m->wsa.from, ent, sizeof(ent));
+				who = ent[0] ? entity_name(t, ent) : NULL;
+			}
+		} else if (ev[i].has_smpp && ev[i].smpp.has_sm) {
+			who = smpp_party(ctx,
+					 ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM ? ev[i].smpp.src : ev[i].smpp.dst);
+		}
+		if (!who)
+			continue;
+		size_t k;
+		for (k = 0; k < nf && flows[k].id != ev[i].flow; k++)
+			;
+		if (k == nf && nf < sizeof(flows) / sizeof(flows[0])) {
+			flows[nf].id = ev[i].flow;
+			flows[nf++].client[0] = '\0';
+		}
+		if (k < nf && !flows[k].client[0])
+			run_fmt(flows[k].client, sizeof(flows[k].client), "%s", who);
+	}
+	/* pass 2: the events */
+	for (unsigned int i = 0; i < n; i++) {
+		char src[48], dst[48], label[96];
+		const char *text, *client = "?", *from, *to;
+		const struct topo_comp *cs, *cd;
+		bool es = ev[i].es_id != ES_MSG_NONE, smpp = ev[i].has_smpp;
+		bool kannel = strcmp(ev[i].proto, "KANNEL") == 0;
+		bool http_cb = strcmp(ev[i].proto, "HTTP") == 0 && strncmp(ev[i].summary, "flow", 4) == 0;
+		if (!ev[i].flow || !summary_split(ev[i].summary, src, dst, sizeof(src), &text))
+			continue;
+		if (smpp && ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM &&
+		    ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM_RESP && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM_RESP)
+			continue; /* binds, enquire_link: not part of the procedures */
+		if (http_cb) {
+			/* HTTP requests that are not ES messages: Kannel's MO/DLR callbacks to an SM-SR */
+			cd = comp_at_ep(t, dst, true);
+			if (!cd || cd->kind != TOPO_SMSR || strncmp(text, "GET ", 4) != 0)
+				continue;
+		} else if (!es && !smpp && !kannel) {
+			continue;
+		}
+		for (size_t k = 0; k < nf; k++)
+			if (flows[k].id == ev[i].flow && flows[k].client[0])
+				client = flows[k].client;
+		cs = comp_at_ep(t, src, false);
+		cd = comp_at_ep(t, dst, false);
+		if (!cd && !cs) {
+			cd = comp_at_ep(t, dst, true);
+			cs = cd ? NULL : comp_at_ep(t, src, true);
+		}
+		if (kannel && !strcmp(client, "?")) {
+			const struct topo_comp *k1 = NULL;
+			for (size_t k = 0; k < t->n && !k1; k++)
+				if (t->comp[k].kind == TOPO_SMSR && smsr_uses_kannel(t, &t->comp[k]))
+					k1 = &t->comp[k];
+			client = k1 ? k1->name : "?";
+		}
+		if (http_cb)
+			client = topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)
+					 ? topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)->name
+					 : "?";
+		from = cd ? client : cs ? cs->name : "?";
+		to = cd ? cd->name : client;
+		if (es) /* the name is the pair's; the response and a callback say so */
+			run_fmt(label, sizeof(label), "%s%s", es_msgs[ev[i].es_id].name,
+				es_msgs[ev[i].es_id].kind != ES_KIND_RESPONSE ? ""
+				: cd					      ? " (callback)"
+									      : " response");
+		else if (smpp && ev[i].smpp.has_sm)
+			run_fmt(label, sizeof(label), "%s %s->%s (%zu B)",
+				ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM ? "submit_sm" : "deliver_sm", ev[i].smpp.src,
+				ev[i].smpp.dst, ev[i].smpp.sm_len);
+		else if (smpp)
+			run_fmt(label, sizeof(label), "%s %s",
+				ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM_RESP ? "submit_sm_resp" : "deliver_sm_resp",
+				ev[i].smpp.status ? "error" : "ok");
+		else if (kannel)
+			run_fmt(label, sizeof(label), "sendsms");
+		else
+			run_fmt(label, sizeof(label), "%.40s", text);
+		res_event(res, (int64_t)(ev[i].ts_usec / 1000) - ctx->wall0_ms, ev[i].frame, from, to, label);
+	}
+}
+
+static void res_kpi(struct run_res *res, const char *name, double v)
+{
+	if (res->n_kpi < RUN_KPI_MAX) {
+		run_fmt(res->kpi[res->n_kpi].name, sizeof(res->kpi[0].name), "%s", name);
+		res->kpi[res->n_kpi++].v = v;
+	}
+}
+
+/* KPIs of the steps: the span of a label range when every step in it passed. */
+static void step_kpi(const struct scn *s, struct run_res *res, const char *range, const char *name)
+{
+	int64_t from = -1, to = 0;
+
+	for (size_t j = 0; j < s->n_steps; j++) {
+		if (!scn_label_covers(range, s->step[j].label))
+			continue;
+		if (strcmp(res->step[j].verdict, "pass") != 0)
+			return;
+		if (from < 0)
+			from = res->step[j].start_ms;
+		to = res->step[j].start_ms + res->step[j].elapsed_ms;
+	}
+	if (from >= 0)
+		res_kpi(res, name, (double)(to - from));
+}
+
+/* KPIs of the capture: protocol time (first to last ES message) and SMS round trips (an MT short message
+ * by SMPP submit_sm or Kannel sendsms to the next MO answer on the same path: deliver_sm / the MO call). */
+static void capture_kpis(const struct check_event *ev, unsigned int n, struct run_res *res)
+{
+	uint64_t first = 0, last = 0, mt[2] = { 0, 0 }, sum = 0, max = 0;
+	unsigned int count = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int path = -1;
+		bool is_mt = false;
+		if (ev[i].es_id != ES_MSG_NONE) {
+			if (!first)
+				first = ev[i].ts_usec;
+			last = ev[i].ts_usec;
+		}
+		if (ev[i].has_smpp && ev[i].smpp.has_sm && ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM)
+			path = 0, is_mt = true;
+		else if (ev[i].has_smpp && ev[i].smpp.has_sm && ev[i].smpp.cmd_id == SMPP_CMD_DELIVER_SM)
+			path = 0;
+		else if (strcmp(ev[i].proto, "KANNEL") == 0)
+			path = 1, is_mt = true;
+		else if (strcmp(ev[i].proto, "HTTP") == 0 && strstr(ev[i].summary, ": GET ") &&
+			 !strstr(ev[i].summary, "sendsms"))
+			path = 1;
+		if (path < 0)
+			continue;
+		if (is_mt) {
+			if (!mt[path])
+				mt[path] = ev[i].ts_usec;
+		} else if (mt[path]) {
+			uint64_t d = ev[i].ts_usec - mt[path];
+			sum += d;
+			max = d > max ? d : max;
+			count++;
+			mt[path] = 0;
+		}
+	}
+	if (first && last > first)
+		res_kpi(res, "protocol_ms", (double)(last - first) / 1000);
+	if (count) {
+		res_kpi(res, "sms_round_trips", count);
+		res_kpi(res, "sms_round_trip_avg_ms", (double)sum / count / 1000);
+		res_kpi(res, "sms_round_trip_max_ms", (double)max / 1000);
+	}
+}
+
+/* Every key log of the scenario (the harness's and each builtin's) concatenated into sslkeylog.txt, the
+ * one file Wireshark takes; the SCP80 keys of the cards into scp80.keys (`rsplab check --keys` reads
+ * both). */
+static void keys_collect(struct run_ctx *ctx, struct check_opts *o)
+{
+	char out[PATH_MAX], pat[PATH_MAX], err[200];
+	glob_t g;
+	FILE *f;
+
+	run_fmt(out, sizeof(out), "%s/sslkeylog.txt", ctx->scndir);
+	run_fmt(pat, sizeof(pat), "%s/*.keylog", ctx->scndir);
+	f = fopen(out, "w");
+	if (f && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			char line[512];
+			FILE *in = fopen(g.gl_pathv[i], "r");
+			while (in && fgets(line, sizeof(line), in))
+				fputs(line, f);
+			if (in)
+				fclose(in);
+		}
+		globfree(&g);
+	}
+	if (f)
+		fclose(f);
+	run_fmt(out, sizeof(out), "%s/scp80.keys", ctx->scndir);
+	f = fopen(out, "w");
+	if (!f)
+		return;
+	fchmod(fileno(f), 0600);
+	fputs("# the cards' SCP80 key sets (rsplab run; format: rsplab check --keys-file)\n", f);
+	for (size_t i = 0; i < ctx->rs->topo.n; i++) {
+		char path[PATH_MAX], kv[4096], *line, *save, kvn[8] = "", kic[80] = "", kid[80] = "";
+		size_t len = 0;
+		if (ctx->rs->topo.comp[i].kind != TOPO_EUICC)
+			continue;
+		run_fmt(path, sizeof(path), "%s/%s/card.db.keys", ctx->scndir, ctx->rs->topo.comp[i].name);
+		if (net_file_read_tail(path, kv, sizeof(kv), &len) < 0)
+			continue;
+		for (line = strtok_r(kv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "scp80.kvn=", 10) == 0)
+				run_fmt(kvn, sizeof(kvn), "%s", line + 10);
+			else if (strncmp(line, "scp80.kic=", 10) == 0)
+				run_fmt(kic, sizeof(kic), "%s", line + 10);
+			else if (strncmp(line, "scp80.kid=", 10) == 0)
+				run_fmt(kid, sizeof(kid), "%s", line + 10);
+		}
+		if (kvn[0] && kic[0] && kid[0])
+			fprintf(f, "# %s\nscp80.0x%s.kic = %s\nscp80.0x%s.kid = %s\n", ctx->rs->topo.comp[i].name, kvn,
+				kic, kvn, kid);
+		explicit_bzero(kv, sizeof(kv));
+		explicit_bzero(kic, sizeof(kic));
+		explicit_bzero(kid, sizeof(kid));
+	}
+	fclose(f);
+	if (check_kv_load_scp80(o, out, err, sizeof(err)) < 0)
+		printf("   check: %s: %s\n", out, err);
+}
+
+/* The checker over the scenario's capture, in-process, with every key log and the cards' SCP80 keys: its
+ * findings, the messages (the sequence chart) and the KPIs go into res. */
+static void check_scenario(struct run_ctx *ctx, struct run_res *res)
+{
+	void *tall = talloc_named_const(NULL, 0, "rsplab run check");
+	struct tlsdec_keylog *kl = tlsdec_keylog_alloc(tall);
+	struct es_schema *schema = NULL;
+	char xsd[1024], err[200];
+	const struct check_finding *f;
+	const struct check_event *ev;
+	unsigned int nf = 0, ne = 0, nu = 0;
+	struct check_opts o;
+	struct checker *ck;
+
+	res->checker = RUN_CHECK_NOT_RUN;
+	if (!kl) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "out of memory");
+		goto out;
+	}
+	keylogs_load(kl, ctx->scndir, 0);
+	check_opts_init(&o);
+	o.keylog = kl;
+	keys_collect(ctx, &o);
+	if (es_xsd_dir_default(xsd, sizeof(xsd)) > 0 && es_schema_load(&schema, xsd) == 0)
+		o.schema = schema;
+	ck = checker_alloc(tall, &o);
+	if (!ck || checker_run_file(ck, ctx->pcap, err, sizeof(err)) < 0) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "the capture could not be read: %s", err);
+		goto out;
+	}
+	checker_finish(ck);
+	res->checker = RUN_CHECK_RAN;
+	res->schema = o.schema != NULL;
+	f = checker_findings(ck, &nf);
+	for (unsigned int i = 0; i < nf; i++) {
+		struct run_finding *rf;
+		res->n_sev[f[i].sev < 3 ? f[i].sev : 2]++;
+		if (res->n_find >= RUN_FINDINGS_MAX) {
+			res->find_dropped++;
+			continue;
+		}
+		rf = &res->find[res->n_find++];
+		run_fmt(rf->rule, sizeof(rf->rule), "%s", f[i].rule ? f[i].rule->id : "?");
+		rf->sev = get_value_string(check_sev_names, f[i].sev);
+		run_fmt(rf->ref, sizeof(rf->ref), "%s", f[i].rule ? f[i].rule->ref : "");
+		rf->frame = f[i].frame;
+		run_fmt(rf->text, sizeof(rf->text), "%s", f[i].text ? f[i].text : "");
+	}
+	checker_undecrypted(ck, &nu);
+	res->undecrypted = nu;
+	ev = checker_events(ck, &ne);
+	res->n_ev = 0; /* the capture's messages replace the operator role's view */
+	res->ev_from_capture = true;
+	capture_events(ctx, ev, ne, tall, res);
+	capture_kpis(ev, ne, res);
+	printf("   check: %u finding(s): %u error, %u warning, %u info; %zu message(s) charted%s\n", nf,
+	       res->n_sev[CHECK_SEV_ERROR], res->n_sev[CHECK_SEV_WARNING], res->n_sev[CHECK_SEV_INFO], res->n_ev,
+	       nu ? "; some TLS records stayed closed" : "");
+out:
+	es_schema_free(schema);
+	talloc_free(tall);
+}
+
 /* ---- one scenario ------------------------------------------------------------------------------------ */
 
 static void step_text(const struct scn_step *st, char *out, size_t len)
@@ -1694,10 +2121,15 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 {
 	const struct scn *s = &rs->scn;
 	int64_t t0 = net_now_ms();
+	struct timespec wall;
 	char missing[600];
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	clock_gettime(CLOCK_REALTIME, &wall);
+	ctx->wall0_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 - (net_now_ms() - t0);
+	res->checker_why[0] = '\0';
+	run_fmt(res->checker_why, sizeof(res->checker_why), "nothing was started");
 	for (size_t i = 0; i < s->n_steps; i++)
 		res->step[i].verdict = "not-run";
 	for (size_t i = 0; i < s->n_expect; i++)
@@ -1738,6 +2170,8 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
 		run_fmt(keylog, sizeof(keylog), "%s/harness.keylog", ctx->scndir);
 		ctx->op = op_alloc(ctx->tall, &rs->topo, pki, keylog, err, sizeof(err));
+		if (ctx->op)
+			op_set_stop(ctx->op, &run_interrupted);
 		if (!ctx->op) {
 			run_fmt(res->reason, sizeof(res->reason), "the harness's operator role could not start: %s",
 				err);
@@ -1781,6 +2215,11 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				rc = ops->exec(ctx, st, sr->detail, sizeof(sr->detail));
 			}
 			sr->elapsed_ms = net_now_ms() - ts;
+			if (run_interrupted && rc < 0) {
+				run_fmt(sr->detail, sizeof(sr->detail), "interrupted by signal %d",
+					(int)run_interrupted);
+				rc = -ENOSYS; /* an error, not a failure of the component */
+			}
 			stream_logs(ctx);
 			sr->verdict = rc == 0 ? "pass" : rc == -ENOSYS ? "error" : "fail";
 			printf("   [%-6s] %-60s %-5s %7.3f s%s%s\n", st->label, text, sr->verdict,
@@ -1791,6 +2230,10 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = rc == -ENOSYS ? "error" : "fail";
 				break;
 			}
+		}
+		if (strcmp(res->verdict, "pass") == 0 && run_interrupted) {
+			res->verdict = "error";
+			run_fmt(res->reason, sizeof(res->reason), "interrupted by signal %d", (int)run_interrupted);
 		}
 		if (strcmp(res->verdict, "pass") == 0)
 			for (size_t i = 0; i < s->n_expect; i++) {
@@ -1832,6 +2275,12 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = "error";
 			}
 	}
+	/* KPIs of the procedures (only when every step of the range passed) */
+	step_kpi(s, res, "1-6", "smsr_change_ms");
+	step_kpi(s, res, "i-ix", "download_ms");
+	for (size_t i = 0; i < s->n_steps; i++)
+		if (s->step[i].kind == SCN_STEP_WAIT_ATTACH && strcmp(res->step[i].verdict, "pass") == 0)
+			res_kpi(res, "reattach_ms", (double)res->step[i].elapsed_ms);
 	if (ctx->op) {
 		const struct op_record *recs[OP_RECORDS_MAX];
 		size_t n = op_records(ctx->op, recs, OP_RECORDS_MAX);
@@ -1862,6 +2311,17 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 	if (ctx->cap) {
 		char st[300];
 		capture_stop(ctx->cap);
+		{
+			const struct capture_stats *cs = capture_stats(ctx->cap);
+			res->has_capture = true;
+			for (unsigned int i = 0; cs && i < cs->num_ifaces; i++) {
+				res->cap_received += cs->ifs[i].received;
+				res->cap_dropped += cs->ifs[i].ps_drop;
+				res->cap_ifdropped += cs->ifs[i].ps_ifdrop;
+			}
+			run_fmt(res->pcap, sizeof(res->pcap), "%s/capture.pcap", s->id);
+			run_fmt(res->keylog, sizeof(res->keylog), "%s/sslkeylog.txt", s->id);
+		}
 		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0) {
 			for (char *c = st; *c; c++)
 				if (*c == '\n')
@@ -1870,6 +2330,10 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		}
 		capture_free(ctx->cap);
 		ctx->cap = NULL;
+		check_scenario(ctx, res);
+	} else if (ctx->op || ctx->net_up) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "%s",
+			geteuid() ? "no capture: not root" : "no capture: it could not start (see above)");
 	}
 	talloc_free(ctx->tall);
 	ctx->tall = NULL;
@@ -1934,11 +2398,52 @@ static void write_scn_json(FILE *f, const char *top, const struct run_scn *rs, c
 		json_kv(f, "detail", res->exp_detail[i], false);
 		fputc('}', f);
 	}
-	fputs("],\n   \"findings\":[], \"events\":[", f);
+	fputs("],\n   ", f);
+	if (res->has_capture) {
+		json_kv(f, "pcap", res->pcap, true);
+		json_kv(f, "keylog", res->keylog, true);
+		fprintf(f, "\"capture\":{\"received\":%llu,\"dropped\":%llu,\"if_dropped\":%llu},\n   ",
+			(unsigned long long)res->cap_received, (unsigned long long)res->cap_dropped,
+			(unsigned long long)res->cap_ifdropped);
+	}
+	/* the checker: whether it ran (a scenario without findings is only clean when it did) */
+	fputs("\"checker\":{", f);
+	if (res->checker == RUN_CHECK_RAN) {
+		fprintf(f, "\"ran\":true,\"errors\":%u,\"warnings\":%u,\"info\":%u,\"shown\":%zu,", res->n_sev[2],
+			res->n_sev[1], res->n_sev[0], res->n_find);
+		fprintf(f, "\"xsd\":%s,\"undecrypted_frames\":%u}", res->schema ? "true" : "false", res->undecrypted);
+	} else {
+		fputs("\"ran\":false,", f);
+		json_kv(f, "why", res->checker_why[0] ? res->checker_why : "not run", false);
+		fputc('}', f);
+	}
+	fputs(",\n   \"findings\":[", f);
+	for (size_t i = 0; i < res->n_find; i++) {
+		const struct run_finding *rf = &res->find[i];
+		fputs(i ? ",\n    {" : "\n    {", f);
+		json_kv(f, "rule", rf->rule, true);
+		json_kv(f, "severity", rf->sev ? rf->sev : "info", true);
+		json_kv(f, "ref", rf->ref, true);
+		fprintf(f, "\"frame\":%u,", rf->frame);
+		json_kv(f, "text", rf->text, false);
+		fputc('}', f);
+	}
+	fputs("],\n   \"kpis\":{", f);
+	for (size_t i = 0; i < res->n_kpi; i++) {
+		if (i)
+			fputc(',', f);
+		json_put_str(f, res->kpi[i].name);
+		fprintf(f, ":%.0f", res->kpi[i].v);
+	}
+	fputs("},\n   ", f);
+	json_kv(f, "events_source", res->ev_from_capture ? "capture" : "operator", true);
+	fputs("\"events\":[", f);
 	for (size_t i = 0; i < res->n_ev; i++) {
 		const struct run_event *ev = &res->ev[i];
 		fputs(i ? ",\n    {" : "\n    {", f);
 		fprintf(f, "\"t_ms\":%lld,", (long long)ev->t_ms);
+		if (ev->frame)
+			fprintf(f, "\"frame\":%u,", ev->frame);
 		json_kv(f, "from", ev->from, true);
 		json_kv(f, "to", ev->to, true);
 		json_kv(f, "label", ev->label, false);
