@@ -254,7 +254,7 @@ static const char report_css[] =
 	".muted{color:#667}table{border-collapse:collapse;margin:6px 0 10px;background:#fff}\n"
 	"th,td{border:1px solid #dde1e7;padding:3px 8px;text-align:left;vertical-align:top}"
 	"th{background:#f0f2f5;font-weight:600}\n"
-	"td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+	"td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.rule{white-space:nowrap}\n"
 	".v{display:inline-block;min-width:58px;text-align:center;border-radius:10px;padding:0 8px;font-weight:600;"
 	"font-size:12px;color:#fff}\n"
 	".v-pass{background:#2e7d32}.v-fail{background:#c62828}.v-error{background:#8e24aa}"
@@ -347,8 +347,11 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			report_put_esc(out, json_str(st, "text", ""));
 			fputs("</code></td><td>", out);
 			html_verdict(out, verdict_of(st));
-			fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td>",
-				start / 1000.0, el / 1000.0);
+			if (strcmp(verdict_of(st), "not-run") == 0) /* no times for a step that never ran */
+				fputs("</td><td class=\"num\">&ndash;</td><td class=\"num\">&ndash;</td><td>", out);
+			else
+				fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td>",
+					start / 1000.0, el / 1000.0);
 			if (strcmp(verdict_of(st), "not-run") != 0)
 				fprintf(out, "<div class=\"bar\" style=\"margin-left:%.1f%%;width:%.1f%%\"></div>",
 					100.0 * (double)start / (double)max_ms, 100.0 * (double)el / (double)max_ms);
@@ -403,10 +406,11 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			unsigned long frame = bnum(f, "frame");
 			const char *sev = json_str(f, "severity", "info");
 			if (frame)
-				fprintf(out, "<tr><td class=\"num\"><a href=\"#s%u-f%lu\">#%lu</a></td><td>", idx,
-					frame, frame);
+				fprintf(out,
+					"<tr><td class=\"num\"><a href=\"#s%u-f%lu\">#%lu</a></td><td class=\"rule\">",
+					idx, frame, frame);
 			else
-				fputs("<tr><td></td><td>", out);
+				fputs("<tr><td></td><td class=\"rule\">", out);
 			report_put_esc(out, json_str(f, "rule", "?"));
 			fputs("</td><td class=\"sev-", out);
 			report_put_esc(out, sev);

@@ -2275,6 +2275,9 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = "error";
 			}
 	}
+	/* the harness's start-up (core network, daemons, cards, devices, initial state) before step one */
+	if (s->n_steps && strcmp(res->step[0].verdict, "not-run") != 0)
+		res_kpi(res, "startup_ms", (double)res->step[0].start_ms);
 	/* KPIs of the procedures (only when every step of the range passed) */
 	step_kpi(s, res, "1-6", "smsr_change_ms");
 	step_kpi(s, res, "i-ix", "download_ms");
