@@ -5,7 +5,8 @@
  * MSC_ADDR, MSC_SMPP_PORT, SMSR2_ESME_ID, SMSR2_ESME_PASSWORD, SMSR2_SHORT_CODE) or, with
  * --sms-transport kannel, through Kannel's sendsms (KANNEL_*, SMSR1_SHORT_CODE; MO callbacks served at
  * KANNEL_MO_URL). Credentials never on the command line. Without --net-env, ES5 sends fail cleanly
- * (Failed 1.6). SCP81 (HTTPS) is not wired yet.
+ * (Failed 1.6). --scp81-listen ADDR:PORT serves SCP81 (PSK-TLS RAM over HTTP; the push goes by SMS)
+ * and carries the ES3 relay (SendData, AuditEIS, UpdateConnectivityParameters) unless --es8-relay sms.
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
@@ -26,10 +27,12 @@
 #include "lib/es/es_txn.h"
 #include "lib/esnet/esnet.h"
 #include "network/smsr/smsr.h"
+#include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
 #include "network/smsr/smsr_ota.h"
+#include "network/smsr/smsr_scp81.h"
 #include "network/smsr/smsr_smpp.h"
 
 static volatile sig_atomic_t quit;
@@ -37,10 +40,33 @@ static struct esnet *g_es;
 static const char *g_notify_url;
 static struct smsr *g_sr;
 static struct smsr_ota *g_ota;
+static struct smsr_es3 *g_es3;
+static struct smsr_scp81 *g_scp81;
+
+/* ISD-R TAR (SGP.02 Annex H) for the SCP81 push */
+static const uint8_t push_tar[SCP80_TAR_LEN] = { 0x00, 0x00, 0x01 };
+
+static int scp81_push(void *tp, const char *eid, uint32_t tag, const uint8_t *trigger, size_t len)
+{
+	return g_ota ? smsr_ota_send_raw(g_ota, eid, tag, push_tar, trigger, len, false) : -ENOTCONN;
+}
+
+static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len)
+{
+	smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+}
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
 	smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
+}
+
+static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len)
+{
+	if (smsr_es3_owns_op(op))
+		smsr_es3_rx_result(g_es3, op, rc, data, len);
+	else if (g_scp81 && (op & 0x40000000u))
+		smsr_scp81_push_result(g_scp81, op, rc); /* the PoR of a push */
 }
 
 static void ota_notification(void *priv, const uint8_t *e1, size_t len)
@@ -166,17 +192,33 @@ static void handler(struct esnet_in *in, void *priv)
 		talloc_free(resp);
 		return;
 	}
-	smsr_es_request(sr, m, &r);
+	if (smsr_es3_handles(m->id))
+		smsr_es3_request(g_es3, m, &r);
+	else
+		smsr_es_request(sr, m, &r);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tls-keylog", 1, NULL, 'k' }, { "smsr-id", 1, NULL, 'i' },	   { "db", 1, NULL, 'd' },
-		{ "listen", 1, NULL, 'l' },	{ "port", 1, NULL, 'p' },	   { "url", 1, NULL, 'u' },
-		{ "notify-url", 1, NULL, 'n' }, { "cert", 1, NULL, 'C' },	   { "key", 1, NULL, 'K' },
-		{ "ca", 1, NULL, 'A' },		{ "net-env", 1, NULL, 'E' },	   { "smpp-transaction", 0, NULL, 'T' },
-		{ "spi", 1, NULL, 'S' },	{ "sms-transport", 1, NULL, 'X' }, { "help", 0, NULL, 'h' },
+		{ "smsr-id", 1, NULL, 'i' },
+		{ "db", 1, NULL, 'd' },
+		{ "listen", 1, NULL, 'l' },
+		{ "port", 1, NULL, 'p' },
+		{ "url", 1, NULL, 'u' },
+		{ "notify-url", 1, NULL, 'n' },
+		{ "cert", 1, NULL, 'C' },
+		{ "key", 1, NULL, 'K' },
+		{ "ca", 1, NULL, 'A' },
+		{ "net-env", 1, NULL, 'E' },
+		{ "smpp-transaction", 0, NULL, 'T' },
+		{ "spi", 1, NULL, 'S' },
+		{ "sms-transport", 1, NULL, 'X' },
+		{ "scp81-listen", 1, NULL, 'L' },
+		{ "scp81-push-addr", 1, NULL, 'P' },
+		{ "es8-relay", 1, NULL, 'R' },
+		{ "tls-keylog", 1, NULL, 'k' },
+		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
@@ -196,8 +238,10 @@ int main(int argc, char **argv)
 	struct smsr_smpp *smpp = NULL;
 	struct smsr_kannel *kannel = NULL;
 	bool use_kannel = false;
+	const char *scp81_listen = NULL, *scp81_push_addr = NULL;
+	bool relay_sms = false;
 
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
@@ -218,6 +262,15 @@ int main(int argc, char **argv)
 			}
 			use_kannel = !strcmp(optarg, "kannel");
 			break;
+		case 'L': scp81_listen = optarg; break;
+		case 'P': scp81_push_addr = optarg; break;
+		case 'R':
+			if (strcmp(optarg, "https") && strcmp(optarg, "sms")) {
+				fprintf(stderr, "rsplab-smsr: --es8-relay: https or sms\n");
+				return 2;
+			}
+			relay_sms = !strcmp(optarg, "sms");
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -232,9 +285,10 @@ int main(int argc, char **argv)
 							    "PEM --ca PEM]\n"
 							    "                   [--net-env FILE [--sms-transport "
 							    "smpp|kannel] [--smpp-transaction]]\n"
-							    "                   [--spi SPI_1639|SPI_1621] "
-							    "[--tls-keylog "
-							    "FILE]\n");
+							    "                   [--spi SPI_1639|SPI_1621]\n"
+							    "                   [--scp81-listen ADDR:PORT "
+							    "[--scp81-push-addr IPV4]] [--es8-relay https|sms]\n"
+							    "                   [--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -248,6 +302,7 @@ int main(int argc, char **argv)
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
+	osmo_tdefs_reset(smsr_es3_tdefs);
 	store = smsr_store_open(ctx, db, err, sizeof(err));
 	if (!store) {
 		fprintf(stderr, "rsplab-smsr: %s\n", err);
@@ -275,7 +330,9 @@ int main(int argc, char **argv)
 	}
 	if (net_env) {
 		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
-				       &(struct smsr_ota_up){ .result = ota_result, .notification = ota_notification });
+				       &(struct smsr_ota_up){ .result = ota_result,
+							      .notification = ota_notification,
+							      .raw_result = ota_raw_result });
 		if (use_kannel) {
 			kannel = g_ota ? kannel_from_netenv(ctx, net_env) : NULL;
 			if (!kannel)
@@ -291,6 +348,31 @@ int main(int argc, char **argv)
 	}
 	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
 	g_sr = sr;
+	g_es3 = smsr_es3_alloc(ctx, sr, store, NULL, &(struct smsr_relay_ops){ .send = smsr_relay_sms_send }, g_ota);
+	if (scp81_listen) {
+		/* ES5 over HTTPS for the ES3 relay (default when configured: profile segments are large) */
+		char addr[64];
+		unsigned int sport = 0;
+
+		osmo_tdefs_reset(smsr_scp81_tdefs);
+		if (sscanf(scp81_listen, "%63[^:]:%u", addr, &sport) != 2 || sport > 65535) {
+			fprintf(stderr, "rsplab-smsr: --scp81-listen ADDR:PORT\n");
+			return 2;
+		}
+		g_scp81 = smsr_scp81_alloc(ctx, store,
+					   &(struct smsr_scp81_cfg){ .listen_addr = addr,
+								     .port = (uint16_t)sport,
+								     .push_addr = scp81_push_addr },
+					   &(struct smsr_scp81_push_ops){ .send = scp81_push }, NULL,
+					   &(struct smsr_scp81_up){ .result = scp81_result });
+		if (!g_scp81) {
+			fprintf(stderr, "rsplab-smsr: cannot serve SCP81 on %s\n", scp81_listen);
+			return 1;
+		}
+		if (!relay_sms)
+			smsr_es3_set_transport(g_es3, &(struct smsr_relay_ops){ .send = smsr_scp81_send }, g_scp81);
+		printf("rsplab-smsr: SCP81 admin server on %s:%u\n", addr, smsr_scp81_port(g_scp81));
+	}
 	for (int id = 0; id < ES_MSG__COUNT; id++)
 		if (es_msgs[id].kind == ES_KIND_REQUEST &&
 		    (es_msgs[id].iface == 1 || es_msgs[id].iface == 3 || es_msgs[id].iface == 4))
@@ -316,6 +398,8 @@ int main(int argc, char **argv)
 	while (!quit)
 		osmo_select_main_ctx(0);
 	esnet_free(g_es);
+	smsr_es3_free(g_es3);
+	smsr_scp81_free(g_scp81);
 	smsr_free(sr);
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);

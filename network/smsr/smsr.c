@@ -564,8 +564,11 @@ static int es_register_eis(struct smsr *sr, const struct es_msg *req, const stru
 			if (!v || !v->data || v->len > SMSR_KEY_MAX)
 				continue;
 			if (r->kind == SMSR_KEYSET_SCP81) {
-				dst = r->psk;
-				dlen = &r->psk_len;
+				/* the PSK is key 1 (a card's SCP81 set also holds a DEK as key 2: euicc README) */
+				if (key->index.v == 1 || !r->psk_len) {
+					dst = r->psk;
+					dlen = &r->psk_len;
+				}
 			} else if (key->index.v == 1) {
 				dst = r->kic;
 				dlen = &r->kic_len;
@@ -1075,4 +1078,9 @@ const struct smsr_stats *smsr_stats(const struct smsr *sr)
 unsigned int smsr_num_procs(const struct smsr *sr)
 {
 	return llist_count(&sr->procs);
+}
+
+bool smsr_eid_busy(struct smsr *sr, const char *eid)
+{
+	return eid_busy(sr, eid);
 }

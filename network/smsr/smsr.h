@@ -88,3 +88,6 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len);
 /* Build the full EIS of eid as GetEIS returns it (stored EIS with the current profiles) into *eis;
  * strings point into memory allocated under ctx. */
 int smsr_eis_build(struct smsr *sr, void *ctx, const char *eid, struct es_eis *eis);
+
+/* True while a procedure of this layer runs for eid (other layers, e.g. the ES3 relay, keep off). */
+bool smsr_eid_busy(struct smsr *sr, const char *eid);

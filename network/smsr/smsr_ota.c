@@ -56,6 +56,7 @@ struct ota_tx {
 	unsigned int n_chunks, cur, n_cmds[MAX_CHUNKS];
 	unsigned int retx;
 	struct osmo_timer_list timer;
+	bool raw; /* smsr_ota_send_raw(): the whole PoR data goes to up.raw_result */
 };
 
 struct mo_set {
@@ -240,7 +241,14 @@ static void tx_done(struct ota_tx *tx, int rc, uint16_t sw, const uint8_t *data,
 	struct smsr_ota *ota = tx->ota;
 	uint32_t op = tx->op;
 
+	bool raw = tx->raw;
+
 	tx_free(tx);
+	if (raw) {
+		if (op && ota->up.raw_result)
+			ota->up.raw_result(ota->up.priv, op, rc < 0 ? rc : 0, rc < 0 ? NULL : data, rc < 0 ? 0 : len);
+		return;
+	}
 	if (op && ota->up.result)
 		ota->up.result(ota->up.priv, op, rc, sw, data, len);
 }
@@ -339,7 +347,8 @@ static void tx_timer_cb(void *data)
 	tx_done(tx, -ETIMEDOUT, 0, NULL, 0);
 }
 
-int smsr_ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t *script, size_t len)
+static int ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t tar[SCP80_TAR_LEN],
+		    const uint8_t *script, size_t len, bool raw, bool is_script)
 {
 	struct smsr_eis_row row;
 	struct keybuf k;
@@ -375,11 +384,21 @@ int smsr_ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint
 	/* KIc / KID: key version in the high nibble, algorithm in the low one (TS 102 225 §5.1.2/§5.1.3) */
 	tx->params.kic = (uint8_t)((k.row.kvn & 0x0F) << 4 | ota->cfg.alg);
 	tx->params.kid = tx->params.kic;
-	memcpy(tx->params.tar, isdr_tar, SCP80_TAR_LEN);
+	memcpy(tx->params.tar, tar, SCP80_TAR_LEN);
+	tx->raw = raw;
 	keybuf_wipe(&k);
 	osmo_timer_setup(&tx->timer, tx_timer_cb, tx);
 	INIT_LLIST_HEAD(&tx->entry);
-	rc = tx_split(ota, tx, script, len);
+	if (is_script) {
+		rc = tx_split(ota, tx, script, len);
+	} else if (!fits(ota, len)) {
+		rc = -EMSGSIZE;
+	} else {
+		tx->chunk[0] = talloc_memdup(tx, script, len);
+		tx->chunk_len[0] = len;
+		tx->n_chunks = 1;
+		rc = tx->chunk[0] ? 0 : -ENOMEM;
+	}
 	if (rc < 0) {
 		LOGP(DOTA, LOGL_ERROR, "EID-%s: script of %zu octets cannot be sent: %d\n", eid, len, rc);
 		talloc_free(tx);
@@ -391,6 +410,19 @@ int smsr_ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint
 	if (rc < 0)
 		tx_free(tx); /* a failed send never completed it */
 	return rc;
+}
+
+int smsr_ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t *script, size_t len)
+{
+	return ota_send(ota, eid, op, isdr_tar, script, len, false, true);
+}
+
+int smsr_ota_send_raw(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t tar[SCP80_TAR_LEN],
+		      const uint8_t *data, size_t len, bool is_script)
+{
+	if (!tar)
+		return -EINVAL;
+	return ota_send(ota, eid, op, tar, data, len, true, is_script);
 }
 
 int smsr_ota_send_script(struct smsr *sr, const char *eid, uint32_t op, const uint8_t *script, size_t len, void *priv)
@@ -441,6 +473,10 @@ static void tx_por_ok(struct ota_tx *tx, const uint8_t *d, size_t len)
 	size_t n = 0;
 	int rc;
 
+	if (tx->raw && tx->cur + 1 == tx->n_chunks) {
+		tx_done(tx, 0, 0, d, len); /* the relay's caller judges the response script */
+		return;
+	}
 	if (!len) {
 		/* tolerant but reporting: a PoR without a response script says only "received" */
 		LOGP(DOTA, LOGL_NOTICE, "EID-%s: PoR without a response script, taken as 9000\n", tx->eid);
@@ -469,7 +505,10 @@ static void tx_por_ok(struct ota_tx *tx, const uint8_t *d, size_t len)
 		case RSCRIPT_RSP_SCP03T_ERROR:
 			LOGP(DOTA, LOGL_NOTICE, "EID-%s: response script reports %s %02X\n", tx->eid,
 			     get_value_string(rscript_rsp_kind_names, items[i].kind), items[i].code);
-			tx_done(tx, -EPROTO, 0, NULL, 0);
+			if (tx->raw)
+				tx_done(tx, 0, 0, d, len);
+			else
+				tx_done(tx, -EPROTO, 0, NULL, 0);
 			return;
 		default: break;
 		}
@@ -478,7 +517,9 @@ static void tx_por_ok(struct ota_tx *tx, const uint8_t *d, size_t len)
 		if (!all_ok || executed < tx->n_cmds[tx->cur]) {
 			LOGP(DOTA, LOGL_NOTICE, "EID-%s: chained script %u stopped after %u of %u commands\n", tx->eid,
 			     tx->cur + 1, executed, tx->n_cmds[tx->cur]);
-			if (last)
+			if (tx->raw)
+				tx_done(tx, 0, 0, d, len);
+			else if (last)
 				tx_done(tx, 0, last->sw, last->data, last->data_len);
 			else
 				tx_done(tx, -EPROTO, 0, NULL, 0);

@@ -66,6 +66,9 @@ struct smsr_ota_up {
 	void (*result)(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len);
 	void (*notification)(void *priv, const uint8_t *e1, size_t len);
 	void *priv;
+	/* Optional: the outcome of an exchange started with smsr_ota_send_raw(): rc 0 with the complete
+	 * secured data of the PoR (the response script, AB; empty when the PoR carried none), or rc < 0. */
+	void (*raw_result)(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len);
 };
 
 struct smsr_ota_cfg {
@@ -101,6 +104,15 @@ struct smsr;
 int smsr_ota_send_script(struct smsr *sr, const char *eid, uint32_t op, const uint8_t *script, size_t len, void *priv);
 /* The same without the procedure layer's signature. */
 int smsr_ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t *script, size_t len);
+
+/* Like smsr_ota_send() for any security domain and any secured data (ES8 relay of ES3.SendData, the
+ * SCP81 push): tar is the TAR of the target (ISD-R 000001, an ISD-P's = its AID bytes 13..15); with
+ * is_script the data is a command script, chained when too long (as above); without it (a push trigger)
+ * the data goes as it is and must fit cfg.max_segs SMS (-EMSGSIZE). The result goes to up.raw_result
+ * with the whole PoR data (for a chained script: the last script's response, or the response of the
+ * script that stopped). */
+int smsr_ota_send_raw(struct smsr_ota *ota, const char *eid, uint32_t op, const uint8_t tar[SCP80_TAR_LEN],
+		      const uint8_t *data, size_t len, bool is_script);
 
 /* One MO SMS from src (the originator's MSISDN as the transport gives it; a leading '+' is ignored):
  * ud is the TP-UD with its UDH (UDHI set). Returns 0 (consumed, also when dropped: see the stats),

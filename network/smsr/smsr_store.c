@@ -77,6 +77,7 @@ enum smsr_stmt {
 	ST_PENDING_DEL,
 	ST_PENDING_DEL_EID,
 	ST_PENDING_LIST,
+	ST_EIS_SET_MSISDN,
 	_NUM_ST
 };
 
@@ -127,6 +128,7 @@ static const char *const stmt_sql[_NUM_ST] = {
 	[ST_PENDING_DEL_EID] = "DELETE FROM pending WHERE eid = ?",
 	[ST_PENDING_LIST] = "SELECT id, eid, kind, step, iccid, requester, reply_to, relates_to, created, expires "
 			    "FROM pending ORDER BY id",
+	[ST_EIS_SET_MSISDN] = "UPDATE eis SET msisdn = ? WHERE eid = ?",
 };
 
 struct smsr_store {
@@ -637,6 +639,18 @@ int smsr_store_eis_set_smsr_id(struct smsr_store *s, const char *eid, const char
 	sqlite3_stmt *q = st(s, ST_EIS_SET_SMSR_ID);
 
 	bind_text(q, 1, smsr_id);
+	bind_text(q, 2, eid);
+	return write1(s, q, true);
+}
+
+int smsr_store_eis_set_msisdn(struct smsr_store *s, const char *eid, const char *msisdn)
+{
+	sqlite3_stmt *q;
+
+	if (!msisdn || strlen(msisdn) >= SMSR_MSISDN_MAX)
+		return -EMSGSIZE;
+	q = st(s, ST_EIS_SET_MSISDN);
+	bind_text(q, 1, msisdn);
 	bind_text(q, 2, eid);
 	return write1(s, q, true);
 }

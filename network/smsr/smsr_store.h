@@ -137,6 +137,8 @@ int smsr_store_eis_blob(struct smsr_store *s, void *ctx, const char *eid, uint8_
 int smsr_store_eis_set_state(struct smsr_store *s, const char *eid, enum smsr_eis_state st, const char *peer,
 			     int64_t deadline);
 int smsr_store_eis_set_smsr_id(struct smsr_store *s, const char *eid, const char *smsr_id);
+/* The ES5 SMS address (UpdateSubscriptionAddress of the enabled profile). */
+int smsr_store_eis_set_msisdn(struct smsr_store *s, const char *eid, const char *msisdn);
 /* Delete the EIS with its profiles, key sets and pending operations (the audit trail stays). */
 int smsr_store_eis_delete(struct smsr_store *s, const char *eid);
 unsigned int smsr_store_eis_count(struct smsr_store *s);
