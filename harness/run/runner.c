@@ -1203,7 +1203,7 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
 		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
-		card[PATH_MAX + 40];
+		card[PATH_MAX + 40], scp81[32];
 	char *argv[32];
 	size_t a = 0;
 	int64_t t0 = net_now_ms(), deadline = t0 + topo_ready_timeout_ms(c);
@@ -1262,6 +1262,13 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 			argv[a++] = netenv;
 			argv[a++] = "--sms-transport";
 			argv[a++] = smsr_uses_kannel(&ctx->rs->topo, c) ? "kannel" : "smpp";
+			/* SCP81 (push SMS, BIP, PSK-TLS admin session) on its own address, ES port + 1: the card's
+			 * device opens the BIP channel to it inside the run's namespace */
+			run_fmt(scp81, sizeof(scp81), "%s:%u", c->addr, c->port + 1u);
+			argv[a++] = "--scp81-listen";
+			argv[a++] = scp81;
+			argv[a++] = "--scp81-push-addr";
+			argv[a++] = (char *)c->addr;
 		}
 	} else if (c->kind == TOPO_SMDP) {
 		/* network/smdp/README.md: rsplab-smdp -c CONFIG -T TELNET_PORT */
