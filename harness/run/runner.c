@@ -45,6 +45,7 @@
 #define RUN_EV_MAX	 400 /* messages charted per scenario */
 #define RUN_FINDINGS_MAX 100 /* findings kept per scenario (all are counted) */
 #define RUN_KPI_MAX	 16
+#define RUN_STOCK_MAX	 4	     /* profiles of the scenario's own per SM-DP (DownloadProfile Iccid=) */
 #define RUN_EUM_ID	 "2.999.4.1" /* the EUM the harness plays (its wsa:From EntityId) */
 /* What this testbed can do (SGP.11-style optional features): no CAT_TP; brainpool only with a
  * brainpool PKI, which `rsplab run` does not create yet. */
@@ -476,6 +477,56 @@ static void msisdn_of(const char *imsi, char *out, size_t len)
 	run_fmt(out, len, "1%s", il > 5 ? imsi + il - 5 : imsi);
 }
 
+/* The profiles a scenario downloads from a builtin SM-DP (`call ES2-DownloadProfile to=SMDP Iccid=X`):
+ * they must be in its inventory. The IMSI is the one a `wait attach` step or an `attached` expectation
+ * names at an HLR of the SM-DP's operator (the profile the device attaches with after the download),
+ * else 0010<op>000000<n>80. Built like the cards' profiles, subscribers included; paths into out. */
+static int stock_from_steps(struct run_ctx *ctx, const struct run_scn *rs, const struct topo_comp *smdp,
+			    char out[][PATH_MAX], size_t *n, FILE *subs)
+{
+	const struct scn *s = &rs->scn;
+	unsigned int opd = smdp->op == TOPO_OP_MNO2 ? 2 : 1;
+
+	for (size_t i = 0; i < s->n_steps && *n < RUN_STOCK_MAX; i++) {
+		const struct scn_step *st = &s->step[i];
+		const char *iccid = NULL;
+		char imsi[16] = "";
+		bool dup = false;
+		int rc;
+		if (st->kind != SCN_STEP_CALL || st->msg != ES_MSG_ES2_DOWNLOAD_PROFILE_REQ ||
+		    strcmp(st->target, smdp->name) != 0)
+			continue;
+		for (size_t f = 0; f < st->n_fields; f++)
+			if (strcmp(st->field[f].name, "Iccid") == 0)
+				iccid = st->field[f].value;
+		if (!iccid || iccid[0] == '@')
+			continue;
+		for (size_t k = 0; k < *n; k++)
+			dup |= strstr(out[k], iccid) != NULL;
+		for (size_t k = 0; k < s->n_init; k++) /* a profile the scenario puts on a card is not stock */
+			dup |= s->init[k].kind == SCN_INIT_PROFILE && strcmp(s->init[k].iccid, iccid) == 0;
+		if (dup)
+			continue;
+		for (size_t k = 0; k < s->n_steps && !imsi[0]; k++) {
+			const struct topo_comp *hlr = topo_find(&rs->topo, s->step[k].peer);
+			if (s->step[k].kind == SCN_STEP_WAIT_ATTACH && hlr && hlr->op == smdp->op)
+				run_fmt(imsi, sizeof(imsi), "%s", s->step[k].imsi);
+		}
+		for (size_t k = 0; k < s->n_expect && !imsi[0]; k++) {
+			const struct topo_comp *hlr = topo_find(&rs->topo, s->expect[k].where);
+			if (s->expect[k].kind == SCN_EXP_ATTACHED && hlr && hlr->op == smdp->op)
+				run_fmt(imsi, sizeof(imsi), "%s", s->expect[k].imsi);
+		}
+		if (!imsi[0])
+			run_fmt(imsi, sizeof(imsi), "0010%u000000%zu80", opd, *n % 10);
+		rc = make_profile(ctx, iccid, imsi, opd == 2 ? "mno2" : "mno1", -1, out[*n], sizeof(out[0]), subs);
+		if (rc < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
 /* Profiles and SM-DP inventories (before the SM-DPs and the HLRs start: RUNDIR/<scenario>/subscribers is
  * what `net up` provisions), and the profile each card is created with (ctx->card_prof). */
 static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
@@ -539,6 +590,8 @@ static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char 
 	for (size_t i = 0; i < t->n && rc == 0; i++) {
 		const struct topo_comp *c = &t->comp[i];
 		char p1[PATH_MAX], p2[PATH_MAX], db[PATH_MAX], log[PATH_MAX], iccid[2][21], imsi[2][16], dir[PATH_MAX];
+		static char extra[RUN_STOCK_MAX][PATH_MAX];
+		size_t n_extra;
 		if (c->kind != TOPO_SMDP || c->mode != TOPO_BUILTIN)
 			continue;
 		run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
@@ -552,8 +605,16 @@ static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char 
 		run_fmt(bin, sizeof(bin), "%s/rsplab-smdp", ctx->bin_dir);
 		run_fmt(db, sizeof(db), "%s/smdp.db", dir);
 		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
+		n_extra = 0;
+		if (stock_from_steps(ctx, rs, c, extra, &n_extra, subs) < 0) {
+			run_fmt(why, wlen, "%s: the scenario's profiles could not be built", c->name);
+			rc = -EIO;
+			break;
+		}
 		{
-			char *argv[] = { bin, "import", "--db", db, p1, p2, NULL };
+			char *argv[8 + RUN_STOCK_MAX] = { bin, "import", "--db", db, p1, p2 };
+			for (size_t k = 0; k < n_extra; k++)
+				argv[6 + k] = extra[k];
 			int st = run_tool(argv, NULL, log, 10000);
 			if (st != 0) {
 				run_fmt(why, wlen, "%s: rsplab-smdp import failed (status %d, see %s)", c->name, st,
