@@ -10,7 +10,9 @@
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
- *               [--spi SPI_1639|SPI_1621] */
+ *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * for the compliance checker. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -215,11 +217,12 @@ int main(int argc, char **argv)
 		{ "scp81-listen", 1, NULL, 'L' },
 		{ "scp81-push-addr", 1, NULL, 'P' },
 		{ "es8-relay", 1, NULL, 'R' },
+		{ "tls-keylog", 1, NULL, 'k' },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
-		   *ca = NULL;
+		   *ca = NULL, *keylog = NULL;
 	int port = 0, c;
 	void *ctx;
 	char err[256];
@@ -238,7 +241,7 @@ int main(int argc, char **argv)
 	const char *scp81_listen = NULL, *scp81_push_addr = NULL;
 	bool relay_sms = false;
 
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
@@ -250,6 +253,7 @@ int main(int argc, char **argv)
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
 		case 'E': net_env = optarg; break;
+		case 'k': keylog = optarg; break;
 		case 'T': transaction = true; break;
 		case 'X':
 			if (strcmp(optarg, "smpp") && strcmp(optarg, "kannel")) {
@@ -283,7 +287,8 @@ int main(int argc, char **argv)
 							    "smpp|kannel] [--smpp-transaction]]\n"
 							    "                   [--spi SPI_1639|SPI_1621]\n"
 							    "                   [--scp81-listen ADDR:PORT "
-							    "[--scp81-push-addr IPV4]] [--es8-relay https|sms]\n");
+							    "[--scp81-push-addr IPV4]] [--es8-relay https|sms]\n"
+							    "                   [--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -308,8 +313,13 @@ int main(int argc, char **argv)
 				     .cert_file = cert,
 				     .key_file = key,
 				     .ca_file = ca,
-				     .require_client_cert = true };
-		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT, .cert_file = cert, .key_file = key, .ca_file = ca };
+				     .require_client_cert = true,
+				     .keylog_file = keylog };
+		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT,
+				      .cert_file = cert,
+				      .key_file = key,
+				      .ca_file = ca,
+				      .keylog_file = keylog };
 
 		srv_tls = tls_ctx_alloc(ctx, &s, err, sizeof(err));
 		cli_tls = srv_tls ? tls_ctx_alloc(ctx, &cl, err, sizeof(err)) : NULL;
