@@ -275,7 +275,7 @@ void test_report_checker_wording(void)
 	fclose(f);
 	CU_ASSERT_EQUAL_FATAL(report_generate(dir), 0);
 	snprintf(path, sizeof(path), "%s/report.html", dir);
-	html = slurp(path, &len);
+	html = test_slurp(path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
 	CU_ASSERT_EQUAL(count(html, "The compliance checker did not run on this scenario: no capture: not root."), 1);
 	CU_ASSERT_EQUAL(count(html, "The compliance checker ran over the capture: 0 error(s)"), 1);
