@@ -10,7 +10,8 @@
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
- *               [--spi SPI_1639|SPI_1621] */
+ *               [--spi SPI_1639|SPI_1621]
+ *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
+#include "network/smsr/smsr_keys.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
 #include "network/smsr/smsr_ota.h"
@@ -238,6 +240,8 @@ int main(int argc, char **argv)
 	const char *scp81_listen = NULL, *scp81_push_addr = NULL;
 	bool relay_sms = false;
 
+	if (argc > 1 && !strcmp(argv[1], "keys-import")) /* smsr_keys.h: a card's keys into the store */
+		return smsr_keys_import_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
