@@ -42,6 +42,7 @@ static struct smsr *g_sr;
 static struct smsr_ota *g_ota;
 static struct smsr_es3 *g_es3;
 static struct smsr_scp81 *g_scp81;
+static struct tls_ctx *g_cli_tls; /* ES notifications to an https --notify-url go out with our client cert */
 
 /* ISD-R TAR (SGP.02 Annex H) for the SCP81 push */
 static const uint8_t push_tar[SCP80_TAR_LEN] = { 0x00, 0x00, 0x01 };
@@ -169,7 +170,9 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
 {
-	struct esnet_peer peer = { .url = g_notify_url, .entity_id = mno_id, .variant = es_variant_default };
+	struct esnet_peer peer = {
+		.url = g_notify_url, .entity_id = mno_id, .tls = g_cli_tls, .variant = es_variant_default
+	};
 
 	if (!g_notify_url)
 		return;
@@ -321,6 +324,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rsplab-smsr: TLS: %s\n", err);
 			return 1;
 		}
+		g_cli_tls = cli_tls;
 	}
 	if (net_env) {
 		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
