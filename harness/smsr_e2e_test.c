@@ -601,6 +601,8 @@ void test_smsr_e2e_audit_over_https(void)
 	CU_ASSERT_TRUE(tb_events_have(&dut, "CLOSE CHANNEL 1"));
 	if (tb_ctl(&dut, "state", state, sizeof(state)) > 0)
 		printf("  device state: %s", state);
+	if (r.status != ES_STATUS_EXECUTED_SUCCESS)
+		tb_dump_events(&dut);
 	printf("  step 3 (AuditEIS over HTTPS) %.2f s\n", (double)(net_now_ms() - t0) / 1000);
 }
 

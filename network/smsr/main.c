@@ -54,17 +54,19 @@ static int scp81_push(void *tp, const char *eid, uint32_t tag, const uint8_t *tr
 
 static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len)
 {
-	smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+	if (g_es3) /* NULL while shutting down */
+		smsr_es3_rx_result(g_es3, op, rc, rsp, len);
 }
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
-	smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
+	if (g_sr)
+		smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
 }
 
 static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len)
 {
-	if (smsr_es3_owns_op(op))
+	if (smsr_es3_owns_op(op) && g_es3)
 		smsr_es3_rx_result(g_es3, op, rc, data, len);
 	else if (g_scp81 && (op & 0x40000000u))
 		smsr_scp81_push_result(g_scp81, op, rc); /* the PoR of a push */
@@ -72,7 +74,8 @@ static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data,
 
 static void ota_notification(void *priv, const uint8_t *e1, size_t len)
 {
-	smsr_es5_rx_notification(g_sr, e1, len);
+	if (g_sr)
+		smsr_es5_rx_notification(g_sr, e1, len);
 }
 
 static void smpp_mo(void *priv, const char *src, const uint8_t *ud, size_t len)
@@ -174,7 +177,7 @@ static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, v
 		.url = g_notify_url, .entity_id = mno_id, .tls = g_cli_tls, .variant = es_variant_default
 	};
 
-	if (!g_notify_url)
+	if (!g_notify_url || !g_es)
 		return;
 	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
@@ -395,10 +398,16 @@ int main(int argc, char **argv)
 	signal(SIGTERM, sig_cb);
 	while (!quit)
 		osmo_select_main_ctx(0);
-	esnet_free(g_es);
-	smsr_es3_free(g_es3);
+	/* Procedures still running answer their requesters as they end (through their esnet_in): end them
+	 * while the endpoint exists, each layer before the one it calls up into; esnet goes last of those. */
 	smsr_scp81_free(g_scp81);
+	g_scp81 = NULL;
+	smsr_es3_free(g_es3);
+	g_es3 = NULL;
 	smsr_free(sr);
+	g_sr = NULL;
+	esnet_free(g_es);
+	g_es = NULL;
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);
 	smsr_ota_free(g_ota);
