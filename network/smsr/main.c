@@ -12,7 +12,8 @@
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
  * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
- * for the compliance checker. */
+ * for the compliance checker.
+ *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
+#include "network/smsr/smsr_keys.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
 #include "network/smsr/smsr_ota.h"
@@ -42,6 +44,7 @@ static struct smsr *g_sr;
 static struct smsr_ota *g_ota;
 static struct smsr_es3 *g_es3;
 static struct smsr_scp81 *g_scp81;
+static struct tls_ctx *g_cli_tls; /* ES notifications to an https --notify-url go out with our client cert */
 
 /* ISD-R TAR (SGP.02 Annex H) for the SCP81 push */
 static const uint8_t push_tar[SCP80_TAR_LEN] = { 0x00, 0x00, 0x01 };
@@ -53,17 +56,19 @@ static int scp81_push(void *tp, const char *eid, uint32_t tag, const uint8_t *tr
 
 static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len)
 {
-	smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+	if (g_es3) /* NULL while shutting down */
+		smsr_es3_rx_result(g_es3, op, rc, rsp, len);
 }
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
-	smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
+	if (g_sr)
+		smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
 }
 
 static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len)
 {
-	if (smsr_es3_owns_op(op))
+	if (smsr_es3_owns_op(op) && g_es3)
 		smsr_es3_rx_result(g_es3, op, rc, data, len);
 	else if (g_scp81 && (op & 0x40000000u))
 		smsr_scp81_push_result(g_scp81, op, rc); /* the PoR of a push */
@@ -71,7 +76,8 @@ static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data,
 
 static void ota_notification(void *priv, const uint8_t *e1, size_t len)
 {
-	smsr_es5_rx_notification(g_sr, e1, len);
+	if (g_sr)
+		smsr_es5_rx_notification(g_sr, e1, len);
 }
 
 static void smpp_mo(void *priv, const char *src, const uint8_t *ud, size_t len)
@@ -169,9 +175,11 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
 {
-	struct esnet_peer peer = { .url = g_notify_url, .entity_id = mno_id, .variant = es_variant_default };
+	struct esnet_peer peer = {
+		.url = g_notify_url, .entity_id = mno_id, .tls = g_cli_tls, .variant = es_variant_default
+	};
 
-	if (!g_notify_url)
+	if (!g_notify_url || !g_es)
 		return;
 	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
@@ -241,6 +249,8 @@ int main(int argc, char **argv)
 	const char *scp81_listen = NULL, *scp81_push_addr = NULL;
 	bool relay_sms = false;
 
+	if (argc > 1 && !strcmp(argv[1], "keys-import")) /* smsr_keys.h: a card's keys into the store */
+		return smsr_keys_import_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
@@ -327,6 +337,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rsplab-smsr: TLS: %s\n", err);
 			return 1;
 		}
+		g_cli_tls = cli_tls;
 	}
 	if (net_env) {
 		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
@@ -397,15 +408,22 @@ int main(int argc, char **argv)
 	signal(SIGTERM, sig_cb);
 	while (!quit)
 		osmo_select_main_ctx(0);
-	esnet_free(g_es);
-	smsr_es3_free(g_es3);
+	/* Procedures still running answer their requesters as they end (through their esnet_in): end them
+	 * while the endpoint exists, each layer before the one it calls up into; esnet goes last of those. */
 	smsr_scp81_free(g_scp81);
+	g_scp81 = NULL;
+	smsr_es3_free(g_es3);
+	g_es3 = NULL;
 	smsr_free(sr);
+	g_sr = NULL;
+	esnet_free(g_es);
+	g_es = NULL;
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);
 	smsr_ota_free(g_ota);
 	smsr_store_close(store);
 	log_fini();
 	talloc_free(ctx);
+	talloc_disable_null_tracking(); /* frees talloc's null context: a clean exit leaks nothing (LSan) */
 	return 0;
 }
