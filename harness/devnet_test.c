@@ -37,6 +37,7 @@
 #include "harness/net.h"
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
+#include "harness/testbed.h"
 #include "lib/es5/es5.h"
 #include "lib/http/http.h"
 #include "lib/ids/ids.h"
@@ -45,8 +46,7 @@
 #include "lib/smpp/smpp.h"
 #include "lib/test/runner.h"
 
-#define CMD_TIMEOUT_MS	  45000 /* rsplab net up/down, rsplab pki init ... */
-#define ATTACH_TIMEOUT_MS 20000 /* AS active (~2 s RKM) + LU (+ one T3211 retry after the proxy race) */
+#define ATTACH_TIMEOUT_MS TB_ATTACH_TIMEOUT_MS
 #define SMS_TIMEOUT_MS	  15000 /* MT SMS + PoR MO SMS through the SMSC (and Kannel) */
 
 /* Subscribers: MNO1's (roams in MNO2), MNO2's (the second profile), MNO1's with a key the card lacks. */
@@ -64,11 +64,8 @@
 #define K3_CARD "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" /* wrong Ki: the HLR has K3_HLR */
 #define OPC3	"0102030405060708090a0b0c0d0e0f10"
 
-static bool not_root, net_is_up;
-static char bindir[PATH_MAX], rundir[PATH_MAX];
-static struct net_state st;
-static struct net_map *env;
-static int saved_ns = -1;
+static bool not_root;
+static struct tb tb;
 static void *ctx;
 static unsigned int failures_at_start;
 
@@ -82,124 +79,7 @@ static bool skip(void)
 
 static const char *E(const char *key)
 {
-	const char *v = net_map_get(env, key);
-	return v ? v : "";
-}
-
-static void reap(void)
-{
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
-/* --- processes ------------------------------------------------------------------------------------ */
-
-/* fork + exec bin argv, stdout+stderr appended to log; preload (may be NULL) as LD_PRELOAD. */
-static pid_t spawn(const char *const *argv, const char *log, const char *preload)
-{
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	if (preload)
-		setenv("LD_PRELOAD", preload, 1);
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
-/* Wait for pid within timeout_ms; returns the exit status (or 128+signal), -ETIMEDOUT. */
-static int wait_pid(pid_t pid, int timeout_ms)
-{
-	int64_t deadline = net_now_ms() + timeout_ms;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (r < 0)
-			return -errno;
-		if (net_now_ms() > deadline)
-			return -ETIMEDOUT;
-		net_sleep_ms(10);
-	}
-}
-
-/* SIGTERM, SIGKILL after 3 s; returns how it ended (see wait_pid), 0 if pid <= 0. */
-static int stop_pid(pid_t *pid)
-{
-	int rc;
-
-	if (*pid <= 0)
-		return 0;
-	kill(*pid, SIGTERM);
-	rc = wait_pid(*pid, 3000);
-	if (rc == -ETIMEDOUT) {
-		printf("  pid %d ignored SIGTERM for 3 s: SIGKILL\n", (int)*pid);
-		kill(*pid, SIGKILL);
-		rc = wait_pid(*pid, 3000);
-	}
-	*pid = 0;
-	return rc;
-}
-
-/* Run a command to completion (bounded); stdout+stderr to log. Returns its exit status or -errno. */
-static int run(const char *const *argv, const char *log)
-{
-	pid_t pid = spawn(argv, log, NULL);
-	int rc;
-
-	if (pid < 0)
-		return -errno;
-	rc = wait_pid(pid, CMD_TIMEOUT_MS);
-	if (rc == -ETIMEDOUT) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	if (rc != 0) {
-		char tail[2048];
-		size_t len;
-		if (net_file_read_tail(log, tail, sizeof(tail), &len) == 0)
-			printf("\n  %s failed (%d); end of %s:\n%s\n", argv[0], rc, log, tail);
-	}
-	return rc;
-}
-
-static void path_in(char *out, size_t cap, const char *name)
-{
-	snprintf(out, cap, "%.3000s/%s", rundir, name);
-}
-
-/* Any process whose command line mentions dir (every daemon, card and device has a path under it)? */
-static int procs_mentioning(const char *dir)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int count = 0;
-
-	while (d && (e = readdir(d))) {
-		char path[300], buf[4096];
-		size_t len;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		if (net_file_read_tail(path, buf, sizeof(buf), &len) < 0 || len == 0)
-			continue; /* gone, or a zombie */
-		for (size_t i = 0; i < len; i++)
-			buf[i] = buf[i] ? buf[i] : ' ';
-		if (strstr(buf, dir)) {
-			printf("  still running: pid %s: %s\n", e->d_name, buf);
-			count++;
-		}
-	}
-	if (d)
-		closedir(d);
-	return count;
+	return tb_env(&tb, key);
 }
 
 /* --- the Kannel MO URL: a lib/http server on the select loop -------------------------------------- */
@@ -423,211 +303,40 @@ static int esme_submit(struct esme *e, const char *msisdn, const uint8_t *pkt, s
 
 /* --- the device under test: rsplab-device + rsplab-euicc serve --------------------------------------- */
 
-struct dut {
-	pid_t dev, card;
-	char ctl[100], name[16]; /* ctl: a unix socket path (sun_path is 108) */
-};
-static struct dut cur; /* the one running now, stopped by the test or at the latest by suite_teardown */
-
-/* One control-socket request; the reply (ending with an OK/ERR line) into out. Returns its length or -errno. */
-static int ctl(const struct dut *d, const char *req, char *out, size_t cap)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int64_t deadline = net_now_ms() + 3000;
-	size_t len = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	memcpy(a.sun_path, d->ctl, sizeof(d->ctl));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || write(fd, req, strlen(req)) < 0 ||
-	    write(fd, "\n", 1) != 1) {
-		close(fd);
-		return -ENOTCONN;
-	}
-	out[0] = '\0';
-	while (len + 1 < cap && net_now_ms() < deadline) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		ssize_t r = read(fd, out + len, cap - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		out[len] = '\0';
-		/* done when the last complete line starts with OK or ERR */
-		if (len && out[len - 1] == '\n') {
-			char *last = out + len - 1;
-			while (last > out && last[-1] != '\n')
-				last--;
-			if (!strncmp(last, "OK", 2) || !strncmp(last, "ERR", 3))
-				break;
-		}
-	}
-	close(fd);
-	return len ? (int)len : -ETIMEDOUT;
-}
-
-/* The value of key in a `state` reply ("" when absent). */
-static const char *state_val(const char *state, const char *key, char *out, size_t cap)
-{
-	char pat[40];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	out[0] = '\0';
-	p = strstr(state, pat);
-	if (!p)
-		return out;
-	for (p += strlen(pat); *p && *p != ' ' && *p != '\n' && n + 1 < cap; p++)
-		out[n++] = *p;
-	out[n] = '\0';
-	return out;
-}
-
-static bool state_is(const char *state, const char *key, const char *want)
-{
-	char v[64];
-	return !strcmp(state_val(state, key, v, sizeof(v)), want);
-}
-
-static void dump_events(const struct dut *d)
-{
-	static char ev[16384];
-	if (ctl(d, "events 40", ev, sizeof(ev)) > 0)
-		printf("  device events (last 40):\n%s", ev);
-}
+static struct tb_dut cur; /* the one running now, stopped by the test or at the latest by suite_teardown */
 
 /* Poll `state` until pred holds (pumping the ESME and the HTTP server), within timeout_ms. */
-static bool wait_state(const struct dut *d, struct esme *e, int timeout_ms, bool (*pred)(const char *state),
+static void pump_esme(void *e)
+{
+	for (int i = 0; i < 5; i++)
+		pump(e, 20);
+}
+
+static bool wait_state(const struct tb_dut *d, struct esme *e, int timeout_ms, bool (*pred)(const char *state),
 		       char *state, size_t cap)
 {
-	int64_t deadline = net_now_ms() + timeout_ms;
-
-	do {
-		if (ctl(d, "state", state, cap) > 0 && pred(state))
-			return true;
-		for (int i = 0; i < 5; i++)
-			pump(e, 20);
-	} while (net_now_ms() < deadline);
-	printf("  device %s: condition not met within %d ms; last state: %s", d->name, timeout_ms, state);
-	dump_events(d);
-	return false;
+	return tb_wait_state(d, timeout_ms, pred, state, cap, pump_esme, e);
 }
 
-/* Start the device (listening as vpcd on port) and the card process that connects to it. */
-static bool dut_start(struct dut *d, const char *name, const char *card_db, uint16_t port)
+/* Stop both; each must have ended by the SIGTERM. */
+static void dut_stop(struct tb_dut *d)
 {
-	char log[PATH_MAX], dev_bin[PATH_MAX], card_bin[PATH_MAX], card_arg[PATH_MAX + 32], vpcd[48], stp[64];
-	char tcp[65536];
-	size_t len;
-	int64_t deadline;
-
-	memset(d, 0, sizeof(*d));
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	if (snprintf(d->ctl, sizeof(d->ctl), "%.90s/%s.ctl", rundir, name) >= (int)sizeof(d->ctl)) {
-		printf("  RUNDIR %s is too long for a unix socket path\n", rundir);
-		return false;
-	}
-	snprintf(dev_bin, sizeof(dev_bin), "%.4000s/rsplab-device", bindir);
-	snprintf(card_bin, sizeof(card_bin), "%.4000s/rsplab-euicc", bindir);
-	snprintf(vpcd, sizeof(vpcd), "vpcd:127.0.0.1:%u", port);
-	snprintf(stp, sizeof(stp), "%s:%s", E("STP_ADDR"), E("STP_M3UA_PORT"));
-	const char *dev_argv[] = { dev_bin,	  "--card",   vpcd,	   "--card-wait", "10000",	 "--stp",
-				   stp,		  "--msc-pc", E("MSC_PC"), "--mcc",	  E("MNO2_MCC"), "--mnc",
-				   E("MNO2_MNC"), "--ctrl",   d->ctl,	   "--t3211",	  "1",		 NULL };
-	snprintf(log, sizeof(log), "%.3000s/%s-device.log", rundir, name);
-	/* every process on the M3UA path uses what the net uses (network/README.md "SCTP") */
-	d->dev = spawn(dev_argv, log, strcmp(st.sctp, "shim") ? NULL : st.shim);
-	if (d->dev < 0)
-		return false;
-	/* readiness: the device listens as vpcd */
-	deadline = net_now_ms() + 5000;
-	for (;;) {
-		if (net_file_read_tail("/proc/self/net/tcp", tcp, sizeof(tcp), &len) == 0 &&
-		    net_proc_tcp_listening(tcp, len, "127.0.0.1", port) == 1)
-			break;
-		if (waitpid(d->dev, NULL, WNOHANG) == d->dev || net_now_ms() > deadline) {
-			printf("  rsplab-device (%s) not listening on %s within 5 s; log: %s\n", name, vpcd, log);
-			return false;
-		}
-		net_sleep_ms(10);
-	}
-	snprintf(card_arg, sizeof(card_arg), "%.4000s@127.0.0.1:%u", card_db, port);
-	const char *card_argv[] = { card_bin, "serve", card_arg, NULL };
-	snprintf(log, sizeof(log), "%.3000s/%s-card.log", rundir, name);
-	d->card = spawn(card_argv, log, NULL);
-	return d->card > 0;
-}
-
-/* Stop both (SIGTERM, SIGKILL after a bound); each must have ended by the SIGTERM. */
-static void dut_stop(struct dut *d)
-{
-	int rc_dev = stop_pid(&d->dev), rc_card = stop_pid(&d->card);
-
-	CU_ASSERT(rc_dev >= 0 && rc_dev != 128 + SIGKILL);
-	CU_ASSERT(rc_card >= 0 && rc_card != 128 + SIGKILL);
-	reap();
+	CU_ASSERT_TRUE(tb_dut_stop(d));
 }
 
 /* --- cards and packets ------------------------------------------------------------------------------ */
 
-struct card_keys {
-	char eid[33];
-	uint8_t kic[16], kid[16];
-	uint64_t cntr;
-};
+#define card_keys tb_card_keys
 
 static bool saip_build(const char *name, const char *iccid, const char *imsi, const char *k, const char *opc)
 {
-	char rsplab[PATH_MAX], out[PATH_MAX], log[PATH_MAX];
-	snprintf(rsplab, sizeof(rsplab), "%.4000s/rsplab", bindir);
-	path_in(out, sizeof(out), name);
-	path_in(log, sizeof(log), "setup.log");
-	const char *argv[] = { rsplab, "tool", "saip",	"build", "--iccid", iccid, "--imsi", imsi,
-			       "--k",  k,      "--opc", opc,	 "-o",	    out,   NULL };
-	return run(argv, log) == 0;
+	return tb_saip_build(&tb, name, iccid, imsi, k, opc);
 }
 
-/* rsplab-euicc init: a fresh card file name.db with profile (and a disabled second one); keys read back. */
 static bool card_make(const char *name, const char *profile, const char *msisdn, const char *extra,
 		      struct card_keys *keys)
 {
-	char card_bin[PATH_MAX], pki[PATH_MAX], prof[PATH_MAX], db[PATH_MAX], log[PATH_MAX], extra_path[PATH_MAX];
-	char kv[4096], smsr[32], *line, *save;
-	size_t len;
-	int got = 0;
-
-	snprintf(card_bin, sizeof(card_bin), "%.4000s/rsplab-euicc", bindir);
-	path_in(pki, sizeof(pki), "pki");
-	path_in(prof, sizeof(prof), profile);
-	snprintf(db, sizeof(db), "%.3000s/%s.db", rundir, name);
-	path_in(log, sizeof(log), "setup.log");
-	snprintf(smsr, sizeof(smsr), "1 1 %s", E("SMSR2_SHORT_CODE"));
-	const char *argv[] = { card_bin, "init",       "--pki", pki,	    "--auto", "--profile",     prof, "-o",
-			       db,	 "--smsr-sms", smsr,	"--msisdn", msisdn,   "--add-profile", NULL, NULL };
-	if (extra) {
-		path_in(extra_path, sizeof(extra_path), extra);
-		argv[14] = extra_path;
-	} else {
-		argv[13] = NULL;
-	}
-	if (run(argv, log) != 0)
-		return false;
-	snprintf(db, sizeof(db), "%.3000s/%s.db.keys", rundir, name);
-	if (net_file_read_tail(db, kv, sizeof(kv), &len) < 0)
-		return false;
-	memset(keys, 0, sizeof(*keys));
-	for (line = strtok_r(kv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "eid=", 4))
-			got += snprintf(keys->eid, sizeof(keys->eid), "%s", line + 4) == 32;
-		else if (!strncmp(line, "scp80.kic=", 10))
-			got += osmo_hexparse(line + 10, keys->kic, 16) == 16;
-		else if (!strncmp(line, "scp80.kid=", 10))
-			got += osmo_hexparse(line + 10, keys->kid, 16) == 16;
-	}
-	return got == 3;
+	return tb_card_make(&tb, name, profile, msisdn, extra, false, keys);
 }
 
 #define KIC_KID 0x12 /* key version 1, AES (TS 102 225 §5.1.2/§5.1.3), as CARD.db.keys says */
@@ -704,10 +413,9 @@ static void assert_eid_answer(const struct card_keys *k, const uint8_t *rdata, s
 	CU_ASSERT_STRING_EQUAL(osmo_hexdump_nospc(rdata, len), want);
 }
 
-static bool events_have(const struct dut *d, const char *needle)
+static bool events_have(const struct tb_dut *d, const char *needle)
 {
-	static char ev[16384];
-	return ctl(d, "events", ev, sizeof(ev)) > 0 && strstr(ev, needle);
+	return tb_events_have(d, needle);
 }
 
 /* HLR VTY: `show subscriber imsi X`; returns the reply length or -errno. */
@@ -735,52 +443,23 @@ static void stop_all(void);
 
 static int setup(void)
 {
-	char exe[PATH_MAX], path[PATH_MAX], log[PATH_MAX], rsplab[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int64_t t0 = net_now_ms();
 	static const char subs[] = "# HLR,IMSI,MSISDN,ALGO,KEY[,OPC]\n"
 				   "mno1," IMSI1 "," MSISDN1 ",milenage," K1 "," OPC1 "\n"
 				   "mno2," IMSI2 "," MSISDN2 ",milenage," K2 "," OPC2 "\n"
 				   "mno1," IMSI3 "," MSISDN3 ",milenage," K3_HLR "," OPC3 "\n";
+	int rc;
 
 	failures_at_start = CU_get_number_of_failures();
-	if (geteuid() != 0) {
+	rc = tb_setup(&tb, "devnet", subs); /* pki init, net up, this process in the net's namespace */
+	if (rc == 1) {
 		not_root = true;
 		printf("\n  devnet: not root, every test will be skipped (rsplab net up needs a network namespace)\n");
 		return 0;
 	}
-	if (n < 0)
-		return 1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	*slash = '\0'; /* <build>/harness */
-	snprintf(bindir, sizeof(bindir), "%.4000s/../bin", exe);
-	snprintf(rsplab, sizeof(rsplab), "%.4000s/rsplab", bindir);
-	prctl(PR_SET_CHILD_SUBREAPER, 1); /* daemons orphaned by `net up` are reparented to us */
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(rundir, sizeof(rundir), "%s/rsplab-devnet-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(rundir))
-		return 1;
-	path_in(log, sizeof(log), "setup.log");
-	path_in(path, sizeof(path), "pki");
-	const char *pki_argv[] = { rsplab, "pki", "init", path, NULL };
-	if (run(pki_argv, log) != 0 || !saip_build("p1.der", "8988211000000530082", IMSI1, K1, OPC1) ||
+	if (rc < 0 || !saip_build("p1.der", "8988211000000530082", IMSI1, K1, OPC1) ||
 	    !saip_build("p2.der", "8988211000000530090", IMSI2, K2, OPC2) ||
 	    !saip_build("p3.der", "8988211000000530108", IMSI3, K3_CARD, OPC3))
-		return 1;
-	path_in(path, sizeof(path), "subscribers");
-	if (net_file_write(path, subs, strlen(subs), 0600) < 0)
-		return 1;
-	path_in(log, sizeof(log), "net-up.log");
-	const char *up_argv[] = { rsplab, "net", "up", rundir, NULL };
-	net_is_up = true; /* from here on, suite_teardown runs `net down` whatever happened */
-	if (run(up_argv, log) != 0 || net_state_load(rundir, &st) < 0 || strcmp(st.status, "up"))
-		return 1;
-	env = calloc(1, sizeof(*env));
-	if (!env || net_env_load(rundir, env) < 0)
-		return 1;
-	/* this process joins the net's namespace: the device and card it starts run there too */
-	if (st.netns[0] && net_netns_enter(st.netns, &saved_ns) < 0)
 		return 1;
 	/* Kannel's MO URL (KANNEL_MO_URL=http://ADDR:PORT/PATH) is ours */
 	char mo_addr[32], mo_path[64];
@@ -799,8 +478,8 @@ static int setup(void)
 	mo_srv = http_server_alloc(ctx, &cfg);
 	if (!mo_srv)
 		return 1;
-	printf("\n  devnet: net up (sctp %s, netns %s) + PKI + profiles in %.2f s; RUNDIR %s\n", st.sctp, st.netns,
-	       (double)(net_now_ms() - t0) / 1000, rundir);
+	printf("\n  devnet: net up (sctp %s, netns %s) + PKI + profiles in %.2f s; RUNDIR %s\n", tb.st.sctp,
+	       tb.st.netns, (double)(net_now_ms() - t0) / 1000, tb.rundir);
 	return 0;
 }
 
@@ -811,49 +490,27 @@ int suite_setup(void)
 
 	if (rc) {
 		stop_all();
-		printf("\n  devnet: set-up failed; logs kept in %s\n", rundir);
+		printf("\n  devnet: set-up failed; logs kept in %s\n", tb.rundir);
 	}
 	return rc;
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 /* Stop the device/card, the MO server and the net (each only if it runs). */
 static void stop_all(void)
 {
-	char rsplab[PATH_MAX], log[PATH_MAX];
-
-	stop_pid(&cur.dev);
-	stop_pid(&cur.card);
+	tb_stop_pid(&cur.dev);
+	tb_stop_pid(&cur.card);
 	http_server_free(mo_srv);
 	mo_srv = NULL;
-	if (saved_ns >= 0)
-		net_netns_leave(saved_ns);
-	saved_ns = -1;
-	if (net_is_up) {
-		snprintf(rsplab, sizeof(rsplab), "%.4000s/rsplab", bindir);
-		path_in(log, sizeof(log), "net-down.log");
-		const char *down_argv[] = { rsplab, "net", "down", rundir, NULL };
-		if (run(down_argv, log) != 0)
-			printf("  rsplab net down failed: see %s\n", log);
-		net_is_up = false;
-	}
-	reap();
+	tb_stop_all(&tb);
 }
 
 int suite_teardown(void)
 {
 	if (not_root)
 		return 0;
-	stop_all(); /* a no-op when test_devnet_down ran */
-	if (rundir[0] && CU_get_number_of_failures() == failures_at_start)
-		nftw(rundir, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* a failing run keeps its logs */
-	else if (rundir[0])
-		printf("\n  devnet: logs kept in %s\n", rundir);
-	free(env);
+	stop_all();							/* a no-op when test_devnet_down ran */
+	tb_free(&tb, CU_get_number_of_failures() != failures_at_start); /* a failing run keeps its logs */
 	talloc_free(ctx);
 	return 0;
 }
@@ -862,7 +519,7 @@ int suite_teardown(void)
 
 static bool attached_imsi1(const char *s)
 {
-	return state_is(s, "ms", "ATTACHED") && state_is(s, "imsi", IMSI1);
+	return tb_state_is(s, "ms", "ATTACHED") && tb_state_is(s, "imsi", IMSI1);
 }
 
 /* 1. Roaming attach: the MNO1 IMSI read from the eUICC, authenticated by the eUICC (AUTHENTICATE),
@@ -876,13 +533,13 @@ void test_devnet_roaming_attach(void)
 	if (skip())
 		return;
 	CU_ASSERT_FATAL(card_make("card1", "p1.der", MSISDN1, NULL, &k));
-	snprintf(db, sizeof(db), "%.3000s/card1.db", rundir);
-	CU_ASSERT(dut_start(&cur, "attach", db, 35971));
+	snprintf(db, sizeof(db), "%.3000s/card1.db", tb.rundir);
+	CU_ASSERT(tb_dut_start(&tb, &cur, "attach", db, 35971));
 	if (cur.dev > 0 && wait_state(&cur, NULL, ATTACH_TIMEOUT_MS, attached_imsi1, state, sizeof(state))) {
 		char plmn[16];
 		snprintf(plmn, sizeof(plmn), "%03d-%s", atoi(E("MNO2_MCC")), E("MNO2_MNC"));
-		CU_ASSERT_STRING_EQUAL(state_val(state, "plmn", v, sizeof(v)), plmn);
-		CU_ASSERT_STRING_EQUAL(state_val(state, "card", v, sizeof(v)), "usim");
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "plmn", v, sizeof(v)), plmn);
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "card", v, sizeof(v)), "usim");
 		CU_ASSERT_TRUE(events_have(&cur, "AUTH: GSM context answered by the card"));
 		CU_ASSERT_TRUE(events_have(&cur, "EVENT DOWNLOAD location status: normal service"));
 		/* HLR-MNO1 holds the subscriber and knows where it is; HLR-MNO2 only proxied it */
@@ -892,8 +549,8 @@ void test_devnet_roaming_attach(void)
 		CU_ASSERT(hlr_show("HLR2_ADDR", "HLR2_VTY_PORT", IMSI1, reply, sizeof(reply)) > 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(reply, "No subscriber"));
 		printf("  roaming attach %s in %s after %.2f s (lu_ok=%s lu_rej=%s)\n", IMSI1, plmn,
-		       (double)(net_now_ms() - t0) / 1000, state_val(state, "lu_ok", reply, 16),
-		       state_val(state, "lu_rej", reply + 16, 16));
+		       (double)(net_now_ms() - t0) / 1000, tb_state_val(state, "lu_ok", reply, 16),
+		       tb_state_val(state, "lu_rej", reply + 16, 16));
 	} else {
 		CU_FAIL("the device did not attach with the MNO1 IMSI");
 	}
@@ -933,11 +590,11 @@ void test_devnet_sms_pp_both_paths(void)
 	if (skip())
 		return;
 	CU_ASSERT_FATAL(card_make("card2", "p1.der", MSISDN1, NULL, &k));
-	snprintf(db, sizeof(db), "%.3000s/card2.db", rundir);
+	snprintf(db, sizeof(db), "%.3000s/card2.db", tb.rundir);
 	a = get_eid_apdu(apdu, sizeof(apdu));
 	CU_ASSERT_FATAL(a > 0);
 	n_mo = 0;
-	CU_ASSERT(dut_start(&cur, "smspp", db, 35972));
+	CU_ASSERT(tb_dut_start(&tb, &cur, "smspp", db, 35972));
 	if (cur.dev <= 0 || !wait_state(&cur, NULL, ATTACH_TIMEOUT_MS, attached_imsi1, state, sizeof(state)))
 		goto out;
 	CU_ASSERT_EQUAL(esme_bind(&e), 0);
@@ -1019,7 +676,7 @@ out:
 
 static bool rejected_3(const char *s)
 {
-	return state_is(s, "ms", "LIMITED") && state_is(s, "reject_cause", "3");
+	return tb_state_is(s, "ms", "LIMITED") && tb_state_is(s, "reject_cause", "3");
 }
 
 /* 3. A card whose key differs from the HLR's: LOCATION UPDATING REJECT cause 3 (illegal MS), the device in
@@ -1032,12 +689,12 @@ void test_devnet_wrong_ki_rejected(void)
 	if (skip())
 		return;
 	CU_ASSERT_FATAL(card_make("card3", "p3.der", MSISDN3, NULL, &k));
-	snprintf(db, sizeof(db), "%.3000s/card3.db", rundir);
-	CU_ASSERT(dut_start(&cur, "wrongki", db, 35973));
+	snprintf(db, sizeof(db), "%.3000s/card3.db", tb.rundir);
+	CU_ASSERT(tb_dut_start(&tb, &cur, "wrongki", db, 35973));
 	if (cur.dev > 0 && wait_state(&cur, NULL, ATTACH_TIMEOUT_MS, rejected_3, state, sizeof(state))) {
-		CU_ASSERT_STRING_EQUAL(state_val(state, "imsi", v, sizeof(v)), IMSI3);
-		CU_ASSERT_STRING_EQUAL(state_val(state, "lu_ok", v, sizeof(v)), "0");
-		CU_ASSERT_STRING_EQUAL(state_val(state, "plmn", v, sizeof(v)), "-");
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "imsi", v, sizeof(v)), IMSI3);
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "lu_ok", v, sizeof(v)), "0");
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "plmn", v, sizeof(v)), "-");
 		CU_ASSERT_TRUE(events_have(&cur, "LU REJECT imsi=" IMSI3 " cause=3"));
 		CU_ASSERT_TRUE(events_have(&cur, "EVENT DOWNLOAD location status: limited service (rc=0)"));
 		CU_ASSERT_FALSE(events_have(&cur, "LU ACCEPT"));
@@ -1049,7 +706,7 @@ void test_devnet_wrong_ki_rejected(void)
 
 static bool attached_imsi2(const char *s)
 {
-	return state_is(s, "ms", "ATTACHED") && state_is(s, "imsi", IMSI2);
+	return tb_state_is(s, "ms", "ATTACHED") && tb_state_is(s, "imsi", IMSI2);
 }
 
 /* 4. EnableProfile (ES5, STORE DATA 3A03) of the card's second, disabled MNO2 profile, sent by the SMPP
@@ -1068,11 +725,11 @@ void test_devnet_refresh_new_profile(void)
 	if (skip())
 		return;
 	CU_ASSERT_FATAL(card_make("card4", "p1.der", MSISDN1, "p2.der", &k));
-	snprintf(db, sizeof(db), "%.3000s/card4.db", rundir);
+	snprintf(db, sizeof(db), "%.3000s/card4.db", tb.rundir);
 	ids_aid_from_tar(aid, 0x000011); /* rsplab-euicc init --add-profile: the first extra ISD-P */
 	a = es5_profile_cmd_build(apdu, sizeof(apdu), ES5_FN_ENABLE_PROFILE, aid, sizeof(aid));
 	CU_ASSERT_FATAL(a > 0);
-	CU_ASSERT(dut_start(&cur, "refresh", db, 35974));
+	CU_ASSERT(tb_dut_start(&tb, &cur, "refresh", db, 35974));
 	if (cur.dev <= 0 || !wait_state(&cur, NULL, ATTACH_TIMEOUT_MS, attached_imsi1, state, sizeof(state)))
 		goto out;
 	CU_ASSERT_EQUAL(esme_bind(&e), 0);
@@ -1091,7 +748,7 @@ void test_devnet_refresh_new_profile(void)
 	if (wait_state(&cur, &e, ATTACH_TIMEOUT_MS, attached_imsi2, state, sizeof(state))) {
 		char plmn[16];
 		snprintf(plmn, sizeof(plmn), "%03d-%s", atoi(E("MNO2_MCC")), E("MNO2_MNC"));
-		CU_ASSERT_STRING_EQUAL(state_val(state, "plmn", v, sizeof(v)), plmn);
+		CU_ASSERT_STRING_EQUAL(tb_state_val(state, "plmn", v, sizeof(v)), plmn);
 		CU_ASSERT_TRUE(events_have(&cur, "REFRESH"));
 		CU_ASSERT_TRUE(events_have(&cur, "LU ACCEPT imsi=" IMSI2));
 		/* HLR-MNO2 served its own subscriber; HLR-MNO1 does not know it */
@@ -1116,10 +773,10 @@ void test_devnet_down(void)
 	if (skip())
 		return;
 	stop_all();
-	CU_ASSERT_FALSE(net_is_up);
-	for (size_t i = 0; i < st.nprocs; i++)
-		CU_ASSERT_FALSE(net_proc_alive(st.procs[i].pid, st.procs[i].start));
-	CU_ASSERT_EQUAL(procs_mentioning(rundir), 0);
-	if (st.netns[0])
-		CU_ASSERT_FALSE(net_netns_exists(st.netns));
+	CU_ASSERT_FALSE(tb.net_is_up);
+	for (size_t i = 0; i < tb.st.nprocs; i++)
+		CU_ASSERT_FALSE(net_proc_alive(tb.st.procs[i].pid, tb.st.procs[i].start));
+	CU_ASSERT_EQUAL(tb_procs_mentioning(tb.rundir), 0);
+	if (tb.st.netns[0])
+		CU_ASSERT_FALSE(net_netns_exists(tb.st.netns));
 }

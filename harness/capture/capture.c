@@ -11,6 +11,7 @@
 
 #include "harness/capture/capture.h"
 
+#define CAPTURE_BUFFER_BYTES	  (64 << 20)
 #define CAPTURE_DEFAULT_SNAPLEN	  262144
 #define CAPTURE_DEFAULT_MAX_BYTES (1024ULL * 1024 * 1024)
 /* At most this many dispatch rounds when draining at stop: bounded even under a packet storm. */
@@ -110,6 +111,9 @@ static int capture_if_open(struct capture *c, unsigned int i, const char *name, 
 	}
 	pcap_set_snaplen(ci->p, cfg->snaplen > 0 ? cfg->snaplen : CAPTURE_DEFAULT_SNAPLEN);
 	pcap_set_immediate_mode(ci->p, 1);
+	/* immediate mode gets fixed-size ring slots of about snaplen each: libpcap's default 2 MiB holds
+	 * only a few frames, and frames arriving while the caller is busy elsewhere would be dropped */
+	pcap_set_buffer_size(ci->p, CAPTURE_BUFFER_BYTES);
 	pcap_set_timeout(ci->p, 100);
 	rc = pcap_activate(ci->p);
 	if (rc < 0) {

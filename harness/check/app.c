@@ -48,6 +48,12 @@ enum check_app_kind check_app_detect(const uint8_t *d, size_t len)
 		uint32_t l = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 		uint32_t id = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
 
+		/* network/sctpshim's SCTP-over-TCP frame [u32 length][u32 ppid][u16 stream][u16 0] carrying M3UA
+		 * (PPID 3, RFC 4666 §1.4.8; header version 1, reserved 0, its own length = the frame's) reads like
+		 * an SMPP query_sm: it is not SMPP */
+		if (len >= 20 && id == 3 && d[12] == 1 && d[13] == 0 &&
+		    ((uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19]) == l)
+			return CHECK_APP_OTHER;
 		if (l >= SMPP_PDU_MIN && l <= SMPP_PDU_MAX && smpp_cmd_known(id))
 			return CHECK_APP_SMPP;
 	}

@@ -10,6 +10,7 @@
 #include <talloc.h>
 
 #include "harness/check/check.h"
+#include "harness/check/check_internal.h"
 #include "harness/check/kv.h"
 #include "harness/check/pcapbuf.h"
 #include "harness/check/pkt.h"
@@ -792,4 +793,47 @@ void test_check_garbage_capture(void)
 	CU_ASSERT_TRUE(checker_has(ck, "PCAP-001"));
 	ck = checker_alloc(ctx, &o);
 	CU_ASSERT(checker_run_buffer(ck, junk, 3) < 0);
+}
+
+/* network/sctpshim's frame carrying M3UA (an ASPUP as osmo-stp's peer sends it) is not SMPP, although its
+ * first 8 bytes read like a query_sm; a real query_sm and a bind_transceiver still are. */
+void test_check_app_detect_shim_not_smpp(void)
+{
+	size_t n;
+	/* [len 0x10][ppid 3][stream 0][0] M3UA: version 1, reserved 0, class 3 (ASPSM), type 1 (ASPUP), len 0x10 */
+	uint8_t *shim = test_unhex("00000010"
+				   "00000003"
+				   "00000000"
+				   "01000301"
+				   "00000010"
+				   "00110008"
+				   "00000001",
+				   &n);
+	/* (bytes 12..: the M3UA message; its length field at 16..19) */
+	uint8_t *q, *b;
+	size_t qn, bn;
+
+	CU_ASSERT_EQUAL(check_app_detect(shim, n), CHECK_APP_OTHER);
+	/* the same header with another M3UA length: not the shim's frame */
+	shim[19] = 0x14;
+	CU_ASSERT_EQUAL(check_app_detect(shim, n), CHECK_APP_SMPP);
+	/* SMPP 3.4 §4.8.1 query_sm: message_id "1", source address 1/1 "555" */
+	q = test_unhex("0000001b"
+		       "00000003"
+		       "00000000"
+		       "00000007"
+		       "3100"
+		       "0101"
+		       "35353500",
+		       &qn);
+	CU_ASSERT_EQUAL(check_app_detect(q, qn), CHECK_APP_SMPP);
+	b = test_unhex("00000010"
+		       "00000009"
+		       "00000000"
+		       "00000001",
+		       &bn);
+	CU_ASSERT_EQUAL(check_app_detect(b, bn), CHECK_APP_SMPP);
+	free(shim);
+	free(q);
+	free(b);
 }

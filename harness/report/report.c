@@ -38,6 +38,14 @@ static unsigned long bnum(const struct json *o, const char *key)
 	return (isfinite(v) && v > 0 && v < 1e12) ? (unsigned long)v : 0;
 }
 
+/* A boolean from the record: true only for JSON true. */
+static bool json_bool(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	return v && v->type == JSON_TRUE;
+}
+
 static const char *verdict_of(const struct json *o)
 {
 	static const char *const known[] = { "pass", "fail", "error", "skipped", "not-run", "not-checked" };
@@ -246,7 +254,7 @@ static const char report_css[] =
 	".muted{color:#667}table{border-collapse:collapse;margin:6px 0 10px;background:#fff}\n"
 	"th,td{border:1px solid #dde1e7;padding:3px 8px;text-align:left;vertical-align:top}"
 	"th{background:#f0f2f5;font-weight:600}\n"
-	"td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+	"td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.rule{white-space:nowrap}\n"
 	".v{display:inline-block;min-width:58px;text-align:center;border-radius:10px;padding:0 8px;font-weight:600;"
 	"font-size:12px;color:#fff}\n"
 	".v-pass{background:#2e7d32}.v-fail{background:#c62828}.v-error{background:#8e24aa}"
@@ -273,6 +281,7 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 {
 	const struct json *steps = json_get(s, "steps"), *exps = json_get(s, "expectations");
 	const struct json *finds = json_get(s, "findings"), *kpis = json_get(s, "kpis"), *cap = json_get(s, "capture");
+	const struct json *chk = json_get(s, "checker");
 	unsigned long max_ms = 1;
 
 	fprintf(out, "<h2 id=\"scn%u\">", idx);
@@ -338,8 +347,11 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			report_put_esc(out, json_str(st, "text", ""));
 			fputs("</code></td><td>", out);
 			html_verdict(out, verdict_of(st));
-			fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td>",
-				start / 1000.0, el / 1000.0);
+			if (strcmp(verdict_of(st), "not-run") == 0) /* no times for a step that never ran */
+				fputs("</td><td class=\"num\">&ndash;</td><td class=\"num\">&ndash;</td><td>", out);
+			else
+				fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%.3f s</td><td>",
+					start / 1000.0, el / 1000.0);
 			if (strcmp(verdict_of(st), "not-run") != 0)
 				fprintf(out, "<div class=\"bar\" style=\"margin-left:%.1f%%;width:%.1f%%\"></div>",
 					100.0 * (double)start / (double)max_ms, 100.0 * (double)el / (double)max_ms);
@@ -364,7 +376,29 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 		fputs("</table>\n", out);
 	}
 	fputs("<h3>Findings</h3>\n", out);
-	if (finds && finds->type == JSON_ARRAY && finds->n) {
+	if (!chk || chk->type != JSON_OBJECT) {
+		fputs("<p class=\"muted\">The compliance checker's results are not in this run record.</p>\n", out);
+	} else if (!json_bool(chk, "ran")) {
+		fputs("<p class=\"muted\">The compliance checker did not run on this scenario: ", out);
+		report_put_esc(out, json_str(chk, "why", "no reason recorded"));
+		fputs(".</p>\n", out);
+	} else {
+		unsigned long total = bnum(chk, "errors") + bnum(chk, "warnings") + bnum(chk, "info");
+		fprintf(out,
+			"<p class=\"muted\">The compliance checker ran over the capture: %lu error(s), %lu warning(s), "
+			"%lu note(s)%s",
+			bnum(chk, "errors"), bnum(chk, "warnings"), bnum(chk, "info"),
+			json_bool(chk, "xsd") ? "; ES messages validated against the XSDs" : "; no XSD validation");
+		if (bnum(chk, "undecrypted_frames"))
+			fprintf(out, "; %lu frame(s) with TLS records it could not open",
+				bnum(chk, "undecrypted_frames"));
+		if (finds && finds->type == JSON_ARRAY && total > finds->n)
+			fprintf(out, "; the first %zu are listed", finds->n);
+		fputs(".</p>\n", out);
+	}
+	if (chk && chk->type == JSON_OBJECT && !json_bool(chk, "ran")) {
+		/* nothing to list: said above */
+	} else if (finds && finds->type == JSON_ARRAY && finds->n) {
 		fputs("<table><tr><th>frame</th><th>rule</th><th>severity</th><th>reference</th><th>finding</th></"
 		      "tr>\n",
 		      out);
@@ -372,10 +406,11 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			unsigned long frame = bnum(f, "frame");
 			const char *sev = json_str(f, "severity", "info");
 			if (frame)
-				fprintf(out, "<tr><td class=\"num\"><a href=\"#s%u-f%lu\">#%lu</a></td><td>", idx,
-					frame, frame);
+				fprintf(out,
+					"<tr><td class=\"num\"><a href=\"#s%u-f%lu\">#%lu</a></td><td class=\"rule\">",
+					idx, frame, frame);
 			else
-				fputs("<tr><td></td><td>", out);
+				fputs("<tr><td></td><td class=\"rule\">", out);
 			report_put_esc(out, json_str(f, "rule", "?"));
 			fputs("</td><td class=\"sev-", out);
 			report_put_esc(out, sev);
@@ -388,10 +423,20 @@ static void html_scenario(FILE *out, const struct json *s, unsigned int idx)
 			fputs("</td></tr>\n", out);
 		}
 		fputs("</table>\n", out);
-	} else {
-		fputs("<p class=\"muted\">None.</p>\n", out);
+	} else if (chk && chk->type == JSON_OBJECT) {
+		fputs("<p class=\"muted\">No findings.</p>\n", out);
 	}
 	fputs("<h3>Message sequence</h3>\n", out);
+	if (json_str(s, "events_source", NULL))
+		fprintf(out, "<p class=\"muted\">%s</p>\n",
+			strcmp(json_str(s, "events_source", ""), "capture") == 0 ? "From the capture, decrypted with "
+										   "every component's TLS key log "
+										   "(frame numbers link "
+										   "the findings)."
+										 : "What the harness's operator role "
+										   "sent and received (no capture was "
+										   "decoded for this "
+										   "scenario).");
 	report_write_msc(out, json_get(s, "events"), idx);
 }
 
@@ -430,7 +475,7 @@ int report_write_html(FILE *out, const struct json *run)
 	      "<th>findings</th></tr>\n",
 	      out);
 	for (const struct json *s = scns->child; s; s = s->next, idx++) {
-		const struct json *f = json_get(s, "findings");
+		const struct json *f = json_get(s, "findings"), *chk = json_get(s, "checker");
 		fprintf(out, "<tr><td><a href=\"#scn%u\">", idx);
 		report_put_esc(out, json_str(s, "id", "?"));
 		fputs("</a></td><td>", out);
@@ -439,8 +484,14 @@ int report_write_html(FILE *out, const struct json *run)
 		report_put_esc(out, json_str(s, "suite", ""));
 		fputs("</td><td>", out);
 		html_verdict(out, verdict_of(s));
-		fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">%zu</td></tr>\n",
-			bnum(s, "duration_ms") / 1000.0, f && f->type == JSON_ARRAY ? f->n : (size_t)0);
+		fprintf(out, "</td><td class=\"num\">%.3f s</td><td class=\"num\">", bnum(s, "duration_ms") / 1000.0);
+		if (chk && chk->type == JSON_OBJECT && json_bool(chk, "ran"))
+			fprintf(out, "%lu error, %lu warning", bnum(chk, "errors"), bnum(chk, "warnings"));
+		else if (chk && chk->type == JSON_OBJECT)
+			fputs("not checked", out);
+		else
+			fprintf(out, "%zu", f && f->type == JSON_ARRAY ? f->n : (size_t)0);
+		fputs("</td></tr>\n", out);
 	}
 	fputs("</table>\n", out);
 	if (stopped && stopped->type == JSON_ARRAY) {

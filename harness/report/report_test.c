@@ -248,3 +248,43 @@ void test_report_hostile_strings(void)
 	free(buf);
 	json_free(d);
 }
+
+/* Whether the checker ran is said, never implied: an unchecked scenario has no "No findings". */
+void test_report_checker_wording(void)
+{
+	static const char run[] = "{\"format\":\"rsplab-run-1\",\"run\":\"r\",\"scenarios\":["
+				  "{\"id\":\"A\",\"verdict\":\"error\",\"checker\":{\"ran\":false,\"why\":\"no "
+				  "capture: not root\"},"
+				  "\"findings\":[],\"events\":[]},"
+				  "{\"id\":\"B\",\"verdict\":\"pass\",\"checker\":{\"ran\":true,\"errors\":0,"
+				  "\"warnings\":0,\"info\":0,"
+				  "\"xsd\":true},\"findings\":[],\"events_source\":\"capture\",\"events\":[],"
+				  "\"steps\":[{\"label\":\"1\",\"text\":\"call "
+				  "X\",\"verdict\":\"not-run\",\"start_ms\":0,\"elapsed_ms\":0}]},"
+				  "{\"id\":\"C\",\"verdict\":\"pass\",\"findings\":[],\"events\":[]}]}";
+	char dir[128], path[160], *html;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/wording", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(run, f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(report_generate(dir), 0);
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	html = test_slurp(path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+	CU_ASSERT_EQUAL(count(html, "The compliance checker did not run on this scenario: no capture: not root."), 1);
+	CU_ASSERT_EQUAL(count(html, "The compliance checker ran over the capture: 0 error(s)"), 1);
+	CU_ASSERT_EQUAL(count(html, "No findings."), 1);		       /* B only */
+	CU_ASSERT_EQUAL(count(html, "results are not in this run record"), 1); /* C: an older record */
+	CU_ASSERT_EQUAL(count(html, ">not checked<"), 1);
+	CU_ASSERT_PTR_NULL(strstr(html, "None."));
+	CU_ASSERT_EQUAL(count(html, "From the capture"), 1);
+	/* a step that never ran has no times */
+	CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td class=\"num\">&ndash;</td><td class=\"num\">&ndash;</td>"));
+	free(html);
+}

@@ -1,5 +1,6 @@
 /* The operator role of `rsplab run` (see operator.h). */
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,18 @@ struct op_ctx {
 	bool consumed[OP_RECORDS_MAX];
 	size_t n_rec;
 	struct osmo_timer_list tick;
+	const volatile sig_atomic_t *stop; /* set: every wait ends early (the harness was interrupted) */
 };
+
+static bool op_stopped(const struct op_ctx *op)
+{
+	return op->stop && *op->stop;
+}
+
+void op_set_stop(struct op_ctx *op, const volatile sig_atomic_t *flag)
+{
+	op->stop = flag;
+}
 
 /* Our entity id for the EUM: the topology has none (ES1 is not in it); an OID under the test arc. */
 static const char op_eum_entity[] = "2.999.4.1";
@@ -156,7 +168,7 @@ void op_poll(struct op_ctx *op, int ms)
 	do {
 		osmo_timer_schedule(&op->tick, 0, 20000);
 		osmo_select_main_ctx(0);
-	} while (net_now_ms() < end);
+	} while (net_now_ms() < end && !op_stopped(op));
 	osmo_timer_del(&op->tick);
 }
 
@@ -393,7 +405,7 @@ static int wait_rec(struct op_ctx *op, struct op_record *r, unsigned int timeout
 {
 	int64_t end = net_now_ms() + timeout_ms;
 
-	while (!r->done && net_now_ms() < end)
+	while (!r->done && net_now_ms() < end && !op_stopped(op))
 		op_poll(op, 0);
 	return r->done ? 0 : -ETIMEDOUT;
 }
@@ -549,7 +561,7 @@ int op_wait_notification(struct op_ctx *op, enum es_msg_id notif, const char *pa
 				 r->peer[0] ? r->peer : "(unknown sender)");
 			return 0;
 		}
-		if (net_now_ms() >= end)
+		if (net_now_ms() >= end || op_stopped(op))
 			break;
 		op_poll(op, 0);
 	}

@@ -15,6 +15,7 @@
  * Returns: 0 or a negative errno; the reason is written to the caller's buffer. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,9 @@ void op_free(struct op_ctx *op);
 
 /* Cards for @card references: copied pointer, the caller keeps card->register_eis alive. */
 int op_card_add(struct op_ctx *op, const struct op_card *card);
+
+/* A flag (the harness's signal flag): once it is set, op_poll() and every wait return early. */
+void op_set_stop(struct op_ctx *op, const volatile sig_atomic_t *flag);
 
 /* Run the select loop for up to ms (at least one round). */
 void op_poll(struct op_ctx *op, int ms);

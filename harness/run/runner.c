@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,9 +20,11 @@
 
 #include "lib/crypto/sym.h"
 #include "lib/saip/saip.h"
+#include "lib/smpp/smpp.h"
 
 #include "harness/capture/capture.h"
 #include "harness/check/check.h"
+#include "harness/check/kv.h"
 #include "harness/check/tlsdec.h"
 #include "harness/net.h"
 #include "harness/net_io.h"
@@ -37,6 +42,11 @@
 #define RUN_SCN_MAX	 64
 #define RUN_STOP_TERM_MS 3000
 #define RUN_STOP_KILL_MS 2000
+#define RUN_EV_MAX	 400 /* messages charted per scenario */
+#define RUN_FINDINGS_MAX 100 /* findings kept per scenario (all are counted) */
+#define RUN_KPI_MAX	 16
+#define RUN_STOCK_MAX	 4	     /* profiles of the scenario's own per SM-DP (DownloadProfile Iccid=) */
+#define RUN_EUM_ID	 "2.999.4.1" /* the EUM the harness plays (its wsa:From EntityId) */
 /* What this testbed can do (SGP.11-style optional features): no CAT_TP; brainpool only with a
  * brainpool PKI, which `rsplab run` does not create yet. */
 #define RUN_FEATURES (((1u << SCN_FLAG__COUNT) - 1) & ~(1u << SCN_O_CAT_TP) & ~(1u << SCN_O_BRAINPOOL))
@@ -87,11 +97,21 @@ struct run_ctx {
 	size_t n_started;
 	bool net_up;
 	int64_t t0;
+	int64_t wall0_ms;  /* the scenario's start on the capture's clock (ms since the epoch) */
 	FILE *json;	   /* run.json being written */
 	void *tall;	   /* talloc context of one scenario */
 	struct op_ctx *op; /* the harness's operator role (mno components + the EUM) */
 	struct capture *cap;
 	char pcap[PATH_MAX];
+	/* the core network of this scenario (net_up): its namespace, which this process enters so that
+	 * everything else of the run (daemons, operator endpoints, cards, devices, capture) is in it */
+	char netns[32];
+	int saved_ns;				 /* -1: not entered */
+	char shim[512];				 /* the SCTP shim to preload on the M3UA path, "" = kernel SCTP */
+	struct net_map *env;			 /* RUNDIR/<scenario>/net/net.env, NULL without a core network */
+	char card_xml[TOPO_COMP_MAX][PATH_MAX];	 /* per euicc component: its RegisterEIS (rsplab-euicc init) */
+	char card_prof[TOPO_COMP_MAX][PATH_MAX]; /* per euicc component: the profile it is created with */
+	char card_msisdn[TOPO_COMP_MAX][16];
 };
 
 /* ---- step and expectation results ---------------------------------------------------------------- */
@@ -111,11 +131,37 @@ struct run_res {
 	char exp_detail[SCN_EXPECT_MAX][160];
 	char stopped[TOPO_COMP_MAX][TOPO_NAME_MAX + 8];
 	size_t n_stopped;
-	struct run_event { /* the sequence chart: what the operator role sent and received */
+	/* the sequence chart: the capture's messages when the checker ran, else what the operator role
+	 * sent and received */
+	struct run_event {
 		int64_t t_ms;
+		uint32_t frame; /* 0: not from the capture */
 		char from[TOPO_NAME_MAX], to[TOPO_NAME_MAX], label[96];
-	} ev[2 * OP_RECORDS_MAX];
-	size_t n_ev;
+	} ev[RUN_EV_MAX];
+	size_t n_ev, ev_dropped;
+	bool ev_from_capture;
+	/* the checker over the scenario's capture */
+	enum { RUN_CHECK_NOT_RUN, RUN_CHECK_RAN } checker;
+	char checker_why[200]; /* why it did not run */
+	bool schema;	       /* messages validated against the XSDs */
+	unsigned int n_sev[3]; /* findings per severity: info, warning, error */
+	unsigned int undecrypted;
+	struct run_finding {
+		char rule[16];
+		const char *sev;
+		char ref[96];
+		uint32_t frame;
+		char text[240];
+	} find[RUN_FINDINGS_MAX];
+	size_t n_find, find_dropped;
+	struct {
+		char name[32];
+		double v;
+	} kpi[RUN_KPI_MAX];
+	size_t n_kpi;
+	bool has_capture;
+	uint64_t cap_received, cap_dropped, cap_ifdropped;
+	char pcap[64], keylog[64]; /* relative to the run directory */
 };
 
 /* ---- the step executor: one entry per step kind (and per fault) ----------------------------------- */
@@ -133,6 +179,10 @@ static int run_call(struct run_ctx *ctx, const struct scn_step *st, char *detail
 static int run_wait_response(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_wait_notification(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_wait_attach(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_fault_drop_sms(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_fault_fail_attach(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_fault_cut_bip(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 
 static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
 	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", run_call },
@@ -140,18 +190,18 @@ static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
 	[SCN_STEP_WAIT_NOTIFICATION] = { "the harness's operator role (ES notification endpoint)",
 					 run_wait_notification },
 	[SCN_STEP_WAIT_MESSAGE] = { "the live capture decoder (harness/capture + rsplab check)", run_wait_message },
-	[SCN_STEP_WAIT_ATTACH] = { "the device's attach report (rsplab-device)", NULL },
+	[SCN_STEP_WAIT_ATTACH] = { "the device's control socket and the HLR's VTY", run_wait_attach },
 	[SCN_STEP_FAULT] = { "(per fault)", NULL },
 };
 
 static const struct run_step_ops run_fault_ops[] = {
 	[SCN_FAULT_NONE] = { "", NULL },
-	[SCN_FAULT_DROP_SMS] = { "the SMSC fault hook (network: SMS path proxy)", NULL },
+	[SCN_FAULT_DROP_SMS] = { "the device's fault interface (rsplab-device drop-mt)", run_fault_drop_sms },
 	[SCN_FAULT_DELAY_SMS] = { "the SMSC fault hook (network: SMS path proxy)", NULL },
-	[SCN_FAULT_FAIL_ATTACH] = { "the device's fault interface (rsplab-device)", NULL },
+	[SCN_FAULT_FAIL_ATTACH] = { "the device's fault interface (rsplab-device)", run_fault_fail_attach },
 	[SCN_FAULT_KILL] = { "the harness's process control", run_fault_kill },
 	[SCN_FAULT_RESTART] = { "the harness's process control", run_fault_restart },
-	[SCN_FAULT_CUT_BIP] = { "the device's fault interface (rsplab-device)", NULL },
+	[SCN_FAULT_CUT_BIP] = { "the device's fault interface (rsplab-device)", run_fault_cut_bip },
 };
 
 static const struct run_step_ops *step_ops_of(const struct scn_step *st)
@@ -407,19 +457,88 @@ static int pol1_of(enum scn_pol1 p)
 	return p == SCN_POL1_DISABLE_NOT_ALLOWED ? 0x02 : p == SCN_POL1_DELETE_WHEN_DISABLED ? 0x04 : -1;
 }
 
-/* Profiles and SM-DP inventories (before the SM-DPs start), cards, RUNDIR/subscribers. */
-static int card_load(struct run_ctx *ctx, const struct topo_comp *c, const char *xml, char *why, size_t wlen);
+/* Does this SM-SR reach the cards through Kannel (it needs= a kannel component)? Otherwise, when the
+ * topology has a core network, it binds to the MSC's SMSC as an SMPP ESME (scenarios/README.md). */
+static bool smsr_uses_kannel(const struct topo *t, const struct topo_comp *smsr)
+{
+	for (size_t i = 0; i < smsr->n_needs; i++) {
+		const struct topo_comp *n = topo_find(t, smsr->needs[i]);
+		if (n && n->kind == TOPO_KANNEL)
+			return true;
+	}
+	return false;
+}
 
-static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
+/* The MSISDN the run gives a profile's IMSI in the HLRs (make_profile): 1 + the IMSI's last 5 digits. */
+static void msisdn_of(const char *imsi, char *out, size_t len)
+{
+	size_t il = strlen(imsi);
+
+	run_fmt(out, len, "1%s", il > 5 ? imsi + il - 5 : imsi);
+}
+
+/* The profiles a scenario downloads from a builtin SM-DP (`call ES2-DownloadProfile to=SMDP Iccid=X`):
+ * they must be in its inventory. The IMSI is the one a `wait attach` step or an `attached` expectation
+ * names at an HLR of the SM-DP's operator (the profile the device attaches with after the download),
+ * else 0010<op>000000<n>80. Built like the cards' profiles, subscribers included; paths into out. */
+static int stock_from_steps(struct run_ctx *ctx, const struct run_scn *rs, const struct topo_comp *smdp,
+			    char out[][PATH_MAX], size_t *n, FILE *subs)
+{
+	const struct scn *s = &rs->scn;
+	unsigned int opd = smdp->op == TOPO_OP_MNO2 ? 2 : 1;
+
+	for (size_t i = 0; i < s->n_steps && *n < RUN_STOCK_MAX; i++) {
+		const struct scn_step *st = &s->step[i];
+		const char *iccid = NULL;
+		char imsi[16] = "";
+		bool dup = false;
+		int rc;
+		if (st->kind != SCN_STEP_CALL || st->msg != ES_MSG_ES2_DOWNLOAD_PROFILE_REQ ||
+		    strcmp(st->target, smdp->name) != 0)
+			continue;
+		for (size_t f = 0; f < st->n_fields; f++)
+			if (strcmp(st->field[f].name, "Iccid") == 0)
+				iccid = st->field[f].value;
+		if (!iccid || iccid[0] == '@')
+			continue;
+		for (size_t k = 0; k < *n; k++)
+			dup |= strstr(out[k], iccid) != NULL;
+		for (size_t k = 0; k < s->n_init; k++) /* a profile the scenario puts on a card is not stock */
+			dup |= s->init[k].kind == SCN_INIT_PROFILE && strcmp(s->init[k].iccid, iccid) == 0;
+		if (dup)
+			continue;
+		for (size_t k = 0; k < s->n_steps && !imsi[0]; k++) {
+			const struct topo_comp *hlr = topo_find(&rs->topo, s->step[k].peer);
+			if (s->step[k].kind == SCN_STEP_WAIT_ATTACH && hlr && hlr->op == smdp->op)
+				run_fmt(imsi, sizeof(imsi), "%s", s->step[k].imsi);
+		}
+		for (size_t k = 0; k < s->n_expect && !imsi[0]; k++) {
+			const struct topo_comp *hlr = topo_find(&rs->topo, s->expect[k].where);
+			if (s->expect[k].kind == SCN_EXP_ATTACHED && hlr && hlr->op == smdp->op)
+				run_fmt(imsi, sizeof(imsi), "%s", s->expect[k].imsi);
+		}
+		if (!imsi[0])
+			run_fmt(imsi, sizeof(imsi), "0010%u000000%zu80", opd, *n % 10);
+		rc = make_profile(ctx, iccid, imsi, opd == 2 ? "mno2" : "mno1", -1, out[*n], sizeof(out[0]), subs);
+		if (rc < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Profiles and SM-DP inventories (before the SM-DPs and the HLRs start: RUNDIR/<scenario>/subscribers is
+ * what `net up` provisions), and the profile each card is created with (ctx->card_prof). */
+static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
 {
 	const struct scn *s = &rs->scn;
 	const struct topo *t = &rs->topo;
-	char subs_path[PATH_MAX], path[PATH_MAX], pki[PATH_MAX], bin[PATH_MAX];
-	char card_prof[TOPO_COMP_MAX][PATH_MAX] = { { 0 } };
+	char subs_path[PATH_MAX], path[PATH_MAX], bin[PATH_MAX];
 	FILE *subs;
 	int rc = 0;
 
-	run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+	memset(ctx->card_prof, 0, sizeof(ctx->card_prof));
+	memset(ctx->card_msisdn, 0, sizeof(ctx->card_msisdn));
 	run_fmt(subs_path, sizeof(subs_path), "%s/subscribers", ctx->scndir);
 	subs = fopen(subs_path, "w");
 	if (!subs) {
@@ -438,17 +557,41 @@ static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *
 		if (rc == 0 && card) {
 			size_t ci = (size_t)(card - t->comp);
 			/* the card is created with its enabled profile (rsplab-euicc init takes one) */
-			if (!card_prof[ci][0] || in->state == ES_PROFILE_STATE_ENABLED)
-				run_fmt(card_prof[ci], sizeof(card_prof[ci]), "%s", path);
+			if (!ctx->card_prof[ci][0] || in->state == ES_PROFILE_STATE_ENABLED) {
+				run_fmt(ctx->card_prof[ci], sizeof(ctx->card_prof[ci]), "%s", path);
+				msisdn_of(in->imsi, ctx->card_msisdn[ci], sizeof(ctx->card_msisdn[ci]));
+			}
 		}
 		if (rc < 0)
 			run_fmt(why, wlen, "profile %s (line %u): saip build failed (%s)", in->iccid, in->line,
 				strerror(-rc));
 	}
+	/* cards without a profile line: a provisioning profile of the EIS holder's operator (an M2M eUICC
+	 * leaves the factory with one; scenarios/README.md) */
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		const struct topo_comp *c = &t->comp[i], *smsr = NULL;
+		char iccid[21], imsi[16];
+		if (c->kind != TOPO_EUICC || ctx->card_prof[i][0])
+			continue;
+		for (size_t j = 0; j < s->n_init; j++)
+			if (s->init[j].kind == SCN_INIT_EIS && strcmp(s->init[j].subject, c->name) == 0)
+				smsr = topo_find(t, s->init[j].where);
+		if (!smsr)
+			smsr = topo_find_kind(t, TOPO_SMSR, TOPO_OP_NONE);
+		if (!smsr || smdp_stock(ctx, &(struct topo_comp){ .op = smsr->op }, 3 + (unsigned int)(i % 8), iccid,
+					imsi, ctx->card_prof[i], sizeof(ctx->card_prof[i]), subs) < 0) {
+			run_fmt(why, wlen, "%s: no provisioning profile could be built", c->name);
+			rc = -EIO;
+			break;
+		}
+		msisdn_of(imsi, ctx->card_msisdn[i], sizeof(ctx->card_msisdn[i]));
+	}
 	/* SM-DP inventories: the stock, imported before the daemon starts */
 	for (size_t i = 0; i < t->n && rc == 0; i++) {
 		const struct topo_comp *c = &t->comp[i];
 		char p1[PATH_MAX], p2[PATH_MAX], db[PATH_MAX], log[PATH_MAX], iccid[2][21], imsi[2][16], dir[PATH_MAX];
+		static char extra[RUN_STOCK_MAX][PATH_MAX];
+		size_t n_extra;
 		if (c->kind != TOPO_SMDP || c->mode != TOPO_BUILTIN)
 			continue;
 		run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
@@ -462,8 +605,16 @@ static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *
 		run_fmt(bin, sizeof(bin), "%s/rsplab-smdp", ctx->bin_dir);
 		run_fmt(db, sizeof(db), "%s/smdp.db", dir);
 		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
+		n_extra = 0;
+		if (stock_from_steps(ctx, rs, c, extra, &n_extra, subs) < 0) {
+			run_fmt(why, wlen, "%s: the scenario's profiles could not be built", c->name);
+			rc = -EIO;
+			break;
+		}
 		{
-			char *argv[] = { bin, "import", "--db", db, p1, p2, NULL };
+			char *argv[8 + RUN_STOCK_MAX] = { bin, "import", "--db", db, p1, p2 };
+			for (size_t k = 0; k < n_extra; k++)
+				argv[6 + k] = extra[k];
 			int st = run_tool(argv, NULL, log, 10000);
 			if (st != 0) {
 				run_fmt(why, wlen, "%s: rsplab-smdp import failed (status %d, see %s)", c->name, st,
@@ -473,13 +624,41 @@ static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *
 		}
 	}
 	fclose(subs);
-	/* cards: rsplab-euicc init (sims/euicc/README.md) writes the card and prints its EUM-signed
-	 * ES1-RegisterEIS; the harness plays the EUM with it */
-	for (size_t i = 0; i < t->n && rc == 0; i++) {
+	return rc;
+}
+
+/* The SMS address ("TON NPI DIGITS") of an SM-SR for the card's PoRs and notifications: its short code
+ * in the run's net.env (network/README.md: SMSR1_SHORT_CODE on the Kannel path, SMSR2_SHORT_CODE on
+ * SMPP). "" without a core network. */
+static void smsr_sms_addr(const struct run_ctx *ctx, const struct topo_comp *smsr, char *out, size_t len)
+{
+	const char *code = NULL;
+
+	out[0] = '\0';
+	if (!ctx->env || !smsr)
+		return;
+	code = net_map_get(ctx->env, smsr_uses_kannel(&ctx->rs->topo, smsr) ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
+	if (code && code[0])
+		run_fmt(out, len, "1 1 %s", code);
+}
+
+/* Cards: rsplab-euicc init (sims/euicc/README.md) writes the card and prints its EUM-signed
+ * ES1-RegisterEIS; the harness plays the EUM with it (card_load, once the operator role exists). */
+static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
+{
+	const struct scn *s = &rs->scn;
+	const struct topo *t = &rs->topo;
+	char pki[PATH_MAX], bin[PATH_MAX];
+
+	run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
+	run_fmt(bin, sizeof(bin), "%s/rsplab-euicc", ctx->bin_dir);
+	for (size_t i = 0; i < t->n; i++) {
 		const struct topo_comp *c = &t->comp[i];
 		const struct topo_comp *smsr = NULL, *mno = NULL;
-		char dir[PATH_MAX], db[PATH_MAX], log[PATH_MAX], xml[PATH_MAX], fprof[PATH_MAX];
-		const char *prof = card_prof[i];
+		char dir[PATH_MAX], db[PATH_MAX], log[PATH_MAX], sms[40];
+		char *argv[24];
+		size_t a = 0;
+		int st;
 		if (c->kind != TOPO_EUICC)
 			continue;
 		for (size_t j = 0; j < s->n_init; j++) {
@@ -495,66 +674,46 @@ static int prepare_initial(struct run_ctx *ctx, const struct run_scn *rs, char *
 			smsr = topo_find_kind(t, TOPO_SMSR, TOPO_OP_NONE);
 		if (!mno && smsr)
 			mno = mno_of(t, smsr->op);
-		if (!prof[0]) {
-			/* no profile in [initial]: the card gets a provisioning profile of the EIS holder's
-			 * operator (an M2M eUICC leaves the factory with one; scenarios/README.md) */
-			const struct topo_comp *k = smsr;
-			char iccid[21], imsi[16];
-			FILE *f = fopen(subs_path, "a");
-			unsigned int idx = (unsigned int)(i % 8);
-			if (!f || !k ||
-			    smdp_stock(ctx, &(struct topo_comp){ .op = k->op }, 3 + idx, iccid, imsi, fprof,
-				       sizeof(fprof), f) < 0) {
-				if (f)
-					fclose(f);
-				run_fmt(why, wlen, "%s: no provisioning profile could be built", c->name);
-				rc = -EIO;
-				break;
-			}
-			fclose(f);
-			prof = fprof;
-		}
 		run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
 		mkdir(dir, 0700);
 		run_fmt(db, sizeof(db), "%s/card.db", dir);
 		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
-		run_fmt(xml, sizeof(xml), "%s/register-eis.xml", dir);
-		run_fmt(bin, sizeof(bin), "%s/rsplab-euicc", ctx->bin_dir);
-		{
-			char *argv[20];
-			size_t a = 0;
-			argv[a++] = bin;
-			argv[a++] = "init";
-			argv[a++] = "--pki";
-			argv[a++] = pki;
-			argv[a++] = "--eid";
-			argv[a++] = (char *)c->eid;
-			argv[a++] = "--profile";
-			argv[a++] = (char *)prof;
-			argv[a++] = "-o";
-			argv[a++] = db;
-			argv[a++] = "--eum-id";
-			argv[a++] = "2.999.4.1";
-			if (smsr) {
-				argv[a++] = "--smsr-id";
-				argv[a++] = (char *)smsr->entity;
-			}
-			if (mno) {
-				argv[a++] = "--mno-id";
-				argv[a++] = (char *)mno->entity;
-			}
-			argv[a] = NULL;
-			int st = run_tool(argv, xml, log, 20000);
-			if (st != 0) {
-				run_fmt(why, wlen, "%s: rsplab-euicc init failed (status %d, see %s)", c->name, st,
-					log);
-				rc = -EIO;
-				break;
-			}
+		run_fmt(ctx->card_xml[i], sizeof(ctx->card_xml[i]), "%s/register-eis.xml", dir);
+		smsr_sms_addr(ctx, smsr, sms, sizeof(sms));
+		argv[a++] = bin;
+		argv[a++] = "init";
+		argv[a++] = "--pki";
+		argv[a++] = pki;
+		argv[a++] = "--eid";
+		argv[a++] = (char *)c->eid;
+		argv[a++] = "--profile";
+		argv[a++] = ctx->card_prof[i];
+		argv[a++] = "-o";
+		argv[a++] = db;
+		argv[a++] = "--eum-id";
+		argv[a++] = RUN_EUM_ID;
+		argv[a++] = "--msisdn";
+		argv[a++] = ctx->card_msisdn[i];
+		if (sms[0]) {
+			argv[a++] = "--smsr-sms";
+			argv[a++] = sms;
 		}
-		rc = card_load(ctx, c, xml, why, wlen);
+		if (smsr) {
+			argv[a++] = "--smsr-id";
+			argv[a++] = (char *)smsr->entity;
+		}
+		if (mno) {
+			argv[a++] = "--mno-id";
+			argv[a++] = (char *)mno->entity;
+		}
+		argv[a] = NULL;
+		st = run_tool(argv, ctx->card_xml[i], log, 20000);
+		if (st != 0) {
+			run_fmt(why, wlen, "%s: rsplab-euicc init failed (status %d, see %s)", c->name, st, log);
+			return -EIO;
+		}
 	}
-	return rc;
+	return 0;
 }
 
 /* Decode a card's ES1-RegisterEIS (rsplab-euicc init's output) and hand it to the operator role. */
@@ -836,6 +995,16 @@ static const struct topo_comp *comp_at(const struct topo *t, const char *ep)
 	return NULL;
 }
 
+/* The EntityId of a wsa:From address ("https://h/?EntityId=1.2&EntityName=X" -> "1.2"); "" when absent. */
+static void from_entity(const char *from, char *out, size_t len)
+{
+	const char *eq = from ? strstr(from, "EntityId=") : NULL;
+
+	out[0] = '\0';
+	if (eq)
+		run_fmt(out, len, "%.*s", (int)strcspn(eq + 9, "&#"), eq + 9);
+}
+
 /* Look through the capture so far for an ES message st->msg from st->target to st->peer: the receiver
  * by its listening address, the sender by the EntityId of the message's wsa:From. */
 static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *tall, char *detail, size_t len)
@@ -885,8 +1054,9 @@ static int find_message(struct run_ctx *ctx, const struct scn_step *st, void *ta
 		    !m->wsa.from || !from || !from->entity[0])
 			continue;
 		{
-			const char *eq = strstr(m->wsa.from, "EntityId=");
-			if (!eq || strcmp(eq + 9, from->entity) != 0)
+			char ent[64];
+			from_entity(m->wsa.from, ent, sizeof(ent));
+			if (strcmp(ent, from->entity) != 0)
 				continue;
 		}
 		run_fmt(detail, len, "%s %s -> %s in frame %u", es_msgs[st->msg].name, st->target, st->peer,
@@ -912,7 +1082,7 @@ static int run_wait_message(struct run_ctx *ctx, const struct scn_step *st, char
 		capture_flush(ctx->cap);
 		rc = find_message(ctx, st, tall, detail, len);
 		talloc_free(tall);
-		if (rc != -ENOENT || net_now_ms() >= end)
+		if (rc != -ENOENT || net_now_ms() >= end || run_interrupted)
 			break;
 		op_poll(ctx->op, 200);
 	}
@@ -933,6 +1103,17 @@ static void log_tail_line(const char *log, char *out, size_t len)
 		n = 0;
 	if (!net_log_last_line(buf, n, out, len))
 		run_fmt(out, len, "(empty)");
+}
+
+/* Does the topology have a core network (started as one group by net_up)? */
+static bool topo_has_net(const struct topo *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->comp[i].mode == TOPO_BUILTIN &&
+		    (t->comp[i].kind == TOPO_OSMO_STP || t->comp[i].kind == TOPO_OSMO_HLR ||
+		     t->comp[i].kind == TOPO_OSMO_MSC || t->comp[i].kind == TOPO_KANNEL))
+			return true;
+	return false;
 }
 
 /* The core network is one group started by net_up() with the topology's addresses as overrides. */
@@ -969,21 +1150,130 @@ static int start_net(struct run_ctx *ctx, const struct topo *t)
 	run_fmt(src, sizeof(src), "%s/network", ctx->top);
 	no.src_dir = src;
 	rc = net_up(ctx->scndir, &no);
-	if (rc == 0)
-		ctx->net_up = true;
-	return rc;
+	if (rc < 0)
+		return rc;
+	ctx->net_up = true;
+	/* everything else of the scenario runs in the net's namespace: this process enters it, so the
+	 * operator endpoints, the capture and every child started from here on are there too */
+	{
+		struct net_state st;
+		rc = net_state_load(ctx->scndir, &st);
+		if (rc < 0) {
+			fprintf(stderr, "rsplab run: the core network's state file cannot be read\n");
+			return rc;
+		}
+		if (strcmp(st.sctp, "shim") == 0)
+			run_fmt(ctx->shim, sizeof(ctx->shim), "%s", st.shim);
+		if (st.netns[0]) {
+			rc = net_netns_enter(st.netns, &ctx->saved_ns);
+			if (rc < 0) {
+				fprintf(stderr, "rsplab run: cannot enter the network namespace %s: %s\n", st.netns,
+					strerror(-rc));
+				return rc;
+			}
+			run_fmt(ctx->netns, sizeof(ctx->netns), "%s", st.netns);
+		}
+	}
+	ctx->env = talloc_zero(ctx->tall, struct net_map);
+	if (!ctx->env || net_env_load(ctx->scndir, ctx->env) < 0) {
+		fprintf(stderr, "rsplab run: the core network's net.env cannot be read\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+static struct run_started *started_of(struct run_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->n_started; i++)
+		if (strcmp(ctx->started[i].c->name, name) == 0)
+			return &ctx->started[i];
+	return NULL;
+}
+
+/* The device's control socket (sims/device/README.md "Control socket"): one request, the reply up to its
+ * final OK/ERR line into out (bounded: 3 s). The socket is device.ctl in the device's working directory,
+ * reached through /proc/PID/cwd (a run directory can be longer than a unix socket path). Returns the
+ * reply length or a negative errno. */
+static int dev_ctl(const struct run_started *dev, const char *req, char *out, size_t cap)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int64_t deadline = net_now_ms() + 3000;
+	size_t len = 0;
+	int fd;
+
+	if (!dev || cap < 2)
+		return -EINVAL;
+	run_fmt(a.sun_path, sizeof(a.sun_path), "/proc/%d/cwd/device.ctl", (int)dev->pid);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || write(fd, req, strlen(req)) < 0 ||
+	    write(fd, "\n", 1) != 1) {
+		close(fd);
+		return -ENOTCONN;
+	}
+	out[0] = '\0';
+	while (len + 1 < cap && net_now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = read(fd, out + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		out[len] = '\0';
+		if (out[len - 1] == '\n') { /* done when the last complete line starts with OK or ERR */
+			char *last = out + len - 1;
+			while (last > out && last[-1] != '\n')
+				last--;
+			if (strncmp(last, "OK", 2) == 0 || strncmp(last, "ERR", 3) == 0)
+				break;
+		}
+	}
+	close(fd);
+	return len ? (int)len : -ETIMEDOUT;
+}
+
+/* The value of key in a device `state` reply ("" when absent). */
+static const char *state_val(const char *state, const char *key, char *out, size_t cap)
+{
+	char pat[40];
+	const char *p;
+	size_t n = 0;
+
+	run_fmt(pat, sizeof(pat), " %s=", key);
+	out[0] = '\0';
+	p = strstr(state, pat);
+	if (!p)
+		return out;
+	for (p += strlen(pat); *p && *p != ' ' && *p != '\n' && n + 1 < cap; p++)
+		out[n++] = *p;
+	out[n] = '\0';
+	return out;
+}
+
+static const char *env_get(const struct run_ctx *ctx, const char *key)
+{
+	const char *v = ctx->env ? net_map_get(ctx->env, key) : NULL;
+	return v ? v : "";
 }
 
 static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 {
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
-		ca[PATH_MAX], port[8], last[300];
-	char *argv[20];
+		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
+		card[PATH_MAX + 40], scp81[32];
+	char *argv[32];
 	size_t a = 0;
 	int64_t t0 = net_now_ms(), deadline = t0 + topo_ready_timeout_ms(c);
 	static char tcp[1 << 18];
 	char state;
+	const char *preload = NULL, *ready_addr = c->addr, *what = "TCP listening";
+	unsigned int ready_port = c->port;
+	const struct topo_comp *dev = NULL;
+	const struct run_started *dev_s = NULL;
 
 	run_fmt(prog, sizeof(prog), "%s/%s", ctx->bin_dir, run_kinds[c->kind].program);
 	run_fmt(dir, sizeof(dir), "%s/%s", ctx->scndir, c->name);
@@ -994,12 +1284,14 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	argv[a++] = prog;
 	if (c->kind == TOPO_SMSR) {
 		/* network/smsr/main.c options */
+		const struct topo_comp *mno = mno_of(&ctx->rs->topo, c->op);
 		run_fmt(db, sizeof(db), "%s/smsr.db", dir);
 		run_fmt(url, sizeof(url), "https://%s:%u/", c->addr, c->port);
 		run_fmt(port, sizeof(port), "%u", c->port);
 		run_fmt(cert, sizeof(cert), "%s/%s/tls-cert.pem", pki, c->name);
 		run_fmt(key, sizeof(key), "%s/%s/tls-key.pem", pki, c->name);
 		run_fmt(ca, sizeof(ca), "%s/ci/cert.pem", pki);
+		run_fmt(keylog, sizeof(keylog), "%s/%s.keylog", ctx->scndir, c->name);
 		argv[a++] = "--smsr-id";
 		argv[a++] = (char *)c->entity;
 		argv[a++] = "--db";
@@ -1016,6 +1308,29 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = key;
 		argv[a++] = "--ca";
 		argv[a++] = ca;
+		argv[a++] = "--tls-keylog";
+		argv[a++] = keylog;
+		if (mno) { /* its operator's notification endpoint (the harness) */
+			run_fmt(notify, sizeof(notify), "https://%s:%u/", mno->addr, mno->port);
+			argv[a++] = "--notify-url";
+			argv[a++] = notify;
+		}
+		if (ctx->env) {
+			/* the SMS path of the topology: Kannel's sendsms, or the MSC's SMSC by SMPP; addresses and
+			 * credentials from the run's net.env (never on the command line) */
+			run_fmt(netenv, sizeof(netenv), "%s/net/net.env", ctx->scndir);
+			argv[a++] = "--net-env";
+			argv[a++] = netenv;
+			argv[a++] = "--sms-transport";
+			argv[a++] = smsr_uses_kannel(&ctx->rs->topo, c) ? "kannel" : "smpp";
+			/* SCP81 (push SMS, BIP, PSK-TLS admin session) on its own address, ES port + 1: the card's
+			 * device opens the BIP channel to it inside the run's namespace */
+			run_fmt(scp81, sizeof(scp81), "%s:%u", c->addr, c->port + 1u);
+			argv[a++] = "--scp81-listen";
+			argv[a++] = scp81;
+			argv[a++] = "--scp81-push-addr";
+			argv[a++] = (char *)c->addr;
+		}
 	} else if (c->kind == TOPO_SMDP) {
 		/* network/smdp/README.md: rsplab-smdp -c CONFIG -T TELNET_PORT */
 		static char tport[8];
@@ -1029,42 +1344,118 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = db;
 		argv[a++] = "-T";
 		argv[a++] = tport;
+	} else if (c->kind == TOPO_DEVICE) {
+		/* sims/device/README.md: the device listens like vpcd on its topology address for its card, the
+		 * radio is a BSC on the MSC's A interface through osmo-stp (M3UA: the net's SCTP, the shim
+		 * preloaded when the net uses it), the cell in the MSC operator's network */
+		const struct topo_comp *msc = NULL;
+		const char *op = "MNO2";
+		for (size_t i = 0; i < c->n_needs && !msc; i++) {
+			const struct topo_comp *n = topo_find(&ctx->rs->topo, c->needs[i]);
+			if (n && n->kind == TOPO_OSMO_MSC)
+				msc = n;
+		}
+		if (!msc)
+			msc = topo_find_kind(&ctx->rs->topo, TOPO_OSMO_MSC, TOPO_OP_NONE);
+		if (!ctx->env || !msc) {
+			fprintf(stderr,
+				"rsplab run: %s: a device needs the core network (an osmo-msc in the topology)\n",
+				c->name);
+			return -EINVAL;
+		}
+		op = msc->op == TOPO_OP_MNO1 ? "MNO1" : "MNO2";
+		{
+			static char mcc_key[16], mnc_key[16];
+			run_fmt(mcc_key, sizeof(mcc_key), "%s_MCC", op);
+			run_fmt(mnc_key, sizeof(mnc_key), "%s_MNC", op);
+			run_fmt(vpcd, sizeof(vpcd), "vpcd:%s:%u", c->addr, c->port);
+			run_fmt(stp, sizeof(stp), "%s:%s", env_get(ctx, "STP_ADDR"), env_get(ctx, "STP_M3UA_PORT"));
+			argv[a++] = "--card";
+			argv[a++] = vpcd;
+			argv[a++] = "--card-wait";
+			argv[a++] = "10000";
+			argv[a++] = "--stp";
+			argv[a++] = stp;
+			argv[a++] = "--msc-pc";
+			argv[a++] = (char *)env_get(ctx, "MSC_PC");
+			argv[a++] = "--mcc";
+			argv[a++] = (char *)env_get(ctx, mcc_key);
+			argv[a++] = "--mnc";
+			argv[a++] = (char *)env_get(ctx, mnc_key);
+			argv[a++] = "--ctrl";
+			argv[a++] = "device.ctl"; /* in its working directory: see dev_ctl() */
+			argv[a++] = "--t3211";
+			argv[a++] = "1"; /* LU retry after 1 s, not 15: the proxy race of the first roaming LU */
+		}
+		preload = ctx->shim[0] ? ctx->shim : NULL;
+	} else if (c->kind == TOPO_EUICC) {
+		/* sims/euicc/README.md: rsplab-euicc serve CARD.db@IP:PORT connects to its device's vpcd */
+		dev = topo_find(&ctx->rs->topo, c->device);
+		dev_s = dev ? started_of(ctx, dev->name) : NULL;
+		if (!dev_s) {
+			fprintf(stderr, "rsplab run: %s: its device %s is not running\n", c->name, c->device);
+			return -ESRCH;
+		}
+		run_fmt(card, sizeof(card), "%s/card.db@%s:%u", dir, dev->addr, dev->port);
+		argv[a++] = "serve";
+		argv[a++] = card;
+		what = "the device's card powered on (control socket `state`: card=usim)";
+		ready_addr = NULL;
 	} else {
-		/* device, eUICC serve: not started yet (see run_one) */
 		return -ENOSYS;
 	}
 	argv[a] = NULL;
 	s->c = c;
 	s->log_off = 0;
-	s->pid = proc_spawn("rsplab run", dir, s->log, NULL, argv);
+	s->pid = proc_spawn("rsplab run", dir, s->log, preload, argv);
 	if (s->pid < 0)
 		return s->pid;
 	if (proc_stat_read(s->pid, &state, &s->start) < 0)
 		s->start = 0;
 	ctx->n_started++;
+	if (dev_s) /* the card's readiness is its device's */
+		deadline = t0 + topo_ready_timeout_ms(dev);
 	for (;;) {
 		size_t len = 0;
+		bool ready = false;
 		if (!proc_alive(s->pid, s->start)) {
 			log_tail_line(s->log, last, sizeof(last));
 			fprintf(stderr, "rsplab run: %s (%s) exited during start-up\n  last log line: %s\n  log: %s\n",
 				c->name, run_kinds[c->kind].program, last, s->log);
 			return -ESRCH;
 		}
-		if (net_file_read_tail("/proc/self/net/tcp", tcp, sizeof(tcp), &len) == 0 &&
-		    net_proc_tcp_listening(tcp, len, c->addr, c->port) == 1) {
+		if (ready_addr) {
+			ready = net_file_read_tail("/proc/self/net/tcp", tcp, sizeof(tcp), &len) == 0 &&
+				net_proc_tcp_listening(tcp, len, ready_addr, (uint16_t)ready_port) == 1;
+		} else {
+			char st[2048], v[16];
+			ready = dev_ctl(dev_s, "state", st, sizeof(st)) > 0 &&
+				strcmp(state_val(st, "card", v, sizeof(v)), "off") != 0 && v[0];
+		}
+		if (ready) {
 			printf("  %-10s %-13s pid %-7d ready in %.2f s\n", c->name, run_kinds[c->kind].program,
 			       (int)s->pid, (double)(net_now_ms() - t0) / 1000);
 			return 0;
 		}
 		if (run_interrupted || net_now_ms() > deadline) {
 			log_tail_line(s->log, last, sizeof(last));
-			fprintf(stderr,
-				"rsplab run: %s (%s) not ready within %.1f s (waiting for TCP %s:%u listening)\n"
-				"  last log line: %s\n  log: %s\n",
-				c->name, run_kinds[c->kind].program, topo_ready_timeout_ms(c) / 1000.0, c->addr,
-				c->port, last, s->log);
+			if (ready_addr)
+				fprintf(stderr,
+					"rsplab run: %s (%s) not ready within %.1f s (waiting for TCP %s:%u "
+					"listening)\n"
+					"  last log line: %s\n  log: %s\n",
+					c->name, run_kinds[c->kind].program, (double)(deadline - t0) / 1000, ready_addr,
+					ready_port, last, s->log);
+			else
+				fprintf(stderr,
+					"rsplab run: %s (%s) not ready within %.1f s (waiting for %s)\n"
+					"  last log line: %s\n  log: %s\n",
+					c->name, run_kinds[c->kind].program, (double)(deadline - t0) / 1000, what, last,
+					s->log);
 			return -ETIMEDOUT;
 		}
+		if (ctx->cap)
+			capture_poll(ctx->cap);
 		net_sleep_ms(20);
 	}
 }
@@ -1104,11 +1495,6 @@ static int start_all(struct run_ctx *ctx, const struct topo *t)
 			continue;
 		if (c->kind == TOPO_EUICC && !c->device[0])
 			continue; /* a card in no device: initialised (prepare_cards), nothing runs */
-		if (c->kind == TOPO_EUICC || c->kind == TOPO_DEVICE) {
-			fprintf(stderr, "rsplab run: %s (%s): starting it is not built into rsplab run yet\n", c->name,
-				run_kinds[c->kind].program);
-			return -ENOSYS;
-		}
 		if (c->kind == TOPO_OSMO_STP || c->kind == TOPO_OSMO_HLR || c->kind == TOPO_OSMO_MSC ||
 		    c->kind == TOPO_KANNEL) {
 			if (!ctx->net_up)
@@ -1134,6 +1520,13 @@ static void stop_all(struct run_ctx *ctx, struct run_res *res)
 			run_fmt(res->stopped[res->n_stopped++], sizeof(res->stopped[0]), "%s", s->c->name);
 	}
 	ctx->n_started = 0;
+	if (ctx->saved_ns >= 0) {
+		net_netns_leave(ctx->saved_ns);
+		ctx->saved_ns = -1;
+		ctx->netns[0] = '\0';
+	}
+	ctx->shim[0] = '\0';
+	ctx->env = NULL; /* freed with the scenario's talloc context */
 	if (ctx->net_up) {
 		struct net_state st;
 		if (net_state_load(ctx->scndir, &st) == 0)
@@ -1145,14 +1538,6 @@ static void stop_all(struct run_ctx *ctx, struct run_res *res)
 		net_down(ctx->scndir);
 		ctx->net_up = false;
 	}
-}
-
-static struct run_started *started_of(struct run_ctx *ctx, const char *name)
-{
-	for (size_t i = 0; i < ctx->n_started; i++)
-		if (strcmp(ctx->started[i].c->name, name) == 0)
-			return &ctx->started[i];
-	return NULL;
 }
 
 static int run_fault_kill(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
@@ -1195,6 +1580,553 @@ static int run_fault_restart(struct run_ctx *ctx, const struct scn_step *st, cha
 	rc = start_proc(ctx, c);
 	run_fmt(detail, len, rc == 0 ? "%s restarted" : "%s did not come back (see its log)", st->target);
 	return rc;
+}
+
+/* ---- the device: attach waits and checks, faults through its control socket -------------------------- */
+
+/* Where is the device attached? Polls its `state` (pumping the operator role and the capture) until it is
+ * ATTACHED with imsi, within timeout_ms; then asks the HLR's VTY (`show subscriber imsi`) that it holds
+ * the subscriber and knows it at the MSC. roaming: 1 yes, 0 no, -1 not checked. Returns 0 or -EPROTO /
+ * -ETIMEDOUT / -ENOENT with the reason in detail. */
+static int attach_check(struct run_ctx *ctx, const char *device, const char *imsi, const char *hlr_name,
+			unsigned int timeout_ms, int roaming, char *detail, size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct run_started *dev = started_of(ctx, device);
+	const struct topo_comp *hlr = topo_find(t, hlr_name), *msc = topo_find_kind(t, TOPO_OSMO_MSC, TOPO_OP_NONE);
+	int64_t t0 = net_now_ms(), end = t0 + timeout_ms;
+	char st[2048] = "", v[32], plmn[16], reply[4096], key_addr[16], key_port[20];
+	struct net_vty *vty;
+	bool attached = false;
+	int n;
+
+	if (!dev || !hlr || !ctx->env) {
+		run_fmt(detail, len, "%s is not a device this run started (or the run has no core network)", device);
+		return -ENOENT;
+	}
+	do {
+		if (dev_ctl(dev, "state", st, sizeof(st)) > 0 &&
+		    strcmp(state_val(st, "ms", v, sizeof(v)), "ATTACHED") == 0 &&
+		    strcmp(state_val(st, "imsi", v, sizeof(v)), imsi) == 0) {
+			attached = true;
+			break;
+		}
+		if (ctx->op)
+			op_poll(ctx->op, 200);
+		else
+			net_sleep_ms(200);
+	} while (net_now_ms() < end && !run_interrupted);
+	if (!attached) {
+		char ms[32], im[20], rej[8];
+		run_fmt(detail, len, "%s not attached with %s within %.1f s (ms=%s imsi=%s reject_cause=%s)", device,
+			imsi, timeout_ms / 1000.0, state_val(st, "ms", ms, sizeof(ms)),
+			state_val(st, "imsi", im, sizeof(im)), state_val(st, "reject_cause", rej, sizeof(rej)));
+		return -ETIMEDOUT;
+	}
+	state_val(st, "plmn", plmn, sizeof(plmn));
+	/* the HLR that authenticated it holds the subscriber with the MSC as its location (network/README.md:
+	 * HLR1_* is MNO1's HLR, HLR2_* MNO2's) */
+	run_fmt(key_addr, sizeof(key_addr), "HLR%d_ADDR", hlr->op == TOPO_OP_MNO2 ? 2 : 1);
+	run_fmt(key_port, sizeof(key_port), "HLR%d_VTY_PORT", hlr->op == TOPO_OP_MNO2 ? 2 : 1);
+	vty = talloc_zero(ctx->tall, struct net_vty);
+	n = vty ? net_vty_open(vty, env_get(ctx, key_addr), (uint16_t)atoi(env_get(ctx, key_port)), 3000) : -ENOMEM;
+	if (n == 0) {
+		char cmd[64];
+		run_fmt(cmd, sizeof(cmd), "show subscriber imsi %s", imsi);
+		n = net_vty_cmd(vty, cmd, reply, sizeof(reply), 3000);
+		net_vty_close(vty);
+	}
+	talloc_free(vty);
+	if (n < 0) {
+		run_fmt(detail, len, "%s attached as %s in %s, but %s's VTY did not answer (%s)", device, imsi, plmn,
+			hlr_name, strerror(-n));
+		return -EPROTO;
+	}
+	{
+		char want[40];
+		run_fmt(want, sizeof(want), "IMSI: %s", imsi);
+		if (!strstr(reply, want) || !strstr(reply, env_get(ctx, "MSC_IPA_NAME"))) {
+			run_fmt(detail, len, "%s attached as %s in %s, but %s does not have it at %s", device, imsi,
+				plmn, hlr_name, env_get(ctx, "MSC_IPA_NAME"));
+			return -EPROTO;
+		}
+	}
+	if (roaming >= 0 && msc && (hlr->op != msc->op) != (roaming == 1)) {
+		run_fmt(detail, len, "%s attached as %s at %s, %s (expected %s)", device, imsi, hlr_name,
+			hlr->op != msc->op ? "roaming" : "not roaming", roaming ? "roaming" : "home");
+		return -EPROTO;
+	}
+	run_fmt(detail, len, "%s attached as %s in %s, at %s (%s) after %.2f s", device, imsi, plmn, hlr_name,
+		msc && hlr->op != msc->op ? "roaming" : "home", (double)(net_now_ms() - t0) / 1000);
+	return 0;
+}
+
+static int run_wait_attach(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	return attach_check(ctx, st->target, st->imsi, st->peer, scn_step_timeout_ms(st), -1, detail, len);
+}
+
+/* [initial] attach lines: the device must be attached there before step one (bounded by its readiness
+ * timeout plus the LU's retries). */
+static int initial_attach(struct run_ctx *ctx, char *why, size_t wlen)
+{
+	const struct scn *s = &ctx->rs->scn;
+
+	for (size_t i = 0; i < s->n_init; i++) {
+		const struct scn_init *in = &s->init[i];
+		char d[240];
+		if (in->kind != SCN_INIT_ATTACH)
+			continue;
+		if (attach_check(ctx, in->subject, in->imsi, in->where, 30000, -1, d, sizeof(d)) < 0) {
+			run_fmt(why, wlen, "initial state (line %u): %s", in->line, d);
+			return -EPROTO;
+		}
+		printf("   [init  ] %s\n", d);
+	}
+	return 0;
+}
+
+/* One request to the control socket of device (or of every device when device is NULL). */
+static int dev_fault(struct run_ctx *ctx, const char *device, const char *req, char *detail, size_t len)
+{
+	size_t w = 0, n = 0;
+
+	detail[0] = '\0';
+	for (size_t i = 0; i < ctx->n_started; i++) {
+		const struct run_started *s = &ctx->started[i];
+		char reply[256];
+		if (s->c->kind != TOPO_DEVICE || (device && strcmp(s->c->name, device) != 0))
+			continue;
+		n++;
+		if (dev_ctl(s, req, reply, sizeof(reply)) <= 0 || strncmp(reply, "OK", 2) != 0) {
+			reply[strcspn(reply, "\n")] = '\0';
+			run_fmt(detail, len, "%s: `%s` refused: %s", s->c->name, req, reply[0] ? reply : "no answer");
+			return -EPROTO;
+		}
+		w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%s%s: %s", w ? "; " : "", s->c->name, req);
+	}
+	if (!n) {
+		run_fmt(detail, len, "%s is not a device this run started", device ? device : "(any)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int run_fault_fail_attach(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	char req[48];
+
+	run_fmt(req, sizeof(req), "fault fail-attach %u", st->count ? st->count : 1);
+	return dev_fault(ctx, st->target, req, detail, len);
+}
+
+static int run_fault_cut_bip(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	char req[48];
+
+	run_fmt(req, sizeof(req), "fault bip-cut %u", st->after_bytes);
+	return dev_fault(ctx, st->target, req, detail, len);
+}
+
+/* drop-sms: the next N MT SMS are dropped at the receiving device (no CP-ACK, no RP-ACK), which the SMSC
+ * sees as a delivery failure; the device cannot tell the two SMSC paths apart, so the fault applies to
+ * the next N MT SMS whichever path they came by (said in the step's detail). */
+static int run_fault_drop_sms(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	char req[48];
+	int rc;
+
+	run_fmt(req, sizeof(req), "fault drop-mt %u", st->count);
+	rc = dev_fault(ctx, NULL, req, detail, len);
+	if (rc == 0) {
+		size_t w = strlen(detail);
+		run_fmt(detail + w, len - w, " (at the device: any path, the scenario said %s)",
+			scn_sms_path_names[st->path].str);
+	}
+	return rc;
+}
+
+/* ---- after each scenario: the checker over its capture (findings, messages, KPIs) --------------------- */
+
+/* The component listening at ep ("ADDR:PORT"); with by_addr, any component with that address. */
+static const struct topo_comp *comp_at_ep(const struct topo *t, const char *ep, bool by_addr)
+{
+	const struct topo_comp *c = comp_at(t, ep);
+	char addr[20];
+
+	if (c || !by_addr)
+		return c;
+	run_fmt(addr, sizeof(addr), "%.*s", (int)strcspn(ep, ":"), ep);
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->comp[i].addr, addr) == 0)
+			return &t->comp[i];
+	return NULL;
+}
+
+/* The component whose ES entity id is entity ("eum" for the EUM the harness plays), or NULL. */
+static const char *entity_name(const struct topo *t, const char *entity)
+{
+	if (strcmp(entity, RUN_EUM_ID) == 0)
+		return "eum";
+	for (size_t i = 0; i < t->n; i++)
+		if (t->comp[i].entity[0] && strcmp(t->comp[i].entity, entity) == 0)
+			return t->comp[i].name;
+	return NULL;
+}
+
+/* "flow N SRC -> DST: TEXT": the endpoints and the text. Returns false when the summary has no flow. */
+static bool summary_split(const char *sum, char *src, char *dst, size_t elen, const char **text)
+{
+	const char *sp, *arrow = strstr(sum, " -> "), *colon;
+
+	if (strncmp(sum, "flow ", 5) != 0 || !arrow || !(sp = strchr(sum + 5, ' ')) || sp > arrow)
+		return false;
+	colon = strstr(arrow + 4, ": ");
+	if (!colon || (size_t)(arrow - sp - 1) >= elen || (size_t)(colon - arrow - 4) >= elen)
+		return false;
+	run_fmt(src, elen, "%.*s", (int)(arrow - sp - 1), sp + 1);
+	run_fmt(dst, elen, "%.*s", (int)(colon - arrow - 4), arrow + 4);
+	*text = colon + 2;
+	return true;
+}
+
+/* The SM-SR an SMS short code belongs to (network/README.md: SMSR1_SHORT_CODE via Kannel, SMSR2 by SMPP). */
+static const char *smpp_party(const struct run_ctx *ctx, const char *addr)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const char *a = addr[0] == '+' ? addr + 1 : addr;
+
+	if (ctx->env && a[0] && strcmp(a, env_get(ctx, "SMSR2_SHORT_CODE")) == 0) {
+		for (size_t i = 0; i < t->n; i++)
+			if (t->comp[i].kind == TOPO_SMSR && !smsr_uses_kannel(t, &t->comp[i]))
+				return t->comp[i].name;
+	}
+	if (ctx->env && a[0] && strcmp(a, env_get(ctx, "SMSR1_SHORT_CODE")) == 0) {
+		const struct topo_comp *k = topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE);
+		return k ? k->name : NULL;
+	}
+	return NULL;
+}
+
+static void res_event(struct run_res *res, int64_t t_ms, uint32_t frame, const char *from, const char *to,
+		      const char *label)
+{
+	struct run_event *ev;
+
+	if (res->n_ev >= RUN_EV_MAX) {
+		res->ev_dropped++;
+		return;
+	}
+	ev = &res->ev[res->n_ev++];
+	ev->t_ms = t_ms;
+	ev->frame = frame;
+	run_fmt(ev->from, sizeof(ev->from), "%s", from);
+	run_fmt(ev->to, sizeof(ev->to), "%s", to);
+	run_fmt(ev->label, sizeof(ev->label), "%s", label);
+}
+
+/* The messages of the capture as chart events: every ES message (sender by its wsa:From EntityId or, for
+ * a response, the flow's client; receiver by its listening address), SMPP short messages and their
+ * responses (the ESME by its short code), Kannel sendsms and its callbacks. */
+static void capture_events(struct run_ctx *ctx, const struct check_event *ev, unsigned int n, void *tall,
+			   struct run_res *res)
+{
+	const struct topo *t = &ctx->rs->topo;
+	struct {
+		uint32_t id;
+		char client[TOPO_NAME_MAX];
+	} flows[128];
+	size_t nf = 0;
+
+	/* pass 1: who is the client of each flow (an ES request's sender, an ESME's short code) */
+	for (unsigned int i = 0; i < n; i++) {
+		char src[48], dst[48];
+		const char *text, *who = NULL;
+		if (!ev[i].flow || !summary_split(ev[i].summary, src, dst, sizeof(src), &text))
+			continue;
+		if (ev[i].es_id != ES_MSG_NONE && ev[i].detail && comp_at_ep(t, dst, false)) {
+			/* a message to a listening component (a request, or an asynchronous callback): its client
+			 * is the sender its wsa:From names */
+			size_t dl = strlen(ev[i].detail);
+			struct es_msg *m = talloc_zero(tall, struct es_msg);
+			char *arena = talloc_size(tall, dl + 64), ent[64];
+			if (m && arena &&
+			    es_msg_decode(m, arena, dl + 64, (const uint8_t *)ev[i].detail, dl, NULL, NULL) >= 0) {
+				from_entity(m->wsa.from, ent, sizeof(ent));
+				who = ent[0] ? entity_name(t, ent) : NULL;
+			}
+		} else if (ev[i].has_smpp && ev[i].smpp.has_sm) {
+			who = smpp_party(ctx,
+					 ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM ? ev[i].smpp.src : ev[i].smpp.dst);
+		}
+		if (!who)
+			continue;
+		size_t k;
+		for (k = 0; k < nf && flows[k].id != ev[i].flow; k++)
+			;
+		if (k == nf && nf < sizeof(flows) / sizeof(flows[0])) {
+			flows[nf].id = ev[i].flow;
+			flows[nf++].client[0] = '\0';
+		}
+		if (k < nf && !flows[k].client[0])
+			run_fmt(flows[k].client, sizeof(flows[k].client), "%s", who);
+	}
+	/* pass 2: the events */
+	for (unsigned int i = 0; i < n; i++) {
+		char src[48], dst[48], label[96];
+		const char *text, *client = "?", *from, *to;
+		const struct topo_comp *cs, *cd;
+		bool es = ev[i].es_id != ES_MSG_NONE, smpp = ev[i].has_smpp;
+		bool kannel = strcmp(ev[i].proto, "KANNEL") == 0;
+		bool http_cb = strcmp(ev[i].proto, "HTTP") == 0 && strncmp(ev[i].summary, "flow", 4) == 0;
+		if (!ev[i].flow || !summary_split(ev[i].summary, src, dst, sizeof(src), &text))
+			continue;
+		if (smpp && ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM &&
+		    ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM_RESP && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM_RESP)
+			continue; /* binds, enquire_link: not part of the procedures */
+		if (http_cb) {
+			/* HTTP requests that are not ES messages: Kannel's MO/DLR callbacks to an SM-SR */
+			cd = comp_at_ep(t, dst, true);
+			if (!cd || cd->kind != TOPO_SMSR || strncmp(text, "GET ", 4) != 0)
+				continue;
+		} else if (!es && !smpp && !kannel) {
+			continue;
+		}
+		for (size_t k = 0; k < nf; k++)
+			if (flows[k].id == ev[i].flow && flows[k].client[0])
+				client = flows[k].client;
+		cs = comp_at_ep(t, src, false);
+		cd = comp_at_ep(t, dst, false);
+		if (!cd && !cs) {
+			cd = comp_at_ep(t, dst, true);
+			cs = cd ? NULL : comp_at_ep(t, src, true);
+		}
+		if (kannel && !strcmp(client, "?")) {
+			const struct topo_comp *k1 = NULL;
+			for (size_t k = 0; k < t->n && !k1; k++)
+				if (t->comp[k].kind == TOPO_SMSR && smsr_uses_kannel(t, &t->comp[k]))
+					k1 = &t->comp[k];
+			client = k1 ? k1->name : "?";
+		}
+		if (http_cb)
+			client = topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)
+					 ? topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)->name
+					 : "?";
+		from = cd ? client : cs ? cs->name : "?";
+		to = cd ? cd->name : client;
+		if (es) /* the name is the pair's; the response and a callback say so */
+			run_fmt(label, sizeof(label), "%s%s", es_msgs[ev[i].es_id].name,
+				es_msgs[ev[i].es_id].kind != ES_KIND_RESPONSE ? ""
+				: cd					      ? " (callback)"
+									      : " response");
+		else if (smpp && ev[i].smpp.has_sm)
+			run_fmt(label, sizeof(label), "%s %s->%s (%zu B)",
+				ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM ? "submit_sm" : "deliver_sm", ev[i].smpp.src,
+				ev[i].smpp.dst, ev[i].smpp.sm_len);
+		else if (smpp)
+			run_fmt(label, sizeof(label), "%s %s",
+				ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM_RESP ? "submit_sm_resp" : "deliver_sm_resp",
+				ev[i].smpp.status ? "error" : "ok");
+		else if (kannel)
+			run_fmt(label, sizeof(label), "sendsms");
+		else
+			run_fmt(label, sizeof(label), "%.40s", text);
+		res_event(res, (int64_t)(ev[i].ts_usec / 1000) - ctx->wall0_ms, ev[i].frame, from, to, label);
+	}
+}
+
+static void res_kpi(struct run_res *res, const char *name, double v)
+{
+	if (res->n_kpi < RUN_KPI_MAX) {
+		run_fmt(res->kpi[res->n_kpi].name, sizeof(res->kpi[0].name), "%s", name);
+		res->kpi[res->n_kpi++].v = v;
+	}
+}
+
+/* KPIs of the steps: the span of a label range when every step in it passed. */
+static void step_kpi(const struct scn *s, struct run_res *res, const char *range, const char *name)
+{
+	int64_t from = -1, to = 0;
+
+	for (size_t j = 0; j < s->n_steps; j++) {
+		if (!scn_label_covers(range, s->step[j].label))
+			continue;
+		if (strcmp(res->step[j].verdict, "pass") != 0)
+			return;
+		if (from < 0)
+			from = res->step[j].start_ms;
+		to = res->step[j].start_ms + res->step[j].elapsed_ms;
+	}
+	if (from >= 0)
+		res_kpi(res, name, (double)(to - from));
+}
+
+/* KPIs of the capture: protocol time (first to last ES message) and SMS round trips (an MT short message
+ * by SMPP submit_sm or Kannel sendsms to the next MO answer on the same path: deliver_sm / the MO call). */
+static void capture_kpis(const struct check_event *ev, unsigned int n, struct run_res *res)
+{
+	uint64_t first = 0, last = 0, mt[2] = { 0, 0 }, sum = 0, max = 0;
+	unsigned int count = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int path = -1;
+		bool is_mt = false;
+		if (ev[i].es_id != ES_MSG_NONE) {
+			if (!first)
+				first = ev[i].ts_usec;
+			last = ev[i].ts_usec;
+		}
+		if (ev[i].has_smpp && ev[i].smpp.has_sm && ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM)
+			path = 0, is_mt = true;
+		else if (ev[i].has_smpp && ev[i].smpp.has_sm && ev[i].smpp.cmd_id == SMPP_CMD_DELIVER_SM)
+			path = 0;
+		else if (strcmp(ev[i].proto, "KANNEL") == 0)
+			path = 1, is_mt = true;
+		else if (strcmp(ev[i].proto, "HTTP") == 0 && strstr(ev[i].summary, ": GET ") &&
+			 !strstr(ev[i].summary, "sendsms"))
+			path = 1;
+		if (path < 0)
+			continue;
+		if (is_mt) {
+			if (!mt[path])
+				mt[path] = ev[i].ts_usec;
+		} else if (mt[path]) {
+			uint64_t d = ev[i].ts_usec - mt[path];
+			sum += d;
+			max = d > max ? d : max;
+			count++;
+			mt[path] = 0;
+		}
+	}
+	if (first && last > first)
+		res_kpi(res, "protocol_ms", (double)(last - first) / 1000);
+	if (count) {
+		res_kpi(res, "sms_round_trips", count);
+		res_kpi(res, "sms_round_trip_avg_ms", (double)sum / count / 1000);
+		res_kpi(res, "sms_round_trip_max_ms", (double)max / 1000);
+	}
+}
+
+/* Every key log of the scenario (the harness's and each builtin's) concatenated into sslkeylog.txt, the
+ * one file Wireshark takes; the SCP80 keys of the cards into scp80.keys (`rsplab check --keys` reads
+ * both). */
+static void keys_collect(struct run_ctx *ctx, struct check_opts *o)
+{
+	char out[PATH_MAX], pat[PATH_MAX], err[200];
+	glob_t g;
+	FILE *f;
+
+	run_fmt(out, sizeof(out), "%s/sslkeylog.txt", ctx->scndir);
+	run_fmt(pat, sizeof(pat), "%s/*.keylog", ctx->scndir);
+	f = fopen(out, "w");
+	if (f && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			char line[512];
+			FILE *in = fopen(g.gl_pathv[i], "r");
+			while (in && fgets(line, sizeof(line), in))
+				fputs(line, f);
+			if (in)
+				fclose(in);
+		}
+		globfree(&g);
+	}
+	if (f)
+		fclose(f);
+	run_fmt(out, sizeof(out), "%s/scp80.keys", ctx->scndir);
+	f = fopen(out, "w");
+	if (!f)
+		return;
+	fchmod(fileno(f), 0600);
+	fputs("# the cards' SCP80 key sets (rsplab run; format: rsplab check --keys-file)\n", f);
+	for (size_t i = 0; i < ctx->rs->topo.n; i++) {
+		char path[PATH_MAX], kv[4096], *line, *save, kvn[8] = "", kic[80] = "", kid[80] = "";
+		size_t len = 0;
+		if (ctx->rs->topo.comp[i].kind != TOPO_EUICC)
+			continue;
+		run_fmt(path, sizeof(path), "%s/%s/card.db.keys", ctx->scndir, ctx->rs->topo.comp[i].name);
+		if (net_file_read_tail(path, kv, sizeof(kv), &len) < 0)
+			continue;
+		for (line = strtok_r(kv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "scp80.kvn=", 10) == 0)
+				run_fmt(kvn, sizeof(kvn), "%s", line + 10);
+			else if (strncmp(line, "scp80.kic=", 10) == 0)
+				run_fmt(kic, sizeof(kic), "%s", line + 10);
+			else if (strncmp(line, "scp80.kid=", 10) == 0)
+				run_fmt(kid, sizeof(kid), "%s", line + 10);
+		}
+		if (kvn[0] && kic[0] && kid[0])
+			fprintf(f, "# %s\nscp80.0x%s.kic = %s\nscp80.0x%s.kid = %s\n", ctx->rs->topo.comp[i].name, kvn,
+				kic, kvn, kid);
+		explicit_bzero(kv, sizeof(kv));
+		explicit_bzero(kic, sizeof(kic));
+		explicit_bzero(kid, sizeof(kid));
+	}
+	fclose(f);
+	if (check_kv_load_scp80(o, out, err, sizeof(err)) < 0)
+		printf("   check: %s: %s\n", out, err);
+}
+
+/* The checker over the scenario's capture, in-process, with every key log and the cards' SCP80 keys: its
+ * findings, the messages (the sequence chart) and the KPIs go into res. */
+static void check_scenario(struct run_ctx *ctx, struct run_res *res)
+{
+	void *tall = talloc_named_const(NULL, 0, "rsplab run check");
+	struct tlsdec_keylog *kl = tlsdec_keylog_alloc(tall);
+	struct es_schema *schema = NULL;
+	char xsd[1024], err[200];
+	const struct check_finding *f;
+	const struct check_event *ev;
+	unsigned int nf = 0, ne = 0, nu = 0;
+	struct check_opts o;
+	struct checker *ck;
+
+	res->checker = RUN_CHECK_NOT_RUN;
+	if (!kl) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "out of memory");
+		goto out;
+	}
+	keylogs_load(kl, ctx->scndir, 0);
+	check_opts_init(&o);
+	o.keylog = kl;
+	keys_collect(ctx, &o);
+	if (es_xsd_dir_default(xsd, sizeof(xsd)) > 0 && es_schema_load(&schema, xsd) == 0)
+		o.schema = schema;
+	ck = checker_alloc(tall, &o);
+	if (!ck || checker_run_file(ck, ctx->pcap, err, sizeof(err)) < 0) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "the capture could not be read: %s", err);
+		goto out;
+	}
+	checker_finish(ck);
+	res->checker = RUN_CHECK_RAN;
+	res->schema = o.schema != NULL;
+	f = checker_findings(ck, &nf);
+	for (unsigned int i = 0; i < nf; i++) {
+		struct run_finding *rf;
+		res->n_sev[f[i].sev < 3 ? f[i].sev : 2]++;
+		if (res->n_find >= RUN_FINDINGS_MAX) {
+			res->find_dropped++;
+			continue;
+		}
+		rf = &res->find[res->n_find++];
+		run_fmt(rf->rule, sizeof(rf->rule), "%s", f[i].rule ? f[i].rule->id : "?");
+		rf->sev = get_value_string(check_sev_names, f[i].sev);
+		run_fmt(rf->ref, sizeof(rf->ref), "%s", f[i].rule ? f[i].rule->ref : "");
+		rf->frame = f[i].frame;
+		run_fmt(rf->text, sizeof(rf->text), "%s", f[i].text ? f[i].text : "");
+	}
+	checker_undecrypted(ck, &nu);
+	res->undecrypted = nu;
+	ev = checker_events(ck, &ne);
+	res->n_ev = 0; /* the capture's messages replace the operator role's view */
+	res->ev_from_capture = true;
+	capture_events(ctx, ev, ne, tall, res);
+	capture_kpis(ev, ne, res);
+	printf("   check: %u finding(s): %u error, %u warning, %u info; %zu message(s) charted%s\n", nf,
+	       res->n_sev[CHECK_SEV_ERROR], res->n_sev[CHECK_SEV_WARNING], res->n_sev[CHECK_SEV_INFO], res->n_ev,
+	       nu ? "; some TLS records stayed closed" : "");
+out:
+	es_schema_free(schema);
+	talloc_free(tall);
 }
 
 /* ---- one scenario ------------------------------------------------------------------------------------ */
@@ -1257,10 +2189,15 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 {
 	const struct scn *s = &rs->scn;
 	int64_t t0 = net_now_ms();
+	struct timespec wall;
 	char missing[600];
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	clock_gettime(CLOCK_REALTIME, &wall);
+	ctx->wall0_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 - (net_now_ms() - t0);
+	res->checker_why[0] = '\0';
+	run_fmt(res->checker_why, sizeof(res->checker_why), "nothing was started");
 	for (size_t i = 0; i < s->n_steps; i++)
 		res->step[i].verdict = "not-run";
 	for (size_t i = 0; i < s->n_expect; i++)
@@ -1285,22 +2222,43 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 	}
 	run_fmt(ctx->scndir, sizeof(ctx->scndir), "%s/%s", ctx->rundir, s->id);
 	ctx->tall = talloc_named_const(NULL, 0, "rsplab run scenario");
-	{
+	/* profiles and SM-DP stock first (the HLRs are provisioned from them), then the core network and its
+	 * namespace, which this process enters: the operator role, the capture, the cards, the daemons and
+	 * the devices are all started inside it */
+	rc = prepare_profiles(ctx, rs, res->reason, sizeof(res->reason));
+	if (rc == 0 && topo_has_net(&rs->topo)) {
+		rc = start_net(ctx, &rs->topo);
+		if (rc < 0 && !res->reason[0])
+			run_fmt(res->reason, sizeof(res->reason),
+				"the core network did not come up (%s): see the message above and %s/net/",
+				strerror(-rc), ctx->scndir);
+	}
+	if (rc == 0) {
 		char pki[PATH_MAX], keylog[PATH_MAX], err[300] = "";
 		run_fmt(pki, sizeof(pki), "%s/pki", ctx->rundir);
 		run_fmt(keylog, sizeof(keylog), "%s/harness.keylog", ctx->scndir);
 		ctx->op = op_alloc(ctx->tall, &rs->topo, pki, keylog, err, sizeof(err));
-		if (!ctx->op)
+		if (ctx->op)
+			op_set_stop(ctx->op, &run_interrupted);
+		if (!ctx->op) {
 			run_fmt(res->reason, sizeof(res->reason), "the harness's operator role could not start: %s",
 				err);
+			rc = -EIO;
+		}
 	}
-	if (ctx->op)
+	if (rc == 0) {
 		capture_begin(ctx, &rs->topo);
-	rc = ctx->op ? prepare_initial(ctx, rs, res->reason, sizeof(res->reason)) : -EIO;
+		rc = prepare_cards(ctx, rs, res->reason, sizeof(res->reason));
+	}
+	for (size_t i = 0; i < rs->topo.n && rc == 0; i++)
+		if (rs->topo.comp[i].kind == TOPO_EUICC)
+			rc = card_load(ctx, &rs->topo.comp[i], ctx->card_xml[i], res->reason, sizeof(res->reason));
 	if (rc == 0)
 		rc = start_all(ctx, &rs->topo);
 	if (rc == 0)
 		rc = register_eis_all(ctx, res->reason, sizeof(res->reason));
+	if (rc == 0)
+		rc = initial_attach(ctx, res->reason, sizeof(res->reason));
 	if (rc < 0) {
 		if (!res->reason[0])
 			run_fmt(res->reason, sizeof(res->reason), "start-up failed (%s): see the message above",
@@ -1325,6 +2283,11 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				rc = ops->exec(ctx, st, sr->detail, sizeof(sr->detail));
 			}
 			sr->elapsed_ms = net_now_ms() - ts;
+			if (run_interrupted && rc < 0) {
+				run_fmt(sr->detail, sizeof(sr->detail), "interrupted by signal %d",
+					(int)run_interrupted);
+				rc = -ENOSYS; /* an error, not a failure of the component */
+			}
 			stream_logs(ctx);
 			sr->verdict = rc == 0 ? "pass" : rc == -ENOSYS ? "error" : "fail";
 			printf("   [%-6s] %-60s %-5s %7.3f s%s%s\n", st->label, text, sr->verdict,
@@ -1335,6 +2298,10 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = rc == -ENOSYS ? "error" : "fail";
 				break;
 			}
+		}
+		if (strcmp(res->verdict, "pass") == 0 && run_interrupted) {
+			res->verdict = "error";
+			run_fmt(res->reason, sizeof(res->reason), "interrupted by signal %d", (int)run_interrupted);
 		}
 		if (strcmp(res->verdict, "pass") == 0)
 			for (size_t i = 0; i < s->n_expect; i++) {
@@ -1376,6 +2343,15 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				res->verdict = "error";
 			}
 	}
+	/* the harness's start-up (core network, daemons, cards, devices, initial state) before step one */
+	if (s->n_steps && strcmp(res->step[0].verdict, "not-run") != 0)
+		res_kpi(res, "startup_ms", (double)res->step[0].start_ms);
+	/* KPIs of the procedures (only when every step of the range passed) */
+	step_kpi(s, res, "1-6", "smsr_change_ms");
+	step_kpi(s, res, "i-ix", "download_ms");
+	for (size_t i = 0; i < s->n_steps; i++)
+		if (s->step[i].kind == SCN_STEP_WAIT_ATTACH && strcmp(res->step[i].verdict, "pass") == 0)
+			res_kpi(res, "reattach_ms", (double)res->step[i].elapsed_ms);
 	if (ctx->op) {
 		const struct op_record *recs[OP_RECORDS_MAX];
 		size_t n = op_records(ctx->op, recs, OP_RECORDS_MAX);
@@ -1406,6 +2382,17 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 	if (ctx->cap) {
 		char st[300];
 		capture_stop(ctx->cap);
+		{
+			const struct capture_stats *cs = capture_stats(ctx->cap);
+			res->has_capture = true;
+			for (unsigned int i = 0; cs && i < cs->num_ifaces; i++) {
+				res->cap_received += cs->ifs[i].received;
+				res->cap_dropped += cs->ifs[i].ps_drop;
+				res->cap_ifdropped += cs->ifs[i].ps_ifdrop;
+			}
+			run_fmt(res->pcap, sizeof(res->pcap), "%s/capture.pcap", s->id);
+			run_fmt(res->keylog, sizeof(res->keylog), "%s/sslkeylog.txt", s->id);
+		}
 		if (capture_stats_format(ctx->cap, st, sizeof(st)) > 0) {
 			for (char *c = st; *c; c++)
 				if (*c == '\n')
@@ -1414,6 +2401,10 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		}
 		capture_free(ctx->cap);
 		ctx->cap = NULL;
+		check_scenario(ctx, res);
+	} else if (ctx->op || ctx->net_up) {
+		run_fmt(res->checker_why, sizeof(res->checker_why), "%s",
+			geteuid() ? "no capture: not root" : "no capture: it could not start (see above)");
 	}
 	talloc_free(ctx->tall);
 	ctx->tall = NULL;
@@ -1478,11 +2469,52 @@ static void write_scn_json(FILE *f, const char *top, const struct run_scn *rs, c
 		json_kv(f, "detail", res->exp_detail[i], false);
 		fputc('}', f);
 	}
-	fputs("],\n   \"findings\":[], \"events\":[", f);
+	fputs("],\n   ", f);
+	if (res->has_capture) {
+		json_kv(f, "pcap", res->pcap, true);
+		json_kv(f, "keylog", res->keylog, true);
+		fprintf(f, "\"capture\":{\"received\":%llu,\"dropped\":%llu,\"if_dropped\":%llu},\n   ",
+			(unsigned long long)res->cap_received, (unsigned long long)res->cap_dropped,
+			(unsigned long long)res->cap_ifdropped);
+	}
+	/* the checker: whether it ran (a scenario without findings is only clean when it did) */
+	fputs("\"checker\":{", f);
+	if (res->checker == RUN_CHECK_RAN) {
+		fprintf(f, "\"ran\":true,\"errors\":%u,\"warnings\":%u,\"info\":%u,\"shown\":%zu,", res->n_sev[2],
+			res->n_sev[1], res->n_sev[0], res->n_find);
+		fprintf(f, "\"xsd\":%s,\"undecrypted_frames\":%u}", res->schema ? "true" : "false", res->undecrypted);
+	} else {
+		fputs("\"ran\":false,", f);
+		json_kv(f, "why", res->checker_why[0] ? res->checker_why : "not run", false);
+		fputc('}', f);
+	}
+	fputs(",\n   \"findings\":[", f);
+	for (size_t i = 0; i < res->n_find; i++) {
+		const struct run_finding *rf = &res->find[i];
+		fputs(i ? ",\n    {" : "\n    {", f);
+		json_kv(f, "rule", rf->rule, true);
+		json_kv(f, "severity", rf->sev ? rf->sev : "info", true);
+		json_kv(f, "ref", rf->ref, true);
+		fprintf(f, "\"frame\":%u,", rf->frame);
+		json_kv(f, "text", rf->text, false);
+		fputc('}', f);
+	}
+	fputs("],\n   \"kpis\":{", f);
+	for (size_t i = 0; i < res->n_kpi; i++) {
+		if (i)
+			fputc(',', f);
+		json_put_str(f, res->kpi[i].name);
+		fprintf(f, ":%.0f", res->kpi[i].v);
+	}
+	fputs("},\n   ", f);
+	json_kv(f, "events_source", res->ev_from_capture ? "capture" : "operator", true);
+	fputs("\"events\":[", f);
 	for (size_t i = 0; i < res->n_ev; i++) {
 		const struct run_event *ev = &res->ev[i];
 		fputs(i ? ",\n    {" : "\n    {", f);
 		fprintf(f, "\"t_ms\":%lld,", (long long)ev->t_ms);
+		if (ev->frame)
+			fprintf(f, "\"frame\":%u,", ev->frame);
 		json_kv(f, "from", ev->from, true);
 		json_kv(f, "to", ev->to, true);
 		json_kv(f, "label", ev->label, false);
@@ -1766,6 +2798,7 @@ int run_main(char *const *targets, size_t nt, const struct run_opts *o)
 	if (!ctx || !list || !res)
 		goto out;
 	ctx->o = o;
+	ctx->saved_ns = -1;
 	ctx->t0 = net_now_ms();
 	if (find_top(ctx) < 0 || collect(ctx, targets, nt, list, &n) < 0 || load_all(ctx, list, n) < 0)
 		goto out;

@@ -16,10 +16,13 @@
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
- *               [--spi SPI_1639|SPI_1621]
+ *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3] */
+ *               [--change-notify ES4|ES3]
+ *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -41,6 +44,7 @@
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
+#include "network/smsr/smsr_keys.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_netenv.h"
 #include "network/smsr/smsr_ota.h"
@@ -54,6 +58,7 @@ static struct smsr *g_sr;
 static struct smsr_ota *g_ota;
 static struct smsr_es3 *g_es3;
 static struct smsr_scp81 *g_scp81;
+static struct tls_ctx *g_cli_tls; /* ES notifications to an https --notify-url go out with our client cert */
 static struct smsr_change *g_chg;
 static struct tls_ctx *g_notify_tls;
 
@@ -76,20 +81,22 @@ static int scp81_push(void *tp, const char *eid, uint32_t tag, const uint8_t *tr
 
 static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len)
 {
-	smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+	if (g_es3) /* NULL while shutting down */
+		smsr_es3_rx_result(g_es3, op, rc, rsp, len);
 }
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
-	if (smsr_change_owns_op(op)) /* the scripts of SM-SR Change (3A01, 3A02, F2, 3A07) */
-		smsr_change_es5_rx_result(g_chg, op, rc, sw, resp, len);
-	else
+	if (smsr_change_owns_op(op)) { /* the scripts of SM-SR Change (3A01, 3A02, F2, 3A07) */
+		if (g_chg)	       /* NULL while shutting down */
+			smsr_change_es5_rx_result(g_chg, op, rc, sw, resp, len);
+	} else if (g_sr)
 		smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
 }
 
 static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data, size_t len)
 {
-	if (smsr_es3_owns_op(op))
+	if (smsr_es3_owns_op(op) && g_es3)
 		smsr_es3_rx_result(g_es3, op, rc, data, len);
 	else if (g_scp81 && (op & 0x40000000u))
 		smsr_scp81_push_result(g_scp81, op, rc); /* the PoR of a push */
@@ -97,7 +104,8 @@ static void ota_raw_result(void *priv, uint32_t op, int rc, const uint8_t *data,
 
 static void ota_notification(void *priv, const uint8_t *e1, size_t len)
 {
-	smsr_es5_rx_notification(g_sr, e1, len);
+	if (g_sr)
+		smsr_es5_rx_notification(g_sr, e1, len);
 }
 
 static void smpp_mo(void *priv, const char *src, const uint8_t *ud, size_t len)
@@ -195,11 +203,12 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
 {
-	struct esnet_peer peer = {
-		.url = g_notify_url, .entity_id = mno_id, .tls = g_notify_tls, .variant = es_variant_default
-	};
+	struct esnet_peer peer = { .url = g_notify_url,
+				   .entity_id = mno_id,
+				   .tls = g_notify_tls ? g_notify_tls : g_cli_tls,
+				   .variant = es_variant_default };
 
-	if (!g_notify_url)
+	if (!g_notify_url || !g_es)
 		return;
 	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
@@ -221,6 +230,8 @@ static void chg_call_done(struct esnet_call *call, int rc, const struct es_msg *
 {
 	uint32_t tag = (uint32_t)(uintptr_t)priv;
 
+	if (!g_chg) /* shutting down */
+		return;
 	if (rc == 0 && (!resp || resp->is_fault)) {
 		LOGP(DES7, LOGL_NOTICE, "ES7 call %u answered with a fault\n", tag);
 		rc = -EPROTO;
@@ -370,7 +381,7 @@ static int load_sr_identity(const char *cert_path, const char *key_path, uint8_t
 /* A client TLS context for url (the server certificate must chain to the CA and match the URL's host);
  * NULL for http URLs. *fail on an error. */
 static struct tls_ctx *client_tls_for(void *ctx, const char *url, const char *cert, const char *key, const char *ca,
-				      bool *fail)
+				      const char *keylog, bool *fail)
 {
 	struct esnet_url u;
 	char err[256];
@@ -393,7 +404,8 @@ static struct tls_ctx *client_tls_for(void *ctx, const char *url, const char *ce
 					     .cert_file = cert,
 					     .key_file = key,
 					     .ca_file = ca,
-					     .verify_host = u.host },
+					     .verify_host = u.host,
+					     .keylog_file = keylog },
 			  err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, "rsplab-smsr: TLS for %s: %s\n", url, err);
@@ -444,6 +456,7 @@ int main(int argc, char **argv)
 		{ "scp81-listen", 1, NULL, 'L' },
 		{ "scp81-push-addr", 1, NULL, 'P' },
 		{ "es8-relay", 1, NULL, 'R' },
+		{ "tls-keylog", 1, NULL, 'k' },
 		{ "peer-smsr", 1, NULL, 256 },
 		{ "sr-cert", 1, NULL, 257 },
 		{ "sr-key", 1, NULL, 258 },
@@ -457,7 +470,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
-		   *ca = NULL;
+		   *ca = NULL, *keylog = NULL;
 	int port = 0, c;
 	void *ctx;
 	char err[256];
@@ -484,7 +497,9 @@ int main(int argc, char **argv)
 	bool tls_fail = false;
 	int v;
 
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:h", opts, NULL)) != -1) {
+	if (argc > 1 && !strcmp(argv[1], "keys-import")) /* smsr_keys.h: a card's keys into the store */
+		return smsr_keys_import_main(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
@@ -496,6 +511,7 @@ int main(int argc, char **argv)
 		case 'K': key = optarg; break;
 		case 'A': ca = optarg; break;
 		case 'E': net_env = optarg; break;
+		case 'k': keylog = optarg; break;
 		case 'T': transaction = true; break;
 		case 'X':
 			if (strcmp(optarg, "smpp") && strcmp(optarg, "kannel")) {
@@ -586,7 +602,8 @@ int main(int argc, char **argv)
 							    "                   [--addressing HEX] [--f2 "
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
-							    "                   [--change-notify ES4|ES3]\n");
+							    "                   [--change-notify ES4|ES3] "
+							    "[--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -624,8 +641,13 @@ int main(int argc, char **argv)
 				     .cert_file = cert,
 				     .key_file = key,
 				     .ca_file = ca,
-				     .require_client_cert = true };
-		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT, .cert_file = cert, .key_file = key, .ca_file = ca };
+				     .require_client_cert = true,
+				     .keylog_file = keylog };
+		struct tls_cfg cl = { .role = TLS_ROLE_CLIENT,
+				      .cert_file = cert,
+				      .key_file = key,
+				      .ca_file = ca,
+				      .keylog_file = keylog };
 
 		srv_tls = tls_ctx_alloc(ctx, &s, err, sizeof(err));
 		cli_tls = srv_tls ? tls_ctx_alloc(ctx, &cl, err, sizeof(err)) : NULL;
@@ -633,6 +655,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rsplab-smsr: TLS: %s\n", err);
 			return 1;
 		}
+		g_cli_tls = cli_tls;
 	}
 	if (net_env) {
 		g_ota = smsr_ota_alloc(ctx, store, &ocfg, NULL, NULL,
@@ -655,9 +678,9 @@ int main(int argc, char **argv)
 	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
 	g_sr = sr;
 	for (unsigned int i = 0; i < g_n_peers; i++)
-		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, &tls_fail);
+		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);
 	if (g_notify_url)
-		g_notify_tls = client_tls_for(ctx, g_notify_url, cert, key, ca, &tls_fail);
+		g_notify_tls = client_tls_for(ctx, g_notify_url, cert, key, ca, keylog, &tls_fail);
 	if (tls_fail)
 		return 1;
 	ccfg.smsr_id = smsr_id;
@@ -730,11 +753,18 @@ int main(int argc, char **argv)
 	signal(SIGTERM, sig_cb);
 	while (!quit)
 		osmo_select_main_ctx(0);
-	esnet_free(g_es);
-	smsr_change_free(g_chg);
-	smsr_es3_free(g_es3);
+	/* Procedures still running answer their requesters as they end (through their esnet_in): end them
+	 * while the endpoint exists, each layer before the one it calls up into; esnet goes last of those. */
+	smsr_change_free(g_chg); /* above smsr.c and smsr_ota, answers through esnet */
+	g_chg = NULL;
 	smsr_scp81_free(g_scp81);
+	g_scp81 = NULL;
+	smsr_es3_free(g_es3);
+	g_es3 = NULL;
 	smsr_free(sr);
+	g_sr = NULL;
+	esnet_free(g_es);
+	g_es = NULL;
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);
 	smsr_ota_free(g_ota);
@@ -745,6 +775,6 @@ int main(int argc, char **argv)
 		X509_free(eum[i]);
 	log_fini();
 	talloc_free(ctx);
-	talloc_disable_null_tracking(); /* frees talloc's null_context: nothing left for LeakSanitizer */
+	talloc_disable_null_tracking(); /* frees talloc's null context: a clean exit leaks nothing (LSan) */
 	return 0;
 }

@@ -3,7 +3,7 @@
  * `rsplab pki init`), and the real card: `rsplab-euicc serve` behind `rsplab-device` attached to the lab
  * core network of `rsplab net up`. This test is the MNO (lib/esnet client + a notification endpoint, mutual
  * TLS) and the EUM (ES1 RegisterEIS of the card's EIS at SR1). The card's ISD-R keys reach SR1's store
- * from the card's CARD.db.keys (the lab EIS carries key versions only).
+ * from the card's CARD.db.keys with `rsplab-smsr keys-import` (the lab EIS carries key versions only).
  *
  * Asserted after ES4 SMSRChange: the MNO got Executed-Success and HandleSMSRChangeNotification (from
  * SR2); ES4 GetEIS finds the EIS at SR2 only; SR2 runs an ES5 exchange with its new keys (ES4 AuditEIS:
@@ -37,7 +37,6 @@
 #include "lib/esnet/esnet.h"
 #include "lib/test/runner.h"
 #include "network/smsr/smsr_netenv.h"
-#include "network/smsr/smsr_store.h"
 
 #define CMD_TIMEOUT_MS	  60000 /* net up/down, pki init, card init */
 #define ATTACH_TIMEOUT_MS 20000
@@ -689,36 +688,16 @@ static bool card_keys_read(const char *path, struct card_keys *k)
 	return got == 7;
 }
 
-/* What `rsplab-smsr keys-import` does (branch e2e): the card's key values into the registered EIS. */
-static bool sr1_keys_import(const struct card_keys *k)
+/* `rsplab-smsr keys-import`: the card's key values into the EIS registered at SR1 (the lab EIS carries
+ * key versions only). */
+static bool sr1_keys_import(const char *keys_path)
 {
-	char db[PATH_MAX], err[256];
-	struct smsr_store *s;
-	struct smsr_keyset_row r80 = {
-		.kvn = k->kvn80, .kind = SMSR_KEYSET_SCP80, .kic_len = 16, .kid_len = 16, .kik_len = 16
-	};
-	struct smsr_keyset_row r81 = { .kvn = k->kvn81, .kind = SMSR_KEYSET_SCP81, .psk_len = 16 };
-	int rc;
+	char bin[PATH_MAX], db[PATH_MAX];
 
+	snprintf(bin, sizeof(bin), "%.4000s/rsplab-smsr", bindir);
 	path_in(db, sizeof(db), "smsr1.db");
-	s = smsr_store_open(ctx, db, err, sizeof(err));
-	if (!s) {
-		printf("  SR1 store: %s\n", err);
-		return false;
-	}
-	snprintf(r80.eid, sizeof(r80.eid), "%s", k->eid);
-	snprintf(r81.eid, sizeof(r81.eid), "%s", k->eid);
-	memcpy(r80.kic, k->kic, 16);
-	memcpy(r80.kid, k->kid, 16);
-	memcpy(r80.kik, k->kik, 16);
-	memcpy(r81.psk, k->psk, 16);
-	rc = smsr_store_keyset_put(s, &r80);
-	if (rc == 0)
-		rc = smsr_store_keyset_put(s, &r81);
-	smsr_store_close(s);
-	memset(&r80, 0, sizeof(r80));
-	memset(&r81, 0, sizeof(r81));
-	return rc == 0;
+	const char *argv[] = { bin, "keys-import", "--db", db, keys_path, NULL };
+	return run(argv, NULL) == 0;
 }
 
 /* The ISD-R key set versions in the card's store (after the card process stopped), as a string. */
@@ -810,7 +789,7 @@ void test_smsr_change_net_flagship(void)
 	r = mno_call(SR1_PORT, SR1_ID, m, 10000);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_EQUAL(r.status, ES_STATUS_EXECUTED_SUCCESS);
-	CU_ASSERT_FATAL(sr1_keys_import(&k));
+	CU_ASSERT_FATAL(sr1_keys_import(keys_path));
 
 	/* ES4 PrepareSMSRChange at SR2, then ES4 SMSRChange at SR1: the whole of digest §2.1 */
 	t0 = now_ms();

@@ -601,7 +601,23 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 
 /* A command packet from the card: an eUICC notification. The card's MO counter is not tracked (no
  * replay state for MO): the notification layer de-duplicates on the E1 sequence number instead. */
-static void rx_cmd(struct smsr_ota *ota, const char *eid, const uint8_t *pkt, size_t len)
+/* An authenticated notification from src shows where the eUICC is reachable now: after a profile switch
+ * (enable, fall-back, rollback) it sends from the newly enabled profile's MSISDN (digest §3.4 step 23), and
+ * the confirmation (3A08) and every later ES5 SMS must go there, not to the previous profile's number. */
+static void follow_msisdn(struct smsr_ota *ota, const char *eid, const char *src)
+{
+	struct smsr_eis_row row;
+
+	if (smsr_store_eis_get(ota->store, eid, &row) < 0 ||
+	    !strcmp(row.msisdn + (row.msisdn[0] == '+'), src + (src[0] == '+')))
+		return;
+	if (strlen(src) >= sizeof(row.msisdn) || smsr_store_eis_set_msisdn(ota->store, eid, src) < 0)
+		return;
+	LOGP(DOTA, LOGL_INFO, "EID-%s: notification from %s: the ES5 SMS address is now %s (was %s)\n", eid, src, src,
+	     row.msisdn);
+}
+
+static void rx_cmd(struct smsr_ota *ota, const char *eid, const char *src, const uint8_t *pkt, size_t len)
 {
 	struct scp80_cmd cmd;
 	struct keybuf k;
@@ -621,6 +637,7 @@ static void rx_cmd(struct smsr_ota *ota, const char *eid, const uint8_t *pkt, si
 		     rc < 0 ? "malformed" : get_value_string(scp80_verdict_names, cmd.verdict));
 		return;
 	}
+	follow_msisdn(ota, eid, src);
 	notif_up(ota, eid, cmd.data, cmd.data_len);
 	explicit_bzero(out, sizeof(out));
 }
@@ -637,7 +654,7 @@ static void rx_packet(struct smsr_ota *ota, const char *src, uint8_t iei, const 
 		return;
 	}
 	if (iei == SMS_IEI_CPI) {
-		rx_cmd(ota, eid, pkt, pkt_len);
+		rx_cmd(ota, eid, src, pkt, pkt_len);
 		return;
 	}
 	/* the PoR's check covers its UDH: verify UDH ‖ packet */

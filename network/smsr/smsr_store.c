@@ -94,9 +94,11 @@ static const char *const stmt_sql[_NUM_ST] = {
 	[ST_EIS_SET_SMSR_ID] = "UPDATE eis SET smsr_id = ? WHERE eid = ?",
 	[ST_EIS_DELETE] = "DELETE FROM eis WHERE eid = ?",
 	[ST_EIS_COUNT] = "SELECT COUNT(*) FROM eis",
-	[ST_EIS_BY_MSISDN] = "SELECT eid FROM eis WHERE msisdn != '' AND ltrim(msisdn, '+') = ltrim(?, '+') ORDER BY "
-			     "eid "
-			     "LIMIT 1",
+	/* the ES5 address first, then any profile's MSISDN (a notification from a newly enabled profile) */
+	[ST_EIS_BY_MSISDN] = "SELECT eid FROM (SELECT eid, 0 AS pri FROM eis WHERE msisdn != '' AND ltrim(msisdn, '+') "
+			     "= "
+			     "ltrim(?1, '+') UNION ALL SELECT eid, 1 FROM profile WHERE msisdn != '' AND state > 0 AND "
+			     "ltrim(msisdn, '+') = ltrim(?1, '+')) ORDER BY pri, eid LIMIT 1",
 	[ST_EIS_NOTIF_SEQ_GET] = "SELECT last_notif_seq FROM eis WHERE eid = ?",
 	[ST_EIS_NOTIF_SEQ_SET] = "UPDATE eis SET last_notif_seq = ? WHERE eid = ?",
 	[ST_PROFILE_PUT] = "INSERT OR REPLACE INTO profile (iccid, eid, isdp_aid, mno_id, smdp_id, state, fallback, "

@@ -130,7 +130,8 @@ int smsr_store_eis_insert(struct smsr_store *s, const struct smsr_eis_row *row, 
 			  const uint8_t *eis_blob, size_t blob_len, const struct smsr_keyset_row *keysets,
 			  size_t n_keysets);
 int smsr_store_eis_get(struct smsr_store *s, const char *eid, struct smsr_eis_row *out);
-/* The EID whose ES5 MSISDN is msisdn (a leading '+' ignored on both sides): an MO SMS's originator. */
+/* The EID whose ES5 MSISDN is msisdn, else the EID with a profile of that MSISDN (a leading '+' ignored on
+ * both sides): an MO SMS's originator (after a profile switch the card sends from the new profile's number). */
 int smsr_store_eis_by_msisdn(struct smsr_store *s, const char *msisdn, char *eid, size_t cap);
 /* The stored EIS blob, talloc'ed under ctx. */
 int smsr_store_eis_blob(struct smsr_store *s, void *ctx, const char *eid, uint8_t **blob, size_t *len);

@@ -226,17 +226,25 @@ static void proactive_pop(struct euicc_card *c)
 
 static void terminal_profile(struct euicc_card *c, const uint8_t *data, size_t lc, struct euicc_rsp *r)
 {
-	static const uint8_t events[] = { CAT_EV_LOCATION_STATUS };
+	uint8_t events[3];
+	size_t n = 0;
 	struct cat_proactive cmd = { .details = { .type = CAT_CMD_SET_UP_EVENT_LIST } };
 
 	c->tp_len = lc < sizeof(c->tp) ? lc : sizeof(c->tp);
 	memcpy(c->tp, data, c->tp_len);
 	/* The attach outcome drives notifications and rollback: ask for the location status event
-	 * (TS 102 223 §6.4.16) when the terminal supports it. */
-	if (cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_SET_UP_EVENT_LIST) &&
-	    cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_EVENT_LOCATION_STATUS)) {
+	 * (TS 102 223 §6.4.16) when the terminal supports it. The SCP81 admin session over BIP reads its
+	 * input on the data available event and learns of a dropped link by the channel status event
+	 * (TS 102 223 §7.5.10, §7.5.11: sent only when the UICC listed them), so list those too. */
+	if (cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_EVENT_LOCATION_STATUS))
+		events[n++] = CAT_EV_LOCATION_STATUS;
+	if (cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_EVENT_DATA_AVAILABLE))
+		events[n++] = CAT_EV_DATA_AVAILABLE;
+	if (cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_EVENT_CHANNEL_STATUS))
+		events[n++] = CAT_EV_CHANNEL_STATUS;
+	if (n && cat_terminal_profile_has(c->tp, c->tp_len, CAT_TP_SET_UP_EVENT_LIST)) {
 		cmd.events.data = events;
-		cmd.events.len = sizeof(events);
+		cmd.events.len = n;
 		euicc_card_proactive_push(c, &cmd, NULL, NULL);
 	}
 	euicc_rsp_sw(r, 0x9000);
