@@ -636,6 +636,14 @@ static void rx_callback(struct esnet *e, struct http_req *req, struct esnet_in *
 		r = es_corr_match(&e->corr, in->msg.wsa.relates_to, in->msg.id, now_s(), &reqid);
 		c = call_by_message_id(e, in->msg.wsa.relates_to);
 	}
+	if (!c && !in->msg.is_fault && e->cfg.unmatched_cb &&
+	    e->cfg.unmatched_cb(&in->msg, &in->findings, e->cfg.unmatched_priv) == 0) {
+		/* nothing waits for it here, but the owner knows it (a call made before a restart) */
+		e->stats.rx_unmatched_taken++;
+		respond_raw(req, 202, NULL, NULL, 0);
+		talloc_free(in);
+		return;
+	}
 	if (r != ES_CORR_MATCHED || !c) {
 		e->stats.rx_unmatched_callbacks++;
 		snprintf(e->last_err, sizeof(e->last_err), "callback not matched: %s",

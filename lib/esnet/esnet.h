@@ -15,7 +15,8 @@
  *     callback POST to wsa:ReplyTo (or, absent/anonymous, to the URL part of wsa:From) with the
  *     `...CallBack/ESn-<F>` action and wsa:RelatesTo = the request's wsa:MessageID;
  *   - a response (a callback to one of our async calls): matched by wsa:RelatesTo to the pending call
- *     (es_corr rules: right function, in time); matched: 202 and the call's callback runs; else 400 fault.
+ *     (es_corr rules: right function, in time); matched: 202 and the call's callback runs; no call waits
+ *     for that RelatesTo: offered to esnet_cfg.unmatched_cb (taken: 202); else 400 fault.
  *   - FunctionCallIdentifier retries (same wsa:From + FCI seen before, es_fci) are flagged on the
  *     request (esnet_in_is_retry()); the handler decides (answer the stored outcome again).
  *   - ValidityPeriod: esnet_in_expired() says whether the request's period has run out; es_fes_expired()
@@ -91,8 +92,15 @@ struct esnet_handler {
 
 struct esnet_stats {
 	unsigned long rx_requests, rx_notifications, rx_callbacks, rx_faults_sent, rx_malformed, rx_unhandled,
-		rx_retries, rx_unmatched_callbacks, tx_requests, tx_responses, tx_callbacks, tx_failures, call_timeouts;
+		rx_retries, rx_unmatched_callbacks, tx_requests, tx_responses, tx_callbacks, tx_failures, call_timeouts,
+		rx_unmatched_taken; /* unmatched callbacks the unmatched_cb took (not in rx_unmatched_callbacks) */
 };
+
+/* A callback (a response, not a fault) whose wsa:RelatesTo no outstanding call of this esnet waits for,
+ * e.g. the answer to an async call made before a restart of this process (the caller matches it against
+ * what it stored). msg and f are UNTRUSTED and valid during the call only. Return 0 to take it (the
+ * sender gets 202 Accepted), a negative errno to refuse it (the usual Sender fault, HTTP 400). */
+typedef int (*esnet_unmatched_cb)(const struct es_msg *msg, const struct soap_findings *f, void *priv);
 
 struct esnet_cfg {
 	/* Server side: listen when listen_addr is not NULL (port 0 = ephemeral, see esnet_port()). */
@@ -116,6 +124,9 @@ struct esnet_cfg {
 	/* Callbacks we send to ReplyTo addresses go out with this client context (NULL = plain). */
 	struct tls_ctx *callback_tls;
 	struct osmo_tdef *tdefs; /* NULL = esnet_tdefs */
+	/* Optional: offered the callbacks no outstanding call waits for (see esnet_unmatched_cb). */
+	esnet_unmatched_cb unmatched_cb;
+	void *unmatched_priv;
 };
 
 /* Returns NULL on failure (bind failed: errno says why). Strings in cfg are copied. */

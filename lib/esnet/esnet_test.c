@@ -209,6 +209,25 @@ struct pair {
 	char prov_url[128], req_url[128];
 };
 
+/* The requester's unmatched-callback hook (pair_setup installs it when hook.on). */
+static struct {
+	bool on;
+	int answer; /* what the hook returns */
+	unsigned int n;
+	enum es_msg_id id;
+	char relates_to[128];
+} hook;
+
+static int unmatched_hook(const struct es_msg *msg, const struct soap_findings *f, void *priv)
+{
+	CU_ASSERT_PTR_EQUAL(priv, &hook);
+	CU_ASSERT_PTR_NOT_NULL(f);
+	hook.n++;
+	hook.id = msg->id;
+	snprintf(hook.relates_to, sizeof(hook.relates_to), "%s", msg->wsa.relates_to ? msg->wsa.relates_to : "");
+	return hook.answer;
+}
+
 static void pair_setup(struct pair *p, bool tls)
 {
 	struct esnet_cfg pc = { .listen_addr = "127.0.0.1",
@@ -222,7 +241,9 @@ static void pair_setup(struct pair *p, bool tls)
 				.own_id = "1.3.6.1.4.1.99999.3",
 				.own_name = "SM-DP",
 				.variant = es_variant_default,
-				.tdefs = fast_tdefs };
+				.tdefs = fast_tdefs,
+				.unmatched_cb = hook.on ? unmatched_hook : NULL,
+				.unmatched_priv = &hook };
 
 	memset(p, 0, sizeof(*p));
 	memset(&ps, 0, sizeof(ps));
@@ -446,6 +467,72 @@ void test_esnet_callback_timeout_then_late_answer_refused(void)
 	CU_ASSERT_EQUAL(esnet_stats(p.prov)->tx_failures, 1); /* our callback got a 400 */
 	talloc_free(m);
 	pair_teardown(&p);
+}
+
+/* After a restart nothing waits for the answer to a call of before: the hook may take it (202) or
+ * refuse it (400, as without a hook). A callback a live call waits for never reaches the hook. */
+void test_esnet_unmatched_callback_hook(void)
+{
+	struct pair p;
+	struct esnet_peer peer;
+	struct call_result r = { 0 };
+	struct es_msg *m;
+	char mid[256];
+
+	memset(&hook, 0, sizeof(hook));
+	hook.on = true;
+	pair_setup(&p, false);
+	peer = (struct esnet_peer){ .url = p.prov_url, .variant = es_variant_default };
+	/* a live call: matched as usual, the hook is not asked */
+	m = example(ES_MSG_ES3_CREATE_ISDP_REQ);
+	CU_ASSERT_EQUAL_FATAL(esnet_call(p.req, &peer, m, call_cb, &r, NULL), 0);
+	run_until(&r.done);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(r.id, ES_MSG_ES3_CREATE_ISDP_RESP);
+	CU_ASSERT_EQUAL(hook.n, 0);
+	/* the provider answers a call the requester no longer knows (it timed out here, as after a
+	 * restart): taken by the hook, 202, so the provider's callback succeeds */
+	ps.hold = true;
+	memset(&r, 0, sizeof(r));
+	talloc_free(m);
+	m = example(ES_MSG_ES3_CREATE_ISDP_REQ);
+	CU_ASSERT_EQUAL_FATAL(esnet_call(p.req, &peer, m, call_cb, &r, NULL), 0);
+	snprintf(mid, sizeof(mid), "%s", m->wsa.message_id);
+	run_until(&r.done);
+	CU_ASSERT_EQUAL(r.rc, -ETIMEDOUT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps.held);
+	answer_create_isdp(ps.held);
+	ps.held = NULL;
+	for (int i = 0; i < 2000 && !hook.n; i++)
+		osmo_select_main(1);
+	run_some(20);
+	CU_ASSERT_EQUAL(hook.n, 1);
+	CU_ASSERT_EQUAL(hook.id, ES_MSG_ES3_CREATE_ISDP_RESP);
+	CU_ASSERT_STRING_EQUAL(hook.relates_to, mid);
+	CU_ASSERT_EQUAL(esnet_stats(p.req)->rx_unmatched_taken, 1);
+	CU_ASSERT_EQUAL(esnet_stats(p.req)->rx_unmatched_callbacks, 0);
+	CU_ASSERT_EQUAL(esnet_stats(p.prov)->tx_failures, 0);
+	/* the hook refuses: a Sender fault as without it */
+	hook.answer = -ENOENT;
+	memset(&r, 0, sizeof(r));
+	talloc_free(m);
+	m = example(ES_MSG_ES3_CREATE_ISDP_REQ);
+	CU_ASSERT_EQUAL_FATAL(esnet_call(p.req, &peer, m, call_cb, &r, NULL), 0);
+	run_until(&r.done);
+	CU_ASSERT_EQUAL(r.rc, -ETIMEDOUT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps.held);
+	answer_create_isdp(ps.held);
+	ps.held = NULL;
+	for (int i = 0; i < 2000 && hook.n < 2; i++)
+		osmo_select_main(1);
+	run_some(20);
+	CU_ASSERT_EQUAL(hook.n, 2);
+	CU_ASSERT_EQUAL(esnet_stats(p.req)->rx_unmatched_taken, 1);
+	CU_ASSERT_EQUAL(esnet_stats(p.req)->rx_unmatched_callbacks, 1);
+	CU_ASSERT_EQUAL(esnet_stats(p.prov)->tx_failures, 1);
+	talloc_free(m);
+	pair_teardown(&p);
+	hook.on = false;
 }
 
 void test_esnet_cancel_is_silent(void)

@@ -7,12 +7,21 @@
  * KANNEL_MO_URL). Credentials never on the command line. Without --net-env, ES5 sends fail cleanly
  * (Failed 1.6). --scp81-listen ADDR:PORT serves SCP81 (PSK-TLS RAM over HTTP; the push goes by SMS)
  * and carries the ES3 relay (SendData, AuditEIS, UpdateConnectivityParameters) unless --es8-relay sms.
+ * SM-SR Change (smsr_change.h) runs on the same endpoint: ES4 PrepareSMSRChange/SMSRChange from the MNO,
+ * ES7 HandoverEUICC/AuthenticateSMSR/CreateAdditionalKeySet between SM-SRs named with --peer-smsr
+ * OID=URL; as the new SM-SR it needs its CERT.SR.ECDSA (--sr-cert, the hex of `rsplab pki init`'s
+ * smsrN/gp-cert.hex), SK.SR.ECDSA (--sr-key, smsrN/gp-key.hex or PEM) and the CI and EUM X.509
+ * certificates CERT.ECASD.ECKA must chain to (--ci, --eum); its ES5 goes the daemon's SMS way. Stored
+ * procedures are resumed at start-up (smsr_change_resume()).
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
  * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
  * for the compliance checker.
+ *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
+ *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
+ *               [--change-notify ES4|ES3]
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
@@ -21,13 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
 #include <talloc.h>
 
+#include "lib/crypto/ec.h"
+#include "lib/crypto/x509.h"
 #include "lib/es/es_txn.h"
 #include "lib/esnet/esnet.h"
+#include "lib/gpcert/gpcert.h"
 #include "network/smsr/smsr.h"
+#include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_keys.h"
@@ -45,6 +59,17 @@ static struct smsr_ota *g_ota;
 static struct smsr_es3 *g_es3;
 static struct smsr_scp81 *g_scp81;
 static struct tls_ctx *g_cli_tls; /* ES notifications to an https --notify-url go out with our client cert */
+static struct smsr_change *g_chg;
+static struct tls_ctx *g_notify_tls;
+
+/* The SM-SR peers of SM-SR Change (--peer-smsr OID=URL). */
+#define MAX_PEERS 8
+static struct smsr_peer {
+	char id[SMSR_OID_MAX];
+	const char *url;
+	struct tls_ctx *tls; /* NULL for http */
+} g_peers[MAX_PEERS];
+static unsigned int g_n_peers;
 
 /* ISD-R TAR (SGP.02 Annex H) for the SCP81 push */
 static const uint8_t push_tar[SCP80_TAR_LEN] = { 0x00, 0x00, 0x01 };
@@ -62,7 +87,10 @@ static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, si
 
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
-	if (g_sr)
+	if (smsr_change_owns_op(op)) { /* the scripts of SM-SR Change (3A01, 3A02, F2, 3A07) */
+		if (g_chg)	       /* NULL while shutting down */
+			smsr_change_es5_rx_result(g_chg, op, rc, sw, resp, len);
+	} else if (g_sr)
 		smsr_es5_rx_result(g_sr, op, rc, sw, resp, len);
 }
 
@@ -175,14 +203,215 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
 {
-	struct esnet_peer peer = {
-		.url = g_notify_url, .entity_id = mno_id, .tls = g_cli_tls, .variant = es_variant_default
-	};
+	struct esnet_peer peer = { .url = g_notify_url,
+				   .entity_id = mno_id,
+				   .tls = g_notify_tls ? g_notify_tls : g_cli_tls,
+				   .variant = es_variant_default };
 
 	if (!g_notify_url || !g_es)
 		return;
 	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
+}
+
+/* ---- SM-SR Change on the daemon's transports ------------------------------------------------------- */
+
+static int chg_es5_send(void *priv, const char *eid, uint32_t op, const uint8_t *script, size_t len)
+{
+	if (!g_ota) {
+		LOGP(DES5, LOGL_NOTICE, "EID-%s: no ES5 transport configured\n", eid);
+		return -ENOTCONN;
+	}
+	return smsr_ota_send(g_ota, eid, op, script, len);
+}
+
+static void chg_call_done(struct esnet_call *call, int rc, const struct es_msg *resp, const struct soap_findings *f,
+			  void *priv)
+{
+	uint32_t tag = (uint32_t)(uintptr_t)priv;
+
+	if (!g_chg) /* shutting down */
+		return;
+	if (rc == 0 && (!resp || resp->is_fault)) {
+		LOGP(DES7, LOGL_NOTICE, "ES7 call %u answered with a fault\n", tag);
+		rc = -EPROTO;
+	} else if (rc < 0) {
+		LOGP(DES7, LOGL_NOTICE, "ES7 call %u failed: %d (%s)\n", tag, rc, esnet_last_error(g_es));
+	}
+	smsr_change_es_rx_response(g_chg, tag, rc, rc == 0 ? resp : NULL);
+}
+
+static const struct smsr_peer *peer_by_id(const char *id)
+{
+	for (unsigned int i = 0; i < g_n_peers; i++)
+		if (!strcmp(g_peers[i].id, id))
+			return &g_peers[i];
+	return NULL;
+}
+
+static int chg_es_call(void *priv, const char *peer_id, struct es_msg *req, uint32_t tag)
+{
+	const struct smsr_peer *p = peer_by_id(peer_id);
+	struct esnet_peer peer;
+	int rc;
+
+	if (!p) {
+		LOGP(DES7, LOGL_ERROR, "%s: no URL for SM-SR %s (--peer-smsr)\n", es_msgs[req->id].name, peer_id);
+		return -EHOSTUNREACH;
+	}
+	peer = (struct esnet_peer){ .url = p->url, .entity_id = p->id, .tls = p->tls, .variant = es_variant_default };
+	rc = esnet_call(g_es, &peer, req, chg_call_done, (void *)(uintptr_t)tag, NULL);
+	if (rc < 0)
+		LOGP(DES7, LOGL_ERROR, "%s to %s not sent: %s\n", es_msgs[req->id].name, peer_id,
+		     esnet_last_error(g_es));
+	return rc;
+}
+
+static int chg_respond_stored(void *priv, const char *reply_to, const char *relates_to, enum es_ns_variant ns,
+			      struct es_msg *resp)
+{
+	char url[ESNET_HOST_MAX + ESNET_PATH_MAX + 16];
+	int rc = esnet_url_strip_query(reply_to, url, sizeof(url));
+
+	if (rc >= 0)
+		rc = esnet_send_callback(g_es, url, relates_to, ns, resp);
+	if (rc < 0)
+		LOGP(DES7, LOGL_ERROR, "%s after a restart not sent: %s\n", es_msgs[resp->id].name,
+		     esnet_last_error(g_es));
+	return rc;
+}
+
+static void chg_notify(void *priv, const char *to_id, struct es_msg *msg)
+{
+	notify_cb(g_sr, to_id, msg, NULL);
+}
+
+/* esnet: a callback no live call waits for (after a restart, SR1's HandoverEUICC response). */
+static int chg_unmatched(const struct es_msg *msg, const struct soap_findings *f, void *priv)
+{
+	return g_chg ? smsr_change_es_rx_unmatched(g_chg, msg) : -ENOENT;
+}
+
+static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	if (n == cap)
+		return -EMSGSIZE;
+	*len = n;
+	return 0;
+}
+
+/* A hex file's content without surrounding white space. */
+static char *hex_line(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static X509 *load_x509(const char *path)
+{
+	uint8_t buf[8192];
+	size_t len;
+	X509 *x = NULL;
+
+	if (read_all(path, buf, sizeof(buf), &len) < 0 || crypto_x509_from_pem(buf, len, &x) < 0)
+		fprintf(stderr, "rsplab-smsr: %s: not a PEM X.509 certificate\n", path);
+	return x;
+}
+
+/* CERT.SR.ECDSA (hex of the 7F21 TLV) and SK.SR.ECDSA (a hex scalar on the certificate's curve, as
+ * `rsplab pki init` writes gp-key.hex, or a PEM private key). 0 or -1 (with a message). */
+static int load_sr_identity(const char *cert_path, const char *key_path, uint8_t *cert, size_t cap, size_t *cert_len,
+			    EVP_PKEY **key)
+{
+	uint8_t buf[4096], raw[EC_SCALAR_LEN + 1];
+	size_t len;
+	int n;
+	struct gpcert c;
+	enum gpcert_err why;
+
+	if (read_all(cert_path, buf, sizeof(buf) - 1, &len) < 0) {
+		fprintf(stderr, "rsplab-smsr: --sr-cert %s: cannot read\n", cert_path);
+		return -1;
+	}
+	buf[len] = '\0';
+	n = osmo_hexparse(hex_line((char *)buf), cert, cap);
+	if (n <= 0 || gpcert_decode_exact(&c, cert, (size_t)n, &why) < 0) {
+		fprintf(stderr, "rsplab-smsr: --sr-cert %s: not the hex of a GP 7F21 certificate\n", cert_path);
+		return -1;
+	}
+	*cert_len = (size_t)n;
+	if (read_all(key_path, buf, sizeof(buf) - 1, &len) < 0) {
+		fprintf(stderr, "rsplab-smsr: --sr-key %s: cannot read\n", key_path);
+		return -1;
+	}
+	buf[len] = '\0';
+	if (strstr((char *)buf, "-----BEGIN")) {
+		BIO *b = BIO_new_mem_buf(buf, (int)len);
+
+		*key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+		BIO_free(b);
+	} else {
+		n = osmo_hexparse(hex_line((char *)buf), raw, sizeof(raw));
+		if (n != EC_SCALAR_LEN || crypto_ec_from_private(c.curve, raw, (size_t)n, key) < 0)
+			*key = NULL;
+		OPENSSL_cleanse(raw, sizeof(raw));
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (!*key || crypto_ec_curve_of(*key) < 0) {
+		fprintf(stderr, "rsplab-smsr: --sr-key %s: not an EC private key on the certificate's curve\n",
+			key_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A client TLS context for url (the server certificate must chain to the CA and match the URL's host);
+ * NULL for http URLs. *fail on an error. */
+static struct tls_ctx *client_tls_for(void *ctx, const char *url, const char *cert, const char *key, const char *ca,
+				      const char *keylog, bool *fail)
+{
+	struct esnet_url u;
+	char err[256];
+	struct tls_ctx *t;
+
+	if (esnet_url_parse(url, &u) < 0) {
+		fprintf(stderr, "rsplab-smsr: %s: not an http(s) URL\n", url);
+		*fail = true;
+		return NULL;
+	}
+	if (!u.tls)
+		return NULL;
+	if (!cert || !key || !ca) {
+		fprintf(stderr, "rsplab-smsr: %s needs --cert, --key and --ca\n", url);
+		*fail = true;
+		return NULL;
+	}
+	t = tls_ctx_alloc(ctx,
+			  &(struct tls_cfg){ .role = TLS_ROLE_CLIENT,
+					     .cert_file = cert,
+					     .key_file = key,
+					     .ca_file = ca,
+					     .verify_host = u.host,
+					     .keylog_file = keylog },
+			  err, sizeof(err));
+	if (!t) {
+		fprintf(stderr, "rsplab-smsr: TLS for %s: %s\n", url, err);
+		*fail = true;
+	}
+	return t;
 }
 
 static void handler(struct esnet_in *in, void *priv)
@@ -200,7 +429,9 @@ static void handler(struct esnet_in *in, void *priv)
 		talloc_free(resp);
 		return;
 	}
-	if (smsr_es3_handles(m->id))
+	if (smsr_change_handles(m->id))
+		smsr_change_es_request(g_chg, m, &r);
+	else if (smsr_es3_handles(m->id))
 		smsr_es3_request(g_es3, m, &r);
 	else
 		smsr_es_request(sr, m, &r);
@@ -226,6 +457,15 @@ int main(int argc, char **argv)
 		{ "scp81-push-addr", 1, NULL, 'P' },
 		{ "es8-relay", 1, NULL, 'R' },
 		{ "tls-keylog", 1, NULL, 'k' },
+		{ "peer-smsr", 1, NULL, 256 },
+		{ "sr-cert", 1, NULL, 257 },
+		{ "sr-key", 1, NULL, 258 },
+		{ "ci", 1, NULL, 259 },
+		{ "eum", 1, NULL, 260 },
+		{ "addressing", 1, NULL, 261 },
+		{ "f2", 1, NULL, 262 },
+		{ "handover-hide", 1, NULL, 263 },
+		{ "change-notify", 1, NULL, 264 },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -248,6 +488,14 @@ int main(int argc, char **argv)
 	bool use_kannel = false;
 	const char *scp81_listen = NULL, *scp81_push_addr = NULL;
 	bool relay_sms = false;
+	const char *sr_cert_path = NULL, *sr_key_path = NULL, *ci_path = NULL, *eum_paths[4];
+	unsigned int n_eum = 0;
+	static uint8_t sr_cert[1024], addressing[128];
+	X509 *ci = NULL, *eum[4];
+	EVP_PKEY *sr_key = NULL;
+	struct smsr_change_cfg ccfg = { .f2 = ES5_F2_DELETE_LIST, .ecka = ecka_variants_default };
+	bool tls_fail = false;
+	int v;
 
 	if (argc > 1 && !strcmp(argv[1], "keys-import")) /* smsr_keys.h: a card's keys into the store */
 		return smsr_keys_import_main(argc - 1, argv + 1);
@@ -281,6 +529,57 @@ int main(int argc, char **argv)
 			}
 			relay_sms = !strcmp(optarg, "sms");
 			break;
+		case 256: {
+			const char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || (size_t)(eq - optarg) >= SMSR_OID_MAX || g_n_peers == MAX_PEERS) {
+				fprintf(stderr, "rsplab-smsr: --peer-smsr OID=URL (at most %d)\n", MAX_PEERS);
+				return 2;
+			}
+			snprintf(g_peers[g_n_peers].id, sizeof(g_peers[0].id), "%.*s", (int)(eq - optarg), optarg);
+			g_peers[g_n_peers++].url = eq + 1;
+			break;
+		}
+		case 257: sr_cert_path = optarg; break;
+		case 258: sr_key_path = optarg; break;
+		case 259: ci_path = optarg; break;
+		case 260:
+			if (n_eum == ARRAY_SIZE(eum_paths)) {
+				fprintf(stderr, "rsplab-smsr: at most %zu --eum\n", ARRAY_SIZE(eum_paths));
+				return 2;
+			}
+			eum_paths[n_eum++] = optarg;
+			break;
+		case 261:
+			v = osmo_hexparse(optarg, addressing, sizeof(addressing));
+			if (v <= 0) {
+				fprintf(stderr, "rsplab-smsr: --addressing: the hex value of DGI 3A07\n");
+				return 2;
+			}
+			ccfg.addressing = addressing;
+			ccfg.addressing_len = (size_t)v;
+			break;
+		case 262:
+			if ((v = get_string_value(es5_f2_semantics_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --f2: delete-list or keep-list\n");
+				return 2;
+			}
+			ccfg.f2 = (enum es5_f2_semantics)v;
+			break;
+		case 263:
+			if ((v = get_string_value(smsr_change_hide_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --handover-hide: KEY_VALUES or KEYSETS\n");
+				return 2;
+			}
+			ccfg.hide = (enum smsr_change_hide)v;
+			break;
+		case 264:
+			if ((v = get_string_value(smsr_change_notify_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --change-notify: ES4 or ES3\n");
+				return 2;
+			}
+			ccfg.notify = (enum smsr_change_notify)v;
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -298,7 +597,13 @@ int main(int argc, char **argv)
 							    "                   [--spi SPI_1639|SPI_1621]\n"
 							    "                   [--scp81-listen ADDR:PORT "
 							    "[--scp81-push-addr IPV4]] [--es8-relay https|sms]\n"
-							    "                   [--tls-keylog FILE]\n");
+							    "                   [--peer-smsr OID=URL]... [--sr-cert "
+							    "HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...\n"
+							    "                   [--addressing HEX] [--f2 "
+							    "delete-list|keep-list] [--handover-hide "
+							    "KEY_VALUES|KEYSETS]\n"
+							    "                   [--change-notify ES4|ES3] "
+							    "[--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -313,6 +618,19 @@ int main(int argc, char **argv)
 	osmo_tdefs_reset(smsr_ota_tdefs);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
+	osmo_tdefs_reset(smsr_change_tdefs);
+	if (!!sr_cert_path != !!sr_key_path) {
+		fprintf(stderr, "rsplab-smsr: --sr-cert and --sr-key go together\n");
+		return 2;
+	}
+	if (sr_cert_path &&
+	    load_sr_identity(sr_cert_path, sr_key_path, sr_cert, sizeof(sr_cert), &ccfg.sr_cert_len, &sr_key) < 0)
+		return 1;
+	if (ci_path && !(ci = load_x509(ci_path)))
+		return 1;
+	for (unsigned int i = 0; i < n_eum; i++)
+		if (!(eum[i] = load_x509(eum_paths[i])))
+			return 1;
 	store = smsr_store_open(ctx, db, err, sizeof(err));
 	if (!store) {
 		fprintf(stderr, "rsplab-smsr: %s\n", err);
@@ -359,6 +677,29 @@ int main(int argc, char **argv)
 	}
 	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
 	g_sr = sr;
+	for (unsigned int i = 0; i < g_n_peers; i++)
+		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);
+	if (g_notify_url)
+		g_notify_tls = client_tls_for(ctx, g_notify_url, cert, key, ca, keylog, &tls_fail);
+	if (tls_fail)
+		return 1;
+	ccfg.smsr_id = smsr_id;
+	ccfg.sr_cert = sr_cert_path ? sr_cert : NULL;
+	ccfg.sr_key = sr_key;
+	ccfg.ci = ci;
+	ccfg.eum = n_eum ? eum : NULL;
+	ccfg.n_eum = n_eum;
+	ccfg.es = es_variant_default;
+	g_chg = smsr_change_alloc(ctx, sr, store, &ccfg,
+				  &(struct smsr_change_ops){ .es5_send = chg_es5_send,
+							     .es_call = chg_es_call,
+							     .respond_stored = chg_respond_stored,
+							     .notify = chg_notify },
+				  NULL);
+	if (!g_chg) {
+		fprintf(stderr, "rsplab-smsr: SM-SR Change: cannot set up (store table?)\n");
+		return 1;
+	}
 	g_es3 = smsr_es3_alloc(ctx, sr, store, NULL, &(struct smsr_relay_ops){ .send = smsr_relay_sms_send }, g_ota);
 	if (scp81_listen) {
 		/* ES5 over HTTPS for the ES3 relay (default when configured: profile segments are large) */
@@ -385,8 +726,8 @@ int main(int argc, char **argv)
 		printf("rsplab-smsr: SCP81 admin server on %s:%u\n", addr, smsr_scp81_port(g_scp81));
 	}
 	for (int id = 0; id < ES_MSG__COUNT; id++)
-		if (es_msgs[id].kind == ES_KIND_REQUEST &&
-		    (es_msgs[id].iface == 1 || es_msgs[id].iface == 3 || es_msgs[id].iface == 4))
+		if (es_msgs[id].kind == ES_KIND_REQUEST && (es_msgs[id].iface == 1 || es_msgs[id].iface == 3 ||
+							    es_msgs[id].iface == 4 || es_msgs[id].iface == 7))
 			handlers[nh++] = (struct esnet_handler){ (enum es_msg_id)id, handler, sr };
 	g_es = esnet_alloc(ctx, &(struct esnet_cfg){ .listen_addr = listen,
 						     .listen_port = (uint16_t)port,
@@ -397,19 +738,25 @@ int main(int argc, char **argv)
 						     .own_url = url,
 						     .own_id = smsr_id,
 						     .own_name = "rsplab SM-SR",
-						     .variant = es_variant_default });
+						     .variant = es_variant_default,
+						     .unmatched_cb = chg_unmatched });
 	if (!g_es) {
 		fprintf(stderr, "rsplab-smsr: cannot listen on %s:%d: %s\n", listen, port, strerror(errno));
 		return 1;
 	}
 	printf("rsplab-smsr: %s listening on %s:%u\n", smsr_id, listen, esnet_port(g_es));
 	fflush(stdout);
+	/* SM-SR Change procedures stored before a restart: resumed or aborted (digest §2.1) */
+	if ((v = smsr_change_resume(g_chg)) > 0)
+		LOGP(DES7, LOGL_NOTICE, "SM-SR Change: %d stored procedure(s) resumed\n", v);
 	signal(SIGINT, sig_cb);
 	signal(SIGTERM, sig_cb);
 	while (!quit)
 		osmo_select_main_ctx(0);
 	/* Procedures still running answer their requesters as they end (through their esnet_in): end them
 	 * while the endpoint exists, each layer before the one it calls up into; esnet goes last of those. */
+	smsr_change_free(g_chg); /* above smsr.c and smsr_ota, answers through esnet */
+	g_chg = NULL;
 	smsr_scp81_free(g_scp81);
 	g_scp81 = NULL;
 	smsr_es3_free(g_es3);
@@ -422,6 +769,10 @@ int main(int argc, char **argv)
 	smsr_kannel_free(kannel);
 	smsr_ota_free(g_ota);
 	smsr_store_close(store);
+	EVP_PKEY_free(sr_key);
+	X509_free(ci);
+	for (unsigned int i = 0; i < n_eum; i++)
+		X509_free(eum[i]);
 	log_fini();
 	talloc_free(ctx);
 	talloc_disable_null_tracking(); /* frees talloc's null context: a clean exit leaks nothing (LSan) */

@@ -13,6 +13,7 @@
 #include <talloc.h>
 
 #include "lib/crypto/sym.h"
+#include "lib/tlv/bertlv.h"
 #include "lib/gpcert/gpcert.h"
 #include "lib/ids/ids.h"
 #include "network/smsr/smsr_change.h"
@@ -412,24 +413,28 @@ static int64_t deadline_of(struct smsr_change *c, const struct es_int *vp)
 	return now_s() + v;
 }
 
-/* One C-APDU in an expanded command script (TS 102 226 §5.2.1: AA { 22 C-APDU }). */
+/* One C-APDU in an expanded command script (TS 102 226 §5.2.1: AA { 22 C-APDU }), BER lengths: a
+ * 3A01 with CERT.SR.ECDSA is longer than 127 octets, so both need the 81 form then. */
 static int es5_send_apdu(struct proc *p, const uint8_t *apdu, size_t len)
 {
 	struct smsr_change *c = p->c;
 	uint8_t s[300];
-	size_t n = 0;
+	struct bertlv_writer w;
+	size_t mark;
+	int n;
 
 	if (len > 250)
 		return -EMSGSIZE;
-	s[n++] = 0xAA;
-	if (len + 2 > 127)
-		s[n++] = 0x81;
-	s[n++] = (uint8_t)(len + 2);
-	s[n++] = 0x22;
-	s[n++] = (uint8_t)len;
-	memcpy(s + n, apdu, len);
+	bertlv_writer_init(&w, s, sizeof(s));
+	mark = bertlv_open(&w, 0xAA);
+
+	bertlv_put(&w, 0x22, apdu, len);
+	bertlv_close(&w, mark);
+	n = bertlv_writer_finish(&w);
+	if (n < 0)
+		return n;
 	p->op = SMSR_CHG_OP_FLAG | (++c->next_op & ~SMSR_CHG_OP_FLAG);
-	return c->ops.es5_send(c->priv, p->eid, p->op, s, n + len);
+	return c->ops.es5_send(c->priv, p->eid, p->op, s, (size_t)n);
 }
 
 static int es7_call(struct proc *p, struct es_msg *m)

@@ -433,6 +433,7 @@ static void deliver_es5(struct qmsg *q)
 	struct card_keyset *ck;
 	uint8_t resp[128];
 	size_t rlen = 0, alen, off;
+	struct bertlv aa, c22;
 	uint16_t sw;
 
 	if (smsr_store_keyset_get(q->from->store, EID, SMSR_KEYSET_SCP80, -1, &ks) < 0 || !(ck = card_ks(ks.kvn)) ||
@@ -440,14 +441,16 @@ static void deliver_es5(struct qmsg *q)
 		fprintf(stderr, "card: packet from %s does not verify: dropped\n", q->from->id);
 		return;
 	}
-	/* AA L 22 L C-APDU */
-	CU_ASSERT_EQUAL_FATAL(q->buf[0], 0xAA);
-	off = q->buf[1] == 0x81 ? 3 : 2;
-	CU_ASSERT_EQUAL_FATAL(q->buf[off], 0x22);
-	alen = q->buf[off + 1];
-	sw = card_apdu(ks.kvn, q->buf + off + 2, alen, resp, &rlen);
-	fprintf(stderr, "card: %s (KVN %02X) %02X%02X -> SW %04X\n", q->from->id, ks.kvn, q->buf[off + 3],
-		q->buf[off + 4], sw);
+	/* AA L { 22 L C-APDU }, BER lengths (a 3A01 with the certificate takes the 81 form in both) */
+	CU_ASSERT_EQUAL_FATAL(bertlv_decode(&aa, q->buf, q->len), (int)q->len);
+	CU_ASSERT_EQUAL_FATAL(aa.tag, 0xAA);
+	CU_ASSERT_EQUAL_FATAL(bertlv_decode(&c22, aa.value, aa.len), (int)aa.len);
+	CU_ASSERT_EQUAL_FATAL(c22.tag, 0x22);
+	alen = c22.len;
+	off = (size_t)(c22.value - q->buf);
+	sw = card_apdu(ks.kvn, c22.value, alen, resp, &rlen);
+	fprintf(stderr, "card: %s (KVN %02X) %02X%02X -> SW %04X\n", q->from->id, ks.kvn, q->buf[off + 1],
+		q->buf[off + 2], sw);
 	enqueue(Q_ES5_RESULT, q->from, NULL, q->gen, 0, talloc_memdup(ctx, resp, rlen ? rlen : 1), rlen);
 	llist_last_entry(&queue, struct qmsg, list)->op = q->op;
 	llist_last_entry(&queue, struct qmsg, list)->sw = sw;
