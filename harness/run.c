@@ -1,8 +1,10 @@
 /* `rsplab run [-v] [--out DIR] [--top DIR] SUITE|all|FILE.scn...`: see harness/run/runner.h. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "harness/cli.h"
+#include "harness/run/scn.h"
 #include "harness/run/runner.h"
 
 static void run_usage(FILE *f)
@@ -15,6 +17,7 @@ static void run_usage(FILE *f)
 		   "A component that does not exist yet is named and the scenario ends as an error before\n"
 		   "anything is started. Exit status 0 only when every scenario passed (or did not apply).\n"
 		   "  -v, --verbose  stream component log lines\n"
+		   "  --max-wait S   cap every step's timeout at S seconds (a quick smoke run)\n"
 		   "  --out DIR      parent of the run directory (default: <top>/reports/out)\n"
 		   "  --top DIR      the source tree holding scenarios/ and network/ (default: from the binary)\n"
 		   "Formats: scenarios/README.md.\n");
@@ -23,11 +26,9 @@ static void run_usage(FILE *f)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "top", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "verbose", no_argument, NULL, 'v' },	 { "out", required_argument, NULL, 'o' },
+		{ "top", required_argument, NULL, 't' }, { "max-wait", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },	 { NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
 	int c;
@@ -43,6 +44,17 @@ int cmd_run(int argc, char **argv)
 		case 'v': o.verbose = true; break;
 		case 'o': o.out_dir = optarg; break;
 		case 't': o.top = optarg; break;
+		case 'm': {
+			char *end;
+			unsigned long sec = strtoul(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end || sec == 0 || sec > 86400) {
+				fprintf(stderr, "rsplab run: --max-wait takes seconds, 1 to 86400\n");
+				return 2;
+			}
+			scn_set_timeout_cap_ms((unsigned int)sec * 1000);
+			break;
+		}
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;
 		}

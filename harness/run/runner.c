@@ -692,6 +692,14 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 		argv[a++] = db;
 		argv[a++] = "--eum-id";
 		argv[a++] = RUN_EUM_ID;
+		if (mno && mno->entity[0]) { /* the enabled profile's owner, for notifications (Mno-id) */
+			argv[a++] = "--mno-id";
+			argv[a++] = (char *)mno->entity;
+		}
+		if (smsr && smsr->entity[0]) {
+			argv[a++] = "--smsr-id";
+			argv[a++] = (char *)smsr->entity;
+		}
 		argv[a++] = "--msisdn";
 		argv[a++] = ctx->card_msisdn[i];
 		if (sms[0]) {
@@ -844,6 +852,26 @@ static int register_eis_all(struct run_ctx *ctx, char *why, size_t wlen)
 			return rc < 0 ? rc : -EPROTO;
 		}
 		printf("   [init  ] RegisterEIS %s at %s (as the EUM): %s\n", in->subject, in->where, d);
+		/* The EIS carries key-set versions only; the ISD-R key values go from the card factory's
+		 * CARD.db.keys into the SM-SR's store (network/smsr/smsr_keys.h). */
+		{
+			char bin[PATH_MAX], db[PATH_MAX], keys[PATH_MAX], log[PATH_MAX];
+			char *argv[] = { bin, "keys-import", "--db", db, keys, NULL };
+			int st;
+
+			run_fmt(bin, sizeof(bin), "%s/rsplab-smsr", ctx->bin_dir);
+			run_fmt(db, sizeof(db), "%s/%s/smsr.db", ctx->scndir, smsr->name);
+			run_fmt(keys, sizeof(keys), "%s/%s/card.db.keys", ctx->scndir, in->subject);
+			run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, smsr->name);
+			st = run_tool(argv, NULL, log, 10000);
+			if (st != 0) {
+				run_fmt(why, wlen,
+					"initial state (line %u): keys-import of %s into %s failed (status %d, see %s)",
+					in->line, in->subject, in->where, st, log);
+				return -EIO;
+			}
+			printf("   [init  ] keys of %s imported into %s\n", in->subject, in->where);
+		}
 	}
 	return 0;
 }
@@ -1259,13 +1287,16 @@ static const char *env_get(const struct run_ctx *ctx, const char *key)
 	return v ? v : "";
 }
 
+#define RUN_PEERS_MAX 8 /* ES7 peers of one SM-SR */
+
 static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 {
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
 		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
-		card[PATH_MAX + 40], scp81[32];
-	char *argv[32];
+		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX];
+	static char peers[RUN_PEERS_MAX][TOPO_VAL_MAX + 80], mnos[RUN_PEERS_MAX][TOPO_VAL_MAX + 80];
+	char *argv[64];
 	size_t a = 0;
 	int64_t t0 = net_now_ms(), deadline = t0 + topo_ready_timeout_ms(c);
 	static char tcp[1 << 18];
@@ -1310,6 +1341,41 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = ca;
 		argv[a++] = "--tls-keylog";
 		argv[a++] = keylog;
+		/* SM-SR Change (network/smsr/README.md): its CERT.SR.ECDSA and key from the run's PKI, the CI
+		 * and EUM for the ECASD chain, and every other SM-SR of the topology as an ES7 peer. */
+		run_fmt(srcert, sizeof(srcert), "%s/%s/gp-cert.hex", pki, c->name);
+		run_fmt(srkey, sizeof(srkey), "%s/%s/gp-key.hex", pki, c->name);
+		run_fmt(eumcert, sizeof(eumcert), "%s/eum/cert.pem", pki);
+		argv[a++] = "--sr-cert";
+		argv[a++] = srcert;
+		argv[a++] = "--sr-key";
+		argv[a++] = srkey;
+		argv[a++] = "--ci";
+		argv[a++] = ca;
+		argv[a++] = "--eum";
+		argv[a++] = eumcert;
+		for (size_t k = 0, np = 0; k < ctx->rs->topo.n && np < RUN_PEERS_MAX; k++) {
+			const struct topo_comp *o = &ctx->rs->topo.comp[k];
+
+			if (o == c || o->kind != TOPO_SMSR || !o->entity[0])
+				continue;
+			if (o->url[0])
+				run_fmt(peers[np], sizeof(peers[np]), "%s=%s", o->entity, o->url);
+			else
+				run_fmt(peers[np], sizeof(peers[np]), "%s=https://%s:%u/", o->entity, o->addr, o->port);
+			argv[a++] = "--peer-smsr";
+			argv[a++] = peers[np++];
+		}
+		/* every operator's own notification endpoint: notifications go to the profile owner */
+		for (size_t k = 0, nm = 0; k < ctx->rs->topo.n && nm < RUN_PEERS_MAX; k++) {
+			const struct topo_comp *o = &ctx->rs->topo.comp[k];
+
+			if (o->kind != TOPO_MNO || !o->entity[0])
+				continue;
+			run_fmt(mnos[nm], sizeof(mnos[nm]), "%s=https://%s:%u/", o->entity, o->addr, o->port);
+			argv[a++] = "--mno-notify";
+			argv[a++] = mnos[nm++];
+		}
 		if (mno) { /* its operator's notification endpoint (the harness) */
 			run_fmt(notify, sizeof(notify), "https://%s:%u/", mno->addr, mno->port);
 			argv[a++] = "--notify-url";

@@ -146,16 +146,28 @@ bool scn_label_covers(const char *range, const char *label)
 	return llo >= rlo && lhi <= rhi;
 }
 
+static unsigned int timeout_cap_ms; /* 0: none (rsplab run --max-wait) */
+
+void scn_set_timeout_cap_ms(unsigned int ms)
+{
+	timeout_cap_ms = ms;
+}
+
 unsigned int scn_step_timeout_ms(const struct scn_step *st)
 {
-	if (st->timeout_ms)
-		return st->timeout_ms;
-	switch (st->kind) {
-	case SCN_STEP_CALL:
-	case SCN_STEP_WAIT_RESPONSE: return 120000;
-	case SCN_STEP_WAIT_ATTACH: return 60000;
-	default: return 60000;
+	unsigned int ms;
+
+	if (st->timeout_ms) {
+		ms = st->timeout_ms;
+	} else {
+		switch (st->kind) {
+		case SCN_STEP_CALL:
+		case SCN_STEP_WAIT_RESPONSE: ms = 120000; break;
+		case SCN_STEP_WAIT_ATTACH: ms = 60000; break;
+		default: ms = 60000; break;
+		}
 	}
+	return timeout_cap_ms && ms > timeout_cap_ms ? timeout_cap_ms : ms;
 }
 
 /* ---- value checks --------------------------------------------------------------------------------- */

@@ -196,3 +196,5 @@ bool scn_label_covers(const char *range, const char *label);
 
 /* The default timeout of a step kind (wait and call), in ms. */
 unsigned int scn_step_timeout_ms(const struct scn_step *st);
+/* Cap every step's timeout at ms (0: no cap): `rsplab run --max-wait`, for smoke runs and tests. */
+void scn_set_timeout_cap_ms(unsigned int ms);

@@ -14,6 +14,7 @@
  * certificates CERT.ECASD.ECKA must chain to (--ci, --eum); its ES5 goes the daemon's SMS way. Stored
  * procedures are resumed at start-up (smsr_change_resume()).
  *   rsplab-smsr --smsr-id OID --db FILE [--listen ADDR] [--port N] [--url URL] [--notify-url URL]
+ *               [--mno-notify OID=URL]...  (an operator's own notification endpoint; else --notify-url)
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
@@ -64,6 +65,15 @@ static struct tls_ctx *g_notify_tls;
 
 /* The SM-SR peers of SM-SR Change (--peer-smsr OID=URL). */
 #define MAX_PEERS 8
+#define MAX_MNOS  8
+
+/* Notification endpoints per operator (--mno-notify OID=URL): a Handle*Notification goes to the
+ * profile owner's endpoint (open-questions §9: every profile owner), --notify-url for any other. */
+static struct {
+	char id[SMSR_OID_MAX];
+	const char *url;
+} g_mnos[MAX_MNOS];
+static unsigned int g_n_mnos;
 static struct smsr_peer {
 	char id[SMSR_OID_MAX];
 	const char *url;
@@ -208,7 +218,14 @@ static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, v
 				   .tls = g_notify_tls ? g_notify_tls : g_cli_tls,
 				   .variant = es_variant_default };
 
-	if (!g_notify_url || !g_es)
+	for (unsigned int i = 0; mno_id && i < g_n_mnos; i++) {
+		if (strcmp(g_mnos[i].id, mno_id) == 0) {
+			peer.url = g_mnos[i].url;
+			peer.tls = g_cli_tls; /* chain checked against the CI; the host is this operator's */
+			break;
+		}
+	}
+	if (!peer.url || !g_es)
 		return;
 	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
@@ -466,6 +483,7 @@ int main(int argc, char **argv)
 		{ "f2", 1, NULL, 262 },
 		{ "handover-hide", 1, NULL, 263 },
 		{ "change-notify", 1, NULL, 264 },
+		{ "mno-notify", 1, NULL, 265 },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -529,6 +547,17 @@ int main(int argc, char **argv)
 			}
 			relay_sms = !strcmp(optarg, "sms");
 			break;
+		case 265: {
+			const char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || (size_t)(eq - optarg) >= SMSR_OID_MAX || g_n_mnos == MAX_MNOS) {
+				fprintf(stderr, "rsplab-smsr: --mno-notify OID=URL (at most %d)\n", MAX_MNOS);
+				return 2;
+			}
+			snprintf(g_mnos[g_n_mnos].id, sizeof(g_mnos[0].id), "%.*s", (int)(eq - optarg), optarg);
+			g_mnos[g_n_mnos++].url = eq + 1;
+			break;
+		}
 		case 256: {
 			const char *eq = strchr(optarg, '=');
 
