@@ -692,14 +692,6 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 		argv[a++] = db;
 		argv[a++] = "--eum-id";
 		argv[a++] = RUN_EUM_ID;
-		if (mno && mno->entity[0]) { /* the enabled profile's owner, for notifications (Mno-id) */
-			argv[a++] = "--mno-id";
-			argv[a++] = (char *)mno->entity;
-		}
-		if (smsr && smsr->entity[0]) {
-			argv[a++] = "--smsr-id";
-			argv[a++] = (char *)smsr->entity;
-		}
 		argv[a++] = "--msisdn";
 		argv[a++] = ctx->card_msisdn[i];
 		if (sms[0]) {
