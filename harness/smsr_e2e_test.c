@@ -32,6 +32,7 @@
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
 #include "harness/testbed.h"
+#include "harness/testbed_es.h"
 #include "lib/es/es.h"
 #include "lib/esnet/esnet.h"
 #include "lib/test/runner.h"
@@ -71,229 +72,20 @@ static pid_t smsr_pid;
 static struct tb_dut dut;
 static struct tb_card_keys keys;
 static struct es_msg *eis_msg;
-static struct osmo_timer_list tick;
-
-/* --- the ES parties: the EUM (client) and MNO2's platform (client + notification endpoint) ------------ */
-
-struct party {
-	struct tls_ctx *cli, *srv;
-	struct esnet *e;
-};
-static struct party eum, mno;
-
-struct result {
-	bool done;
-	int rc;
-	bool fault;
-	int status;
-	char subject[16], reason[16], message[120];
-	unsigned int n_prof;
-	struct {
-		char iccid[21];
-		int state;
-	} prof[4];
-	int64_t t0, t1;
-};
-
-#define NOTIF_MAX 8
-static struct {
-	enum es_msg_id id;
-	char iccid[21];
-} notifs[NOTIF_MAX];
-static unsigned int n_notifs;
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t k = 0;
-	for (; src && *src && k + 1 < cap; src++)
-		dst[k++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
-	dst[k] = '\0';
-}
-
-static void call_cb(struct esnet_call *call, int rc, const struct es_msg *resp, const struct soap_findings *f,
-		    void *priv)
-{
-	struct result *r = priv;
-	const struct es_fes *fes;
-
-	r->done = true;
-	r->rc = rc;
-	r->t1 = net_now_ms();
-	if (rc < 0 || !resp)
-		return;
-	if (resp->is_fault) {
-		r->fault = true;
-		copy_str(r->message, sizeof(r->message), resp->fault.reason);
-		return;
-	}
-	fes = &resp->u.es1_register_eis_resp.function_execution_status; /* every response starts so */
-	r->status = fes->status;
-	if (fes->status_code_data.present) {
-		copy_str(r->subject, sizeof(r->subject), fes->status_code_data.subject);
-		copy_str(r->reason, sizeof(r->reason), fes->status_code_data.reason);
-		copy_str(r->message, sizeof(r->message), fes->status_code_data.message);
-	}
-	if (resp->id == ES_MSG_ES4_GET_EIS_RESP || resp->id == ES_MSG_ES4_AUDIT_EIS_RESP) {
-		const struct es_eis *eis = &resp->u.es4_get_eis_resp.eis;
-		for (unsigned int i = 0; eis->present && i < eis->n_profile_info && r->n_prof < 4; i++) {
-			copy_str(r->prof[r->n_prof].iccid, sizeof(r->prof[0].iccid), eis->profile_info[i].iccid);
-			r->prof[r->n_prof++].state = eis->profile_info[i].state;
-		}
-	}
-}
-
-static void notif_cb(struct esnet_in *in, void *priv)
-{
-	const struct es_msg *m = esnet_in_msg(in);
-
-	if (n_notifs < NOTIF_MAX) {
-		notifs[n_notifs].id = m->id;
-		copy_str(notifs[n_notifs].iccid, sizeof(notifs[0].iccid), m->u.es4_handle_profile_enabled_notif.iccid);
-		printf("  MNO <- %s ICCID %s\n", es_msgs[m->id].name, notifs[n_notifs].iccid);
-		n_notifs++;
-	}
-	esnet_in_done(in);
-}
-
-static int party_init(struct party *p, const char *name, const char *entity, uint16_t port)
-{
-	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], url[64], err[256];
-	static struct esnet_handler hs[ES_MSG__COUNT];
-	struct esnet_cfg cfg = { .variant = es_variant_default, .own_id = entity, .own_name = name };
-	size_t nh = 0;
-
-	snprintf(cert, sizeof(cert), "%.3000s/pki/%s/tls-cert.pem", tb.rundir, name);
-	snprintf(key, sizeof(key), "%.3000s/pki/%s/tls-key.pem", tb.rundir, name);
-	snprintf(ca, sizeof(ca), "%.3000s/pki/ci/cert.pem", tb.rundir);
-	p->cli = tls_ctx_alloc(
-		ctx, &(struct tls_cfg){ .role = TLS_ROLE_CLIENT, .cert_file = cert, .key_file = key, .ca_file = ca },
-		err, sizeof(err));
-	if (!p->cli) {
-		printf("  %s: TLS client: %s\n", name, err);
-		return -EPROTO;
-	}
-	cfg.callback_tls = p->cli;
-	if (port) {
-		p->srv = tls_ctx_alloc(ctx,
-				       &(struct tls_cfg){ .role = TLS_ROLE_SERVER,
-							  .cert_file = cert,
-							  .key_file = key,
-							  .ca_file = ca,
-							  .require_client_cert = true },
-				       err, sizeof(err));
-		if (!p->srv) {
-			printf("  %s: TLS server: %s\n", name, err);
-			return -EPROTO;
-		}
-		for (int id = 0; id < ES_MSG__COUNT; id++)
-			if (es_msgs[id].kind == ES_KIND_NOTIFICATION && es_msgs[id].iface == 4)
-				hs[nh++] = (struct esnet_handler){ (enum es_msg_id)id, notif_cb, p };
-		snprintf(url, sizeof(url), "https://%s:%u/", SMSR_ADDR, port);
-		cfg.listen_addr = SMSR_ADDR;
-		cfg.listen_port = port;
-		cfg.server_tls = p->srv;
-		cfg.handlers = hs;
-		cfg.num_handlers = nh;
-	} else {
-		snprintf(url, sizeof(url), "https://%s.rsplab.invalid/", name);
-	}
-	cfg.own_url = url;
-	p->e = esnet_alloc(ctx, &cfg);
-	if (!p->e) {
-		printf("  %s: esnet: %s\n", name, strerror(errno));
-		return -EIO;
-	}
-	return 0;
-}
-
-static void tick_cb(void *data)
-{
-}
-
-/* The select loop for up to ms (our ES endpoints and calls). */
-static void poll_ms(int ms)
-{
-	int64_t end = net_now_ms() + ms;
-
-	do {
-		osmo_timer_schedule(&tick, 0, 20000);
-		osmo_select_main_ctx(0);
-	} while (net_now_ms() < end);
-	osmo_timer_del(&tick);
-}
-
-static void pump(void *priv)
-{
-	poll_ms(100);
-}
-
-/* Send req from p to the SM-SR and wait (bounded) for its response (sync) or callback (async). */
-static bool call_smsr(struct party *p, struct es_msg *req, struct result *r, int timeout_ms)
-{
-	char url[64];
-	struct esnet_peer peer = { .url = url, .entity_id = SMSR_ID, .tls = p->cli, .variant = es_variant_default };
-	int64_t end;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	r->t0 = net_now_ms();
-	snprintf(url, sizeof(url), "https://%s:%u/", SMSR_ADDR, SMSR_PORT);
-	rc = esnet_call(p->e, &peer, req, call_cb, r, NULL);
-	if (rc < 0) {
-		printf("  %s not sent: %s (%s)\n", es_msgs[req->id].name, strerror(-rc), esnet_last_error(p->e));
-		return false;
-	}
-	end = net_now_ms() + timeout_ms;
-	while (!r->done && net_now_ms() < end)
-		poll_ms(20);
-	if (!r->done)
-		printf("  %s: no response within %d ms\n", es_msgs[req->id].name, timeout_ms);
-	else
-		printf("  %s -> rc %d %s%s %s/%s %s (%.2f s)\n", es_msgs[req->id].name, r->rc, r->fault ? "FAULT " : "",
-		       get_value_string(es_status_names, r->status), r->subject, r->reason, r->message,
-		       (double)(r->t1 - r->t0) / 1000);
-	return r->done && r->rc == 0 && !r->fault;
-}
-
 static uint8_t eid_bin[16];
 
-/* A request of id with Eid (and Iccid where the body has one: ES_REQ_EID_ICCID bodies share that
- * layout, es_types.def) */
-static struct es_msg *eid_req(enum es_msg_id id, const char *iccid)
-{
-	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+/* The ES parties: the EUM (client) and MNO2's platform (client + notification endpoint): testbed_es.h */
+static struct tb_party eum, mno;
 
-	m->id = id;
-	switch (id) {
-	case ES_MSG_ES4_GET_EIS_REQ:
-		m->u.es4_get_eis_req.present = true;
-		m->u.es4_get_eis_req.eid = (struct es_hex){ eid_bin, 16 };
-		break;
-	case ES_MSG_ES4_AUDIT_EIS_REQ:
-		m->u.es4_audit_eis_req.present = true;
-		m->u.es4_audit_eis_req.eid = (struct es_hex){ eid_bin, 16 };
-		break;
-	case ES_MSG_ES4_ENABLE_PROFILE_REQ:
-		m->u.es4_enable_profile_req.present = true;
-		m->u.es4_enable_profile_req.eid = (struct es_hex){ eid_bin, 16 };
-		m->u.es4_enable_profile_req.iccid = iccid;
-		break;
-	case ES_MSG_ES4_UPDATE_SUBSCRIPTION_ADDRESS_REQ:
-		m->u.es4_update_subscription_address_req.present = true;
-		m->u.es4_update_subscription_address_req.eid = (struct es_hex){ eid_bin, 16 };
-		m->u.es4_update_subscription_address_req.iccid = iccid;
-		break;
-	default: break;
-	}
-	return m;
+/* Send req from p to the SM-SR and wait (bounded) for its response (sync) or callback (async). */
+static bool call_smsr(struct tb_party *p, struct es_msg *req, struct tb_result *r, int timeout_ms)
+{
+	return tb_es_call(p, SMSR_ADDR, SMSR_PORT, SMSR_ID, req, r, timeout_ms);
 }
 
-static int state_of(const struct result *r, const char *iccid)
+static struct es_msg *eid_req(enum es_msg_id id, const char *iccid)
 {
-	for (unsigned int i = 0; i < r->n_prof; i++)
-		if (!strncmp(r->prof[i].iccid, iccid, strlen(iccid)))
-			return r->prof[i].state;
-	return 0;
+	return tb_eid_req(ctx, id, eid_bin, iccid);
 }
 
 /* --- suite ------------------------------------------------------------------------------------------ */
@@ -419,8 +211,8 @@ static int setup(void)
 	printf("  device attached with %s (roaming) in %.2f s\n", IMSI1, (double)(net_now_ms() - t) / 1000);
 	/* the SM-SR and the ES parties */
 	t = net_now_ms();
-	if (smsr_start() < 0 || party_init(&eum, "eum", EUM_ID, 0) < 0 ||
-	    party_init(&mno, "mno2", MNO_ID, MNO_PORT) < 0)
+	if (smsr_start() < 0 || tb_party_init(ctx, tb.rundir, &eum, "eum", EUM_ID, SMSR_ADDR, 0, 1u << 4) < 0 ||
+	    tb_party_init(ctx, tb.rundir, &mno, "mno2", MNO_ID, SMSR_ADDR, MNO_PORT, 1u << 4) < 0)
 		return -EIO;
 	printf("  rsplab-smsr + EUM + MNO endpoints up in %.2f s\n", (double)(net_now_ms() - t) / 1000);
 	return 0;
@@ -448,7 +240,6 @@ int suite_setup(void)
 
 	failures_at_start = CU_get_number_of_failures();
 	ctx = talloc_named_const(NULL, 0, "smsr_e2e_test");
-	osmo_timer_setup(&tick, tick_cb, NULL);
 	rc = setup();
 	if (rc < 0) {
 		/* CUnit runs no test after a failed suite_setup: the tests say why instead */
@@ -474,7 +265,7 @@ int suite_teardown(void)
 /* 1. ES1.RegisterEIS of the card's EIS by the EUM, its keys imported, ES4.GetEIS as MNO2's platform. */
 void test_smsr_e2e_register(void)
 {
-	struct result r;
+	struct tb_result r;
 	struct es_msg *req;
 	char bin[PATH_MAX], db[PATH_MAX], kf[PATH_MAX], log[PATH_MAX];
 	int64_t t;
@@ -500,22 +291,19 @@ void test_smsr_e2e_register(void)
 	CU_ASSERT_TRUE(call_smsr(&mno, req, &r, ES_TIMEOUT_MS));
 	CU_ASSERT_EQUAL(r.status, ES_STATUS_EXECUTED_SUCCESS);
 	CU_ASSERT_EQUAL(r.n_prof, 2);
-	CU_ASSERT_EQUAL(state_of(&r, ICCID1), ES_PROFILE_STATE_ENABLED);
-	CU_ASSERT_EQUAL(state_of(&r, ICCID2), ES_PROFILE_STATE_DISABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID1), ES_PROFILE_STATE_ENABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID2), ES_PROFILE_STATE_DISABLED);
 }
 
 static unsigned int notif_count(enum es_msg_id id, const char *iccid)
 {
-	unsigned int n = 0;
-	for (unsigned int i = 0; i < n_notifs; i++)
-		n += notifs[i].id == id && !strncmp(notifs[i].iccid, iccid, strlen(iccid));
-	return n;
+	return tb_notif_count(&mno, id, iccid);
 }
 
 /* 2. ES4.EnableProfile of the second profile over ES5 by SMS through the real SMSC. */
 void test_smsr_e2e_enable_profile(void)
 {
-	struct result r, e;
+	struct tb_result r, e;
 	struct es_msg *req;
 	char state[2048], v[64];
 	int64_t t0, end;
@@ -539,10 +327,10 @@ void test_smsr_e2e_enable_profile(void)
 			.url = url, .entity_id = SMSR_ID, .tls = mno.cli, .variant = es_variant_default
 		};
 		snprintf(url, sizeof(url), "https://%s:%u/", SMSR_ADDR, SMSR_PORT);
-		CU_ASSERT_EQUAL_FATAL(esnet_call(mno.e, &peer, req, call_cb, &e, NULL), 0);
+		CU_ASSERT_EQUAL_FATAL(esnet_call(mno.e, &peer, req, tb_es_call_cb, &e, NULL), 0);
 	}
 	/* the device: 3A03 by SMS-PP, REFRESH, attach with the MNO2 IMSI (while the call is outstanding) */
-	if (tb_wait_state(&dut, ENABLE_TIMEOUT_MS, attached_imsi2, state, sizeof(state), pump, NULL)) {
+	if (tb_wait_state(&dut, ENABLE_TIMEOUT_MS, attached_imsi2, state, sizeof(state), tb_pump, NULL)) {
 		printf("  3A03 -> REFRESH -> attached with %s after %.2f s\n", IMSI2,
 		       (double)(net_now_ms() - t0) / 1000);
 		CU_ASSERT_TRUE(tb_events_have(&dut, "MT SMS-PP download sw="));
@@ -553,7 +341,7 @@ void test_smsr_e2e_enable_profile(void)
 	}
 	end = net_now_ms() + ENABLE_TIMEOUT_MS;
 	while (!e.done && net_now_ms() < end)
-		poll_ms(20);
+		tb_poll_ms(20);
 	CU_ASSERT_TRUE(e.done);
 	printf("  ES4.EnableProfile -> rc %d %s %s/%s %s after %.2f s\n", e.rc,
 	       get_value_string(es_status_names, e.status), e.subject, e.reason, e.message,
@@ -568,12 +356,12 @@ void test_smsr_e2e_enable_profile(void)
 	/* the EIS: the new profile Enabled, the old one Disabled */
 	req = eid_req(ES_MSG_ES4_GET_EIS_REQ, NULL);
 	CU_ASSERT_TRUE(call_smsr(&mno, req, &r, ES_TIMEOUT_MS));
-	CU_ASSERT_EQUAL(state_of(&r, ICCID2), ES_PROFILE_STATE_ENABLED);
-	CU_ASSERT_EQUAL(state_of(&r, ICCID1), ES_PROFILE_STATE_DISABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID2), ES_PROFILE_STATE_ENABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID1), ES_PROFILE_STATE_DISABLED);
 	/* the owner's notifications (HandleProfileEnabled / Disabled), bounded */
 	end = net_now_ms() + ES_TIMEOUT_MS;
 	while (notif_count(ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF, ICCID2) == 0 && net_now_ms() < end)
-		poll_ms(20);
+		tb_poll_ms(20);
 	CU_ASSERT_EQUAL(notif_count(ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF, ICCID2), 1);
 	CU_ASSERT_EQUAL(notif_count(ES_MSG_ES4_HANDLE_PROFILE_DISABLED_NOTIF, ICCID1), 1);
 	printf("  step 2 (EnableProfile end to end) %.2f s\n", (double)(net_now_ms() - t0) / 1000);
@@ -582,7 +370,7 @@ void test_smsr_e2e_enable_profile(void)
 /* 3. ES4.AuditEIS: ES5 over HTTPS (SCP81) - push SMS, BIP, PSK-TLS, RAM over HTTP (GET STATUS). */
 void test_smsr_e2e_audit_over_https(void)
 {
-	struct result r;
+	struct tb_result r;
 	struct es_msg *req;
 	char state[2048], v[64];
 	int64_t t0 = net_now_ms();
@@ -592,8 +380,8 @@ void test_smsr_e2e_audit_over_https(void)
 	req = eid_req(ES_MSG_ES4_AUDIT_EIS_REQ, NULL);
 	CU_ASSERT_TRUE(call_smsr(&mno, req, &r, AUDIT_TIMEOUT_MS));
 	CU_ASSERT_EQUAL(r.status, ES_STATUS_EXECUTED_SUCCESS);
-	CU_ASSERT_EQUAL(state_of(&r, ICCID2), ES_PROFILE_STATE_ENABLED);
-	CU_ASSERT_EQUAL(state_of(&r, ICCID1), ES_PROFILE_STATE_DISABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID2), ES_PROFILE_STATE_ENABLED);
+	CU_ASSERT_EQUAL(tb_result_state(&r, ICCID1), ES_PROFILE_STATE_DISABLED);
 	/* the card went through the device's BIP channel to the SM-SR's admin server and closed it */
 	snprintf(v, sizeof(v), "OPEN CHANNEL 1 -> %s:%u", SMSR_ADDR, SCP81_PORT);
 	CU_ASSERT_TRUE(tb_events_have(&dut, v));
