@@ -22,7 +22,10 @@
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3]
+ *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
+ * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
+ * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
+ * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka).
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
@@ -209,6 +212,14 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 {
 	LOGP(DES5, LOGL_NOTICE, "EID-%s: no ES5 transport configured\n", eid);
 	return -ENOTCONN;
+}
+
+static bool owner_has_es4_cb(const char *mno_id, void *priv)
+{
+	for (unsigned int i = 0; i < g_n_mnos; i++)
+		if (strcmp(g_mnos[i].id, mno_id) == 0)
+			return true;
+	return false;
 }
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
@@ -484,6 +495,7 @@ int main(int argc, char **argv)
 		{ "handover-hide", 1, NULL, 263 },
 		{ "change-notify", 1, NULL, 264 },
 		{ "mno-notify", 1, NULL, 265 },
+		{ "scp81-keyset", 1, NULL, 266 },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -609,6 +621,13 @@ int main(int argc, char **argv)
 			}
 			ccfg.notify = (enum smsr_change_notify)v;
 			break;
+		case 266:
+			if ((v = get_string_value(smsr_change_scp81_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --scp81-keyset: ecka or none\n");
+				return 2;
+			}
+			ccfg.scp81 = (enum smsr_change_scp81)v;
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -632,7 +651,7 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--tls-keylog FILE]\n");
+							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -704,7 +723,8 @@ int main(int argc, char **argv)
 		}
 		es5.send_script = smsr_ota_send_script;
 	}
-	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
+	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id, .owner_has_es4 = owner_has_es4_cb }, &es5,
+			notify_cb, g_ota);
 	g_sr = sr;
 	for (unsigned int i = 0; i < g_n_peers; i++)
 		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);
