@@ -892,6 +892,19 @@ static int register_eis_all(struct run_ctx *ctx, char *why, size_t wlen)
 	return 0;
 }
 
+/* Whether a GetEIS answer lists profile "ICCID:State". */
+static bool eis_has_profile(const struct op_record *r, const char *want)
+{
+	for (unsigned int q = 0; q < r->n_profiles; q++) {
+		char pe[40];
+		run_fmt(pe, sizeof(pe), "%s:%s", r->profile[q].iccid,
+			get_value_string(es_profile_state_names, r->profile[q].state));
+		if (strcmp(pe, want) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* An expectation the operator role checks. Returns 1 pass, 0 fail, -1 not checkable here. */
 static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
 {
@@ -946,12 +959,19 @@ static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char
 				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%sheld at %s", w ? "; " : "",
 						     sr->name);
 				for (size_t k = 0; k < e->n_profiles; k++) {
-					bool found = false;
-					for (unsigned int q = 0; q < r->n_profiles; q++) {
-						char pe[40];
-						run_fmt(pe, sizeof(pe), "%s:%s", r->profile[q].iccid,
-							get_value_string(es_profile_state_names, r->profile[q].state));
-						found |= strcmp(pe, e->profiles[k]) == 0;
+					bool found = eis_has_profile(r, e->profiles[k]);
+					/* ES4 GetEIS shows each operator its own profiles only (SGP.02 §5.5.x, digest
+					 * §6): ask as every other operator of the topology too */
+					for (size_t o = 0; !found && o < t->n; o++) {
+						const struct topo_comp *other = &t->comp[o];
+						struct op_record *r2 = NULL;
+						char d2[200];
+						if (other->kind != TOPO_MNO || other == mno ||
+						    op_get_eis(ctx->op, other->name, sr, card->eid, 30000, &r2, d2,
+							       sizeof(d2)) < 0)
+							continue;
+						found = r2->status == ES_STATUS_EXECUTED_SUCCESS && r2->has_eis &&
+							eis_has_profile(r2, e->profiles[k]);
 					}
 					if (!found) {
 						w += (size_t)run_fmt(detail + w, w < len ? len - w : 0,

@@ -18,7 +18,8 @@
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
- * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client, SCP81 PSK-TLS) to
+ * FILE (0600),
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
@@ -763,7 +764,8 @@ int main(int argc, char **argv)
 		g_scp81 = smsr_scp81_alloc(ctx, store,
 					   &(struct smsr_scp81_cfg){ .listen_addr = addr,
 								     .port = (uint16_t)sport,
-								     .push_addr = scp81_push_addr },
+								     .push_addr = scp81_push_addr,
+								     .tls_keylog = keylog },
 					   &(struct smsr_scp81_push_ops){ .send = scp81_push }, NULL,
 					   &(struct smsr_scp81_up){ .result = scp81_result });
 		if (!g_scp81) {
