@@ -209,6 +209,16 @@ static const struct run_step_ops *step_ops_of(const struct scn_step *st)
 	return st->kind == SCN_STEP_FAULT ? &run_fault_ops[st->fault] : &run_step_ops[st->kind];
 }
 
+/* `credential NAME issuer=rogue` in the scenario's initial state: that component's GP certificate is
+ * pki/NAME/gp-cert-rogue.hex (the same key, certified by a CI nobody trusts). */
+static bool credential_rogue(const struct scn *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_init; i++)
+		if (s->init[i].kind == SCN_INIT_CREDENTIAL && s->init[i].rogue && !strcmp(s->init[i].subject, name))
+			return true;
+	return false;
+}
+
 /* Expectations are checked through: */
 static const char *const run_expect_checker[] = {
 	[SCN_EXP_RESPONSES] = "the harness's operator role (ES responses)",
@@ -790,13 +800,13 @@ static int render_smdp_cfg(struct run_ctx *ctx, const struct topo_comp *c, const
 	if (mno)
 		fprintf(f, " mno-id %s\n mno-url https://%s:%u/ %s\n", mno->entity, mno->addr, mno->port, mno->entity);
 	fprintf(f,
-		" dp-certificate %s/%s/gp-cert.hex\n dp-private-key %s/%s/gp-key.hex p256\n"
+		" dp-certificate %s/%s/gp-cert%s.hex\n dp-private-key %s/%s/gp-key.hex p256\n"
 		" ci-certificate %s/ci/cert.pem\n eum-certificate %s/eum/cert.pem\n"
 		" es-listen %s %u\n own-url https://%s:%u/\n"
 		" tls-certificate %s/%s/tls-cert.pem\n tls-private-key %s/%s/tls-key.pem\n"
 		" tls-ca-certificate %s/ci/cert.pem\n tls-keylog %s/%s.keylog\n",
-		pki, c->name, pki, c->name, pki, pki, c->addr, c->port, c->addr, c->port, pki, c->name, pki, c->name,
-		pki, ctx->scndir, c->name);
+		pki, c->name, credential_rogue(&ctx->rs->scn, c->name) ? "-rogue" : "", pki, c->name, pki, pki, c->addr,
+		c->port, c->addr, c->port, pki, c->name, pki, c->name, pki, ctx->scndir, c->name);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct topo_comp *r = &t->comp[i];
 		if (r->kind != TOPO_SMSR)
@@ -1379,7 +1389,9 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = keylog;
 		/* SM-SR Change (network/smsr/README.md): its CERT.SR.ECDSA and key from the run's PKI, the CI
 		 * and EUM for the ECASD chain, and every other SM-SR of the topology as an ES7 peer. */
-		run_fmt(srcert, sizeof(srcert), "%s/%s/gp-cert.hex", pki, c->name);
+		/* `credential NAME issuer=rogue`: the same key, certified by a CI nobody trusts */
+		run_fmt(srcert, sizeof(srcert), "%s/%s/gp-cert%s.hex", pki, c->name,
+			credential_rogue(&ctx->rs->scn, c->name) ? "-rogue" : "");
 		run_fmt(srkey, sizeof(srkey), "%s/%s/gp-key.hex", pki, c->name);
 		run_fmt(eumcert, sizeof(eumcert), "%s/eum/cert.pem", pki);
 		argv[a++] = "--sr-cert";
