@@ -1340,7 +1340,8 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
 		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
-		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX], addressing[40];
+		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX], addressing[40],
+		por[12];
 	static char peers[RUN_PEERS_MAX][TOPO_VAL_MAX + 80], mnos[RUN_PEERS_MAX][TOPO_VAL_MAX + 80];
 	char *argv[64];
 	size_t a = 0;
@@ -1444,6 +1445,11 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 			argv[a++] = scp81;
 			argv[a++] = "--scp81-push-addr";
 			argv[a++] = (char *)c->addr;
+			if (c->por_timeout_s) {
+				run_fmt(por, sizeof(por), "%u", c->por_timeout_s);
+				argv[a++] = "--por-timeout";
+				argv[a++] = por;
+			}
 			/* as the new SM-SR of a change: our number to the eUICC at step 26 */
 			smsr_addressing_hex(ctx, c, addressing, sizeof(addressing));
 			if (addressing[0]) {

@@ -26,7 +26,8 @@
  *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
- * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka).
+ * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
+ * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
@@ -497,12 +498,13 @@ int main(int argc, char **argv)
 		{ "change-notify", 1, NULL, 264 },
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
+		{ "por-timeout", 1, NULL, 267 },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *keylog = NULL;
-	int port = 0, c;
+	int port = 0, c, por_timeout = 0;
 	void *ctx;
 	char err[256];
 	struct smsr_store *store;
@@ -629,6 +631,13 @@ int main(int argc, char **argv)
 			}
 			ccfg.scp81 = (enum smsr_change_scp81)v;
 			break;
+		case 267:
+			por_timeout = atoi(optarg);
+			if (por_timeout < 1 || por_timeout > 3600) {
+				fprintf(stderr, "rsplab-smsr: --por-timeout: 1..3600 seconds\n");
+				return 2;
+			}
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -652,7 +661,8 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n");
+							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n"
+							    "                   [--por-timeout S]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -665,6 +675,8 @@ int main(int argc, char **argv)
 	osmo_init_logging2(ctx, &smsr_log_info);
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
+	if (por_timeout > 0)
+		osmo_tdef_set(smsr_ota_tdefs, SMSR_T_POR, (unsigned long)por_timeout, OSMO_TDEF_S);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
 	osmo_tdefs_reset(smsr_change_tdefs);
