@@ -33,6 +33,7 @@
 #include "harness/proc.h"
 #include "harness/report/json.h"
 #include "harness/report/report.h"
+#include "harness/run/cardstate.h"
 #include "harness/run/lex.h"
 #include "harness/run/operator.h"
 #include "harness/run/runner.h"
@@ -183,6 +184,7 @@ static int run_wait_attach(struct run_ctx *ctx, const struct scn_step *st, char 
 static int run_fault_drop_sms(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_fault_fail_attach(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 static int run_fault_cut_bip(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
+static int run_fault_delay_sms(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len);
 
 static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
 	[SCN_STEP_CALL] = { "the harness's operator role (ES1/ES2/ES4 client with mutual TLS)", run_call },
@@ -197,7 +199,7 @@ static const struct run_step_ops run_step_ops[SCN_STEP_KIND__COUNT] = {
 static const struct run_step_ops run_fault_ops[] = {
 	[SCN_FAULT_NONE] = { "", NULL },
 	[SCN_FAULT_DROP_SMS] = { "the device's fault interface (rsplab-device drop-mt)", run_fault_drop_sms },
-	[SCN_FAULT_DELAY_SMS] = { "the SMSC fault hook (network: SMS path proxy)", NULL },
+	[SCN_FAULT_DELAY_SMS] = { "the device's fault interface (rsplab-device delay-mt)", run_fault_delay_sms },
 	[SCN_FAULT_FAIL_ATTACH] = { "the device's fault interface (rsplab-device)", run_fault_fail_attach },
 	[SCN_FAULT_KILL] = { "the harness's process control", run_fault_kill },
 	[SCN_FAULT_RESTART] = { "the harness's process control", run_fault_restart },
@@ -225,10 +227,10 @@ static const char *const run_expect_checker[] = {
 	[SCN_EXP_EIS] = "the harness's operator role (ES4 GetEIS at every SM-SR)",
 	[SCN_EXP_PROFILE] = "the eUICC's state dump (rsplab-euicc)",
 	[SCN_EXP_KEYSETS] = "the eUICC's state dump (rsplab-euicc)",
-	[SCN_EXP_ATTACHED] = "the HLR subscriber view and the device's attach report",
+	[SCN_EXP_ATTACHED] = "the device's control socket and the HLR's VTY",
 	[SCN_EXP_NOTIFICATION] = "the harness's operator role (notification endpoint)",
 	[SCN_EXP_DURATION] = "the step timing of this run",
-	[SCN_EXP_CARD_NOTIF] = "the capture decoder (rsplab check)",
+	[SCN_EXP_CARD_NOTIF] = "the capture decoder (rsplab check, SCP80 with the run's keys)",
 };
 
 /* ---- components: what runs each kind, and the pre-flight check --------------------------------------- */
@@ -1872,6 +1874,30 @@ static int run_fault_drop_sms(struct run_ctx *ctx, const struct scn_step *st, ch
 	return rc;
 }
 
+/* delay-sms: every MT SMS on the path is held at the receiving device for by= before it reaches the card
+ * (CP-ACK at once, RP-ACK after the card). The device tells the paths apart by the TP-OA: each SM-SR
+ * sends from its own short code (network/README.md: SMSR1_SHORT_CODE through Kannel, SMSR2_SHORT_CODE on
+ * direct SMPP). The device refuses a hold beyond the network's TR1M (sims/device/README.md). */
+static int run_fault_delay_sms(struct run_ctx *ctx, const struct scn_step *st, char *detail, size_t len)
+{
+	const char *code = env_get(ctx, st->path == SCN_PATH_KANNEL ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
+	char req[64];
+	int rc;
+
+	if (!code[0] || strspn(code, "0123456789") != strlen(code)) {
+		run_fmt(detail, len, "no short code for the %s path in the run's net.env",
+			scn_sms_path_names[st->path].str);
+		return -ENOSYS;
+	}
+	run_fmt(req, sizeof(req), "fault delay-mt %u %s", st->by_ms, code);
+	rc = dev_fault(ctx, NULL, req, detail, len);
+	if (rc == 0) {
+		size_t w = strlen(detail);
+		run_fmt(detail + w, len - w, " (the %s path: TP-OA %s)", scn_sms_path_names[st->path].str, code);
+	}
+	return rc;
+}
+
 /* ---- after each scenario: the checker over its capture (findings, messages, KPIs) --------------------- */
 
 /* The component listening at ep ("ADDR:PORT"); with by_addr, any component with that address. */
@@ -2255,6 +2281,203 @@ out:
 	talloc_free(tall);
 }
 
+/* ---- expectations on the card, the device and the capture ------------------------------------------- */
+
+/* The card's own state: `rsplab-euicc dump` (read-only, safe while the card is served) into cs. */
+static int card_state(struct run_ctx *ctx, const char *card, struct cardstate *cs, char *detail, size_t len)
+{
+	char bin[PATH_MAX], db[PATH_MAX], out[PATH_MAX], log[PATH_MAX], text[8192];
+	char *argv[] = { bin, "dump", db, NULL };
+	size_t n = 0;
+	int st;
+
+	run_fmt(bin, sizeof(bin), "%s/rsplab-euicc", ctx->bin_dir);
+	run_fmt(db, sizeof(db), "%s/%s/card.db", ctx->scndir, card);
+	run_fmt(out, sizeof(out), "%s/%s/card.dump", ctx->scndir, card);
+	run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, card);
+	st = run_tool(argv, out, log, 10000);
+	if (st != 0 || net_file_read_tail(out, text, sizeof(text), &n) < 0 || n >= sizeof(text) - 1) {
+		run_fmt(detail, len, "rsplab-euicc dump of %s failed (status %d, see %s)", card, st, log);
+		return -EIO;
+	}
+	if (cardstate_parse(cs, text, n) < 0) {
+		run_fmt(detail, len, "rsplab-euicc dump of %s: output not understood (%s)", card, out);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The SM-SR that held the card's EIS at the start (its [initial] eis line, else the topology's first). */
+static const struct topo_comp *initial_smsr(const struct run_ctx *ctx, const char *card)
+{
+	const struct scn *s = &ctx->rs->scn;
+
+	for (size_t i = 0; i < s->n_init; i++)
+		if (s->init[i].kind == SCN_INIT_EIS && strcmp(s->init[i].subject, card) == 0)
+			return topo_find(&ctx->rs->topo, s->init[i].where);
+	return topo_find_kind(&ctx->rs->topo, TOPO_SMSR, TOPO_OP_NONE);
+}
+
+/* keysets CARD of=SMSR: the rule of scenarios/README.md ("Which key sets are an SM-SR's"). */
+static int expect_keysets(struct run_ctx *ctx, const struct scn_expect *e, const struct cardstate *cs, char *detail,
+			  size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct topo_comp *first = initial_smsr(ctx, e->subject), *sr = topo_find(t, e->where);
+	char path[PATH_MAX], keys[4096], list[100];
+	uint8_t kvn[4];
+	size_t n = 0, others = 0;
+	unsigned int want, found;
+	int nk;
+	bool initial;
+
+	if (!first || !sr)
+		return -1;
+	initial = first == sr;
+	for (size_t i = 0; i < t->n; i++)
+		others += t->comp[i].kind == TOPO_SMSR && &t->comp[i] != first;
+	if (!initial && others != 1) {
+		run_fmt(detail, len, "cannot attribute: %zu SM-SRs besides %s (the rule needs one)", others,
+			first->name);
+		return -1;
+	}
+	run_fmt(path, sizeof(path), "%s/%s/card.db.keys", ctx->scndir, e->subject);
+	nk = net_file_read_tail(path, keys, sizeof(keys), &n) < 0 ? -EIO
+								  : cardstate_factory_kvns(keys, n, kvn, sizeof(kvn));
+	explicit_bzero(keys, sizeof(keys));
+	if (nk <= 0) {
+		run_fmt(detail, len, "the card factory's key set versions of %s are not known (%s)", e->subject, path);
+		return -1;
+	}
+	found = cardstate_keysets_of(cs, kvn, (size_t)nk, initial, &want, list, sizeof(list));
+	run_fmt(detail, len, "%s's key sets on %s: %s%s (%s: %s)", sr->name, e->subject, found ? "KVN " : "none", list,
+		initial ? "the factory's, handed over at the start" : "beyond the factory's",
+		e->yes ? (found >= want ? "present" : "missing") : (found ? "still there" : "absent"));
+	return e->yes ? found >= want : found == 0;
+}
+
+/* card-notification CARD type=NN at=SMSR: an E1 (digest §4.5) of that type, decoded by the checker from an
+ * SCP80 command packet the card sent as MO SMS to that SM-SR's short code. The capture is the real
+ * evidence: the SM-SR's audit trail is not exposed over ES4 (GetEIS carries no AuditTrail here). */
+static int expect_card_notif(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
+{
+	const struct topo *t = &ctx->rs->topo;
+	const struct topo_comp *sr = topo_find(t, e->where);
+	void *tall;
+	struct tlsdec_keylog *kl;
+	struct check_opts o;
+	struct checker *ck;
+	const struct check_event *ev;
+	unsigned int n = 0, e1_other = 0, undecoded = 0;
+	char err[200];
+	int ok = 0;
+
+	if (!sr)
+		return -1;
+	if (!ctx->cap) {
+		run_fmt(detail, len, "no capture in this run (needs root)");
+		return -1;
+	}
+	capture_poll(ctx->cap);
+	capture_flush(ctx->cap);
+	tall = talloc_named_const(ctx->tall, 0, "card-notification");
+	kl = tlsdec_keylog_alloc(tall);
+	if (!kl) {
+		talloc_free(tall);
+		return -1;
+	}
+	keylogs_load(kl, ctx->scndir, 0);
+	check_opts_init(&o);
+	o.keylog = kl;
+	keys_collect(ctx, &o);
+	ck = checker_alloc(tall, &o);
+	if (!ck || checker_run_file(ck, ctx->pcap, err, sizeof(err)) < 0) {
+		run_fmt(detail, len, "the capture could not be read");
+		talloc_free(tall);
+		return -1;
+	}
+	checker_finish(ck);
+	ev = checker_events(ck, &n);
+	for (unsigned int i = 0; i < n && !ok; i++) {
+		unsigned int type, seq;
+		const char *to = NULL;
+		bool e1 = strcmp(ev[i].proto, "E1") == 0;
+		bool scp80_cmd = strcmp(ev[i].proto, "SCP80") == 0 && strncmp(ev[i].summary, "command", 7) == 0;
+		if (!e1 && !scp80_cmd)
+			continue;
+		/* the SMS of the same frame: an MO deliver_sm to an SM-SR's short code */
+		for (unsigned int j = 0; j < n && !to; j++)
+			if (ev[j].frame == ev[i].frame && ev[j].has_smpp && ev[j].smpp.has_sm &&
+			    ev[j].smpp.cmd_id == SMPP_CMD_DELIVER_SM) {
+				const char *code = ev[j].smpp.dst[0] == '+' ? ev[j].smpp.dst + 1 : ev[j].smpp.dst;
+				bool kannel = strcmp(code, env_get(ctx, "SMSR1_SHORT_CODE")) == 0;
+				if (!kannel && strcmp(code, env_get(ctx, "SMSR2_SHORT_CODE")) != 0)
+					continue;
+				for (size_t k = 0; k < t->n && !to; k++)
+					if (t->comp[k].kind == TOPO_SMSR && smsr_uses_kannel(t, &t->comp[k]) == kannel)
+						to = t->comp[k].name;
+			}
+		if (!to || strcmp(to, sr->name) != 0)
+			continue;
+		if (scp80_cmd) {
+			undecoded++; /* counted down again when its E1 follows */
+			continue;
+		}
+		undecoded -= undecoded > 0;
+		if (sscanf(ev[i].summary, "notification type %x seq %u", &type, &seq) == 2 && type == e->type) {
+			run_fmt(detail, len, "E1 type %02X seq %u to %s in frame %u", type, seq, sr->name, ev[i].frame);
+			ok = 1;
+		} else {
+			e1_other++;
+		}
+	}
+	if (!ok)
+		run_fmt(detail, len,
+			"no E1 type %02X to %s in the capture (%u other E1, %u card packet(s) not decrypted)", e->type,
+			sr->name, e1_other, undecoded);
+	talloc_free(tall);
+	return ok;
+}
+
+/* Expectations checked at the card (rsplab-euicc dump), the device and HLR (attach_check) and in the
+ * capture. Returns 1 pass, 0 fail, -1 not checkable (detail says why). */
+static int check_expect_card(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
+{
+	struct cardstate *cs;
+	int rc, v;
+
+	switch (e->kind) {
+	case SCN_EXP_PROFILE:
+	case SCN_EXP_KEYSETS:
+		cs = talloc_zero(ctx->tall, struct cardstate);
+		if (!cs)
+			return -1;
+		rc = card_state(ctx, e->subject, cs, detail, len);
+		if (rc < 0) {
+			talloc_free(cs);
+			return -1;
+		}
+		if (e->kind == SCN_EXP_PROFILE) {
+			int st = cardstate_profile(cs, e->iccid);
+			run_fmt(detail, len, "%s on %s: %s", e->iccid, e->subject,
+				st ? get_value_string(es_profile_state_names, st) : "absent");
+			v = st == e->state;
+		} else {
+			v = expect_keysets(ctx, e, cs, detail, len);
+		}
+		talloc_free(cs);
+		return v;
+	case SCN_EXP_ATTACHED: {
+		char d[300];
+		rc = attach_check(ctx, e->subject, e->imsi, e->where, 5000, e->yes ? 1 : 0, d, sizeof(d));
+		run_fmt(detail, len, "%s", d);
+		return rc == 0 ? 1 : rc == -ENOENT ? -1 : 0;
+	}
+	case SCN_EXP_CARD_NOTIF: return expect_card_notif(ctx, e, detail, len);
+	default: return -1;
+	}
+}
+
 /* ---- one scenario ------------------------------------------------------------------------------------ */
 
 static void step_text(const struct scn_step *st, char *out, size_t len)
@@ -2453,6 +2676,9 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 				}
 				{
 					int v = check_expect_op(ctx, e, res->exp_detail[i], sizeof(res->exp_detail[i]));
+					if (v < 0)
+						v = check_expect_card(ctx, e, res->exp_detail[i],
+								      sizeof(res->exp_detail[i]));
 					if (v >= 0) {
 						res->exp_verdict[i] = v ? "pass" : "fail";
 						if (!v && strcmp(res->verdict, "pass") == 0)
@@ -2462,11 +2688,14 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 						continue;
 					}
 				}
-				/* no checker exists yet for the other expectation kinds */
-				run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%s is not built yet",
-					run_expect_checker[s->expect[i].kind]);
+				/* not checkable: the checker said why, or none exists for this kind */
+				if (!res->exp_detail[i][0])
+					run_fmt(res->exp_detail[i], sizeof(res->exp_detail[i]), "%s is not built yet",
+						run_expect_checker[s->expect[i].kind]);
 				res->exp_verdict[i] = "error";
 				res->verdict = "error";
+				printf("   [expect] %-60s error  %s\n", scn_expect_kind_names[e->kind].str,
+				       res->exp_detail[i]);
 			}
 	}
 	/* the harness's start-up (core network, daemons, cards, devices, initial state) before step one */

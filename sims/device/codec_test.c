@@ -296,6 +296,15 @@ void test_codec_ctrl_parse(void)
 	CU_ASSERT_EQUAL(c.arg, -1); /* not given: the device takes 1 */
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault bip-cut 100"), 0);
 	CU_ASSERT_EQUAL(c.arg, 100);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 30000"), 0);
+	CU_ASSERT_EQUAL(c.verb, DEV_CTRL_FAULT_DELAY_MT);
+	CU_ASSERT_EQUAL(c.arg, 30000);
+	CU_ASSERT_STRING_EQUAL(c.addr, "");
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 250 556"), 0);
+	CU_ASSERT_EQUAL(c.arg, 250);
+	CU_ASSERT_STRING_EQUAL(c.addr, "556");
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 0 01234567890123456789"), 0);
+	CU_ASSERT_STRING_EQUAL(c.addr, "01234567890123456789");
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "state"), 0);
 	CU_ASSERT_EQUAL(c.verb, DEV_CTRL_STATE);
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "events 5"), 0);
@@ -310,5 +319,10 @@ void test_codec_ctrl_parse(void)
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault drop-mt 99999999999"), -EINVAL);
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault drop-mt 3 4"), -EINVAL);
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault bip-cut x"), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt"), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 10 +556"), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 10 012345678901234567890"), -EINVAL); /* 21 digits */
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 10 556 1"), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault drop-mt 3 556"), -EINVAL); /* only delay-mt takes an address */
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "reboot"), -EINVAL);
 }

@@ -18,6 +18,7 @@ const struct value_string dev_ctrl_verb_names[] = { { DEV_CTRL_POWER_ON, "power 
 						    { DEV_CTRL_FAULT_DROP_MT, "fault drop-mt" },
 						    { DEV_CTRL_FAULT_FAIL_ATTACH, "fault fail-attach" },
 						    { DEV_CTRL_FAULT_BIP_CUT, "fault bip-cut" },
+						    { DEV_CTRL_FAULT_DELAY_MT, "fault delay-mt" },
 						    { DEV_CTRL_FAULT_CLEAR, "fault clear" },
 						    { DEV_CTRL_STATE, "state" },
 						    { DEV_CTRL_EVENTS, "events" },
@@ -27,7 +28,7 @@ const struct value_string dev_ctrl_verb_names[] = { { DEV_CTRL_POWER_ON, "power 
 static const struct {
 	const char *w1, *w2;
 	enum dev_ctrl_verb verb;
-	int arg; /* 0 none, 1 required, 2 optional */
+	int arg; /* 0 none, 1 required, 2 optional, 3 required + an optional address */
 } verbs[] = {
 	{ "power", "on", DEV_CTRL_POWER_ON, 0 },
 	{ "power", "off", DEV_CTRL_POWER_OFF, 0 },
@@ -36,6 +37,7 @@ static const struct {
 	{ "fault", "drop-mt", DEV_CTRL_FAULT_DROP_MT, 1 },
 	{ "fault", "fail-attach", DEV_CTRL_FAULT_FAIL_ATTACH, 2 },
 	{ "fault", "bip-cut", DEV_CTRL_FAULT_BIP_CUT, 1 },
+	{ "fault", "delay-mt", DEV_CTRL_FAULT_DELAY_MT, 3 },
 	{ "fault", "clear", DEV_CTRL_FAULT_CLEAR, 0 },
 	{ "state", NULL, DEV_CTRL_STATE, 0 },
 	{ "events", NULL, DEV_CTRL_EVENTS, 2 },
@@ -86,10 +88,17 @@ int dev_ctrl_parse(struct dev_ctrl_cmd *out, const char *line)
 		}
 		out->verb = verbs[i].verb;
 		out->arg = -1;
+		out->addr[0] = '\0';
 		if (n == k)
-			return verbs[i].arg == 1 ? -EINVAL : 0;
-		if (n != k + 1 || !verbs[i].arg)
+			return verbs[i].arg == 1 || verbs[i].arg == 3 ? -EINVAL : 0;
+		if (verbs[i].arg == 3 && n == k + 2) {
+			size_t al = strlen(tok[k + 1]);
+			if (!al || al >= sizeof(out->addr) || strspn(tok[k + 1], "0123456789") != al)
+				return -EINVAL;
+			memcpy(out->addr, tok[k + 1], al + 1);
+		} else if (n != k + 1 || !verbs[i].arg) {
 			return -EINVAL;
+		}
 		return parse_num(tok[k], &out->arg);
 	}
 	return -EINVAL;

@@ -7,6 +7,9 @@
  *   fault fail-attach [N]       make the next N (default 1) location updates fail (SRES corrupted: the
  *                               network rejects with cause 3)
  *   fault bip-cut N             drop the next BIP link after N relayed bytes (both directions counted)
+ *   fault delay-mt MS [OA]      hold every MT SMS (whose TP-OA digits are OA, when given) for MS milliseconds
+ *                               before giving it to the card (CP-ACK at once, RP-ACK/ERROR after the card);
+ *                               0 = off; at most DEV_MS_DELAY_MT_MAX_MS (ms.h); OA: 1..20 digits
  *   fault clear                 all faults off
  *   state                       one line of key=value: power, ms (state), imsi, tmsi, plmn, lac, cause, card,
  *                               bip channels, counters
@@ -38,6 +41,7 @@ enum dev_ctrl_verb {
 	DEV_CTRL_FAULT_DROP_MT,
 	DEV_CTRL_FAULT_FAIL_ATTACH,
 	DEV_CTRL_FAULT_BIP_CUT,
+	DEV_CTRL_FAULT_DELAY_MT,
 	DEV_CTRL_FAULT_CLEAR,
 	DEV_CTRL_STATE,
 	DEV_CTRL_EVENTS,
@@ -47,7 +51,8 @@ extern const struct value_string dev_ctrl_verb_names[];
 
 struct dev_ctrl_cmd {
 	enum dev_ctrl_verb verb;
-	long arg; /* N where the verb takes one (-1: not given) */
+	long arg;      /* N where the verb takes one (-1: not given) */
+	char addr[21]; /* delay-mt: the TP-OA digits it applies to ("" = every MT SMS) */
 };
 
 /* Parse one request line (without or with its "\r\n"). 0 or -EINVAL (unknown verb, bad or extra arguments). */

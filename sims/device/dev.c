@@ -359,7 +359,15 @@ void dev_ctrl_exec(void *priv, const struct dev_ctrl_cmd *c, char *out, size_t c
 		d->stk->bip_cut_after = c->arg;
 		append(out, cap, "OK bip-cut=%ld\n", c->arg);
 		break;
+	case DEV_CTRL_FAULT_DELAY_MT:
+		if (dev_ms_fault_delay_mt(ms, (unsigned int)c->arg, c->addr) < 0)
+			append(out, cap, "ERR delay above %u ms (the network's TR1M)\n", DEV_MS_DELAY_MT_MAX_MS);
+		else
+			append(out, cap, "OK delay-mt=%u oa=%s\n", ms->faults.delay_mt_ms,
+			       ms->faults.delay_mt_oa[0] ? ms->faults.delay_mt_oa : "any");
+		break;
 	case DEV_CTRL_FAULT_CLEAR:
+		dev_ms_fault_delay_mt(ms, 0, NULL);
 		ms->faults.drop_mt = ms->faults.fail_attach = 0;
 		d->stk->bip_cut_after = -1;
 		append(out, cap, "OK\n");
@@ -378,11 +386,12 @@ void dev_ctrl_exec(void *priv, const struct dev_ctrl_cmd *c, char *out, size_t c
 			append(out, cap, " plmn=- lac=-");
 		append(out, cap,
 		       " reject_cause=%u card=%s apdus=%lu bip=%s lu_ok=%lu lu_rej=%lu mt_sms=%lu mt_dropped=%lu "
-		       "mo_sms=%lu paging=%lu proactive=%lu faults=drop-mt:%u,fail-attach:%u,bip-cut:%ld\n",
+		       "mt_delayed=%lu mo_sms=%lu paging=%lu proactive=%lu "
+		       "faults=drop-mt:%u,fail-attach:%u,bip-cut:%ld,delay-mt:%u\n",
 		       ms->last_reject_cause, d->card.powered ? (d->card.usim ? "usim" : "sim") : "off",
 		       d->card.n_apdus, chans[0] ? chans : "-", ms->n_lu_ok, ms->n_lu_rej, ms->n_mt_sms,
-		       ms->n_mt_dropped, ms->n_mo_sms, ms->n_paging, d->stk->n_cmds, ms->faults.drop_mt,
-		       ms->faults.fail_attach, d->stk->bip_cut_after);
+		       ms->n_mt_dropped, ms->n_mt_delayed, ms->n_mo_sms, ms->n_paging, d->stk->n_cmds,
+		       ms->faults.drop_mt, ms->faults.fail_attach, d->stk->bip_cut_after, ms->faults.delay_mt_ms);
 		break;
 	case DEV_CTRL_EVENTS: {
 		unsigned int n = dev_ctrl_events_print(&d->events, c->arg, out, cap > 64 ? cap - 64 : cap);

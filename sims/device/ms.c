@@ -465,6 +465,62 @@ static void mt_sms(struct dev_ms *ms, uint8_t ti_reply, const struct dev_rp *rp)
 	msgb_free(out);
 }
 
+/* The delay fault's timer: the held MT SMS goes to the card now; its RP-ACK/ERROR follows on the
+ * connection if the network still holds it open. */
+static void held_cb(void *data)
+{
+	struct dev_ms_held *h = data;
+	struct dev_ms *ms = h->ms;
+	struct dev_rp rp;
+
+	h->used = false;
+	if (dev_rp_decode(&rp, h->rp, h->rp_len) < 0)
+		return; /* it decoded when it arrived: cannot happen */
+	ms_event(ms, "MT SMS: the held SMS goes to the card now (fault delay-mt %u ms)%s", ms->faults.delay_mt_ms,
+		 ms->conn.active ? "" : ", but the connection is gone: its RP answer is lost");
+	mt_sms(ms, h->ti_reply, &rp);
+}
+
+/* Hold this MT SMS (true) when the delay fault applies to it. */
+static bool mt_hold(struct dev_ms *ms, uint8_t ti_reply, const struct dev_rp *rp, const uint8_t *raw, size_t len)
+{
+	struct dev_ms_held *h = NULL;
+	struct sms_tpdu deliver;
+	unsigned int d = ms->faults.delay_mt_ms;
+
+	if (!d)
+		return false;
+	if (ms->faults.delay_mt_oa[0] && (sms_tpdu_decode(&deliver, SMS_TPDU_DELIVER, rp->tpdu, rp->tpdu_len) < 0 ||
+					  strcmp(deliver.addr.digits, ms->faults.delay_mt_oa) != 0))
+		return false;
+	for (size_t i = 0; i < DEV_MS_HELD_MAX && !h; i++)
+		if (!ms->held[i].used)
+			h = &ms->held[i];
+	if (!h || len > sizeof(h->rp)) {
+		ms_event(ms, "MT SMS: not delayed (%s)", h ? "too long to hold" : "held queue full");
+		return false;
+	}
+	h->ms = ms;
+	h->used = true;
+	h->ti_reply = ti_reply;
+	memcpy(h->rp, raw, len);
+	h->rp_len = len;
+	osmo_timer_setup(&h->t, held_cb, h);
+	osmo_timer_schedule(&h->t, d / 1000, (d % 1000) * 1000);
+	ms->n_mt_delayed++;
+	ms_event(ms, "MT SMS held for %u ms (fault delay-mt)", d);
+	return true;
+}
+
+int dev_ms_fault_delay_mt(struct dev_ms *ms, unsigned int delay_ms, const char *oa)
+{
+	if (delay_ms > DEV_MS_DELAY_MT_MAX_MS || (oa && strlen(oa) >= sizeof(ms->faults.delay_mt_oa)))
+		return -EINVAL;
+	ms->faults.delay_mt_ms = delay_ms;
+	OSMO_STRLCPY_ARRAY(ms->faults.delay_mt_oa, oa ? oa : "");
+	return 0;
+}
+
 static void rx_sms(struct dev_ms *ms, const struct dev_l3 *l3)
 {
 	uint8_t ti_reply = l3->ti ^ 0x08; /* TS 24.007 §11.2.3.1.3: the TI flag flips for the answering side */
@@ -486,7 +542,8 @@ static void rx_sms(struct dev_ms *ms, const struct dev_l3 *l3)
 				return;
 			}
 			sms_send_cp(ms, ti_reply, DEV_CP_ACK, NULL);
-			mt_sms(ms, ti_reply, &rp);
+			if (!mt_hold(ms, ti_reply, &rp, l3->rp, l3->rp_len))
+				mt_sms(ms, ti_reply, &rp);
 		} else if ((rp.type == DEV_RP_ACK_N_TO_MS || rp.type == DEV_RP_ERROR_N_TO_MS) && mo_ti) {
 			int result = rp.type == DEV_RP_ACK_N_TO_MS ? 0 : (rp.cause ? rp.cause : 1);
 			sms_send_cp(ms, ti_reply, DEV_CP_ACK, NULL);
@@ -967,8 +1024,12 @@ struct dev_ms *dev_ms_alloc(void *ctx, const struct dev_ms_cfg *cfg, const struc
 
 void dev_ms_free(struct dev_ms *ms)
 {
-	if (ms)
+	if (ms) {
 		osmo_timer_del(&ms->t3211);
+		for (size_t i = 0; i < DEV_MS_HELD_MAX; i++)
+			if (ms->held[i].used)
+				osmo_timer_del(&ms->held[i].t);
+	}
 	if (ms)
 		osmo_fsm_inst_term(ms->fi, OSMO_FSM_TERM_REQUEST, NULL);
 }

@@ -73,9 +73,29 @@ struct dev_ms_cfg {
 	uint8_t classmark1; /* TS 24.008 §10.5.1.5; 0x33: revision phase 2 -> GSM authentication (network-lab §2.4) */
 };
 
+/* A held MT SMS is answered within the network's RP timer or not at all: TS 24.011 Table 10.1 TR1M is
+ * 35..45 s (osmo-msc: 40 s), so a longer hold would be a loss, not a delay. */
+#define DEV_MS_DELAY_MT_MAX_MS 35000
+#define DEV_MS_HELD_MAX	       8   /* MT SMS held at once; further ones go to the card at once */
+#define DEV_MS_HELD_RP_MAX     256 /* an RP-DATA is at most 3 + 12 + 1 + 1 + 164 octets (TS 24.011 §7.3.1) */
+
 struct dev_ms_faults {
 	unsigned int drop_mt;	  /* drop the next N MT SMS (no CP-ACK, no RP-ACK) */
 	unsigned int fail_attach; /* corrupt the SRES of the next N location updates (network rejects) */
+	unsigned int delay_mt_ms; /* hold every MT SMS this long before the card (CP-ACK at once); 0 = off */
+	char delay_mt_oa[21];	  /* only MT SMS whose TP-OA digits are these ("" = every MT SMS) */
+};
+
+struct dev_ms;
+
+/* An MT SMS held by the delay fault: CP-ACKed, its RP-DATA kept until the timer gives it to the card. */
+struct dev_ms_held {
+	struct dev_ms *ms;
+	bool used;
+	uint8_t ti_reply;
+	uint8_t rp[DEV_MS_HELD_RP_MAX];
+	size_t rp_len;
+	struct osmo_timer_list t;
 };
 
 struct dev_ms_mo;
@@ -112,13 +132,18 @@ struct dev_ms {
 	struct dev_ms_mo *mo; /* one MO SMS at a time */
 	uint8_t next_mr;
 
-	unsigned long n_lu_ok, n_lu_rej, n_mt_sms, n_mt_dropped, n_mo_sms, n_paging;
+	struct dev_ms_held held[DEV_MS_HELD_MAX];
+
+	unsigned long n_lu_ok, n_lu_rej, n_mt_sms, n_mt_dropped, n_mt_delayed, n_mo_sms, n_paging;
 };
 
 /* Allocate under ctx (an osmo_fsm instance; freed by dev_ms_free). */
 struct dev_ms *dev_ms_alloc(void *ctx, const struct dev_ms_cfg *cfg, const struct dev_ms_net_ops *net,
 			    const struct dev_ms_sim_ops *sim, void *priv);
 void dev_ms_free(struct dev_ms *ms);
+/* The delay fault: hold every MT SMS (with TP-OA digits oa; NULL or "" = all) for ms milliseconds, 0 = off.
+ * 0, or -EINVAL (ms above DEV_MS_DELAY_MT_MAX_MS, oa longer than 20 digits). */
+int dev_ms_fault_delay_mt(struct dev_ms *ms, unsigned int delay_ms, const char *oa);
 
 /* Harness / device actions. */
 void dev_ms_power_on(struct dev_ms *ms);  /* -> BSSMAP RESET, then LU */

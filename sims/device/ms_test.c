@@ -14,6 +14,8 @@
 #include <osmocom/core/logging.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/timer_compat.h>
 
 #include "lib/cat/cat.h"
 #include "lib/sms/sms.h"
@@ -321,6 +323,77 @@ void test_ms_mt_sms_drop_fault(void)
 	CU_ASSERT_EQUAL(n_sent, 2);
 	CU_ASSERT_EQUAL(n_dl, 1);
 	dev_ms_free(ms);
+}
+
+/* fault delay-mt: CP-ACK at once, the card and the RP-ACK only when the hold ends; an SMS from another
+ * originator (TP-OA) is not held; the hold is bounded. The timer is driven by libosmocore's clock
+ * override, so the test does not depend on wall time. */
+static void clock_add(time_t s, long us)
+{
+	osmo_clock_override_add(CLOCK_MONOTONIC, s, us * 1000);
+	osmo_gettimeofday_override_add(s, us);
+}
+
+void test_ms_mt_sms_delay_fault(void)
+{
+	struct dev_ms *ms = new_ms();
+	uint32_t c = attach(ms);
+
+	n_sent = 0;
+	n_dl = 0;
+	dl_sw = 0x9000;
+	dl_por_len = 0;
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, DEV_MS_DELAY_MT_MAX_MS + 1, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, 30000, "556"), 0); /* another SM-SR's short code */
+	feed_dtap(ms, c, 3, MT_RP_DATA_HEX);			     /* TP-OA 555: not held */
+	CU_ASSERT_EQUAL(n_dl, 1);
+	CU_ASSERT_EQUAL(n_sent, 2);
+	CU_ASSERT_EQUAL(ms->n_mt_delayed, 0);
+
+	osmo_clock_override_enable(CLOCK_MONOTONIC, true);
+	osmo_gettimeofday_override = true; /* libosmocore's timers read one or the other, by version */
+	osmo_gettimeofday_override_time = (struct timeval){ 1000, 0 };
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, 30000, "555"), 0);
+	n_sent = 0;
+	feed_dtap(ms, c, 3, MT_RP_DATA_HEX);
+	CU_ASSERT_EQUAL_FATAL(n_sent, 1);
+	TEST_ASSERT_HEX_EQ(sent[0].b, sent[0].len, "010302 8904"); /* CP-ACK at once */
+	CU_ASSERT_EQUAL(n_dl, 1);				   /* the card has not seen it */
+	CU_ASSERT_EQUAL(ms->n_mt_delayed, 1);
+	clock_add(29, 999000);
+	osmo_timers_update();
+	CU_ASSERT_EQUAL(n_dl, 1); /* 1 ms early */
+	CU_ASSERT_EQUAL(n_sent, 1);
+	clock_add(0, 1000);
+	osmo_timers_update();
+	CU_ASSERT_EQUAL(n_dl, 2); /* now */
+	CU_ASSERT_EQUAL_FATAL(n_sent, 2);
+	TEST_ASSERT_HEX_EQ(sent[1].b, sent[1].len, "010305 8901 02 0207"); /* RP-ACK mr 7 */
+
+	/* no OA: every MT SMS; at most DEV_MS_HELD_MAX at once, the rest go through undelayed */
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, 100, NULL), 0);
+	n_sent = 0;
+	for (int i = 0; i < DEV_MS_HELD_MAX + 1; i++)
+		feed_dtap(ms, c, 3, MT_RP_DATA_HEX);
+	CU_ASSERT_EQUAL(ms->n_mt_delayed, 1 + DEV_MS_HELD_MAX);
+	CU_ASSERT_EQUAL(n_dl, 3);		      /* the one beyond the queue */
+	CU_ASSERT_EQUAL(n_sent, DEV_MS_HELD_MAX + 2); /* 9 CP-ACKs + its RP-ACK */
+	clock_add(0, 100000);
+	osmo_timers_update();
+	CU_ASSERT_EQUAL(n_dl, 3 + DEV_MS_HELD_MAX);
+	/* off again: straight through */
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, 0, NULL), 0);
+	feed_dtap(ms, c, 3, MT_RP_DATA_HEX);
+	CU_ASSERT_EQUAL(n_dl, 4 + DEV_MS_HELD_MAX);
+	/* freed with an SMS still held: its timer goes with it (ASan would see a use after free) */
+	CU_ASSERT_EQUAL(dev_ms_fault_delay_mt(ms, 1000, NULL), 0);
+	feed_dtap(ms, c, 3, MT_RP_DATA_HEX);
+	dev_ms_free(ms);
+	clock_add(2, 0);
+	osmo_timers_update();
+	CU_ASSERT_EQUAL(n_dl, 4 + DEV_MS_HELD_MAX);
+	osmo_clock_override_enable(CLOCK_MONOTONIC, false);
+	osmo_gettimeofday_override = false;
 }
 
 void test_ms_refresh_detach_reattach_new_imsi(void)

@@ -24,6 +24,7 @@
 #include "lib/sms/sms_concat.h"
 #include "lib/test/runner.h"
 #include "sims/euicc/card_internal.h"
+#include "sims/euicc/dump.h"
 #include "sims/euicc/factory.h"
 #include "sims/euicc/vpcd.h"
 
@@ -1024,4 +1025,57 @@ void test_euicc_factory_add_profile(void)
 	CU_ASSERT_EQUAL(apdu_hex("00a40800047fff6f07", NULL, NULL), 0x9000);
 	CU_ASSERT_EQUAL(apdu_hex("00b0000009", d, &dl), 0x9000);
 	TEST_ASSERT_HEX_EQ(d, dl, "080910200000000020");
+}
+
+/* `rsplab-euicc dump`: read-only while the card (the server) has the file open; states, ICCIDs and key
+ * set versions as they change, never a key value. */
+static void dump_text(char *out, size_t cap)
+{
+	struct euicc_store *ro = NULL;
+	FILE *f = fmemopen(out, cap, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT_FATAL(euicc_store_open_ro(&ro, path) == 0);
+	CU_ASSERT_EQUAL(euicc_dump(ro, f), 0);
+	/* read-only: a write is refused */
+	CU_ASSERT_EQUAL(euicc_store_param_set_u64(ro, "dump.test", 1), -EIO);
+	euicc_store_close(ro);
+	fclose(f);
+}
+
+void test_euicc_dump_state(void)
+{
+	char text[2048], want[2048];
+	uint8_t saip[2048];
+	int n;
+
+	new_card();
+	euicc_card_close(card);
+	card = NULL;
+	n = make_saip(saip, sizeof(saip), "8988211000000530090", "001020000000002", -1);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_FATAL(euicc_factory_add_profile(path, saip, (size_t)n, NULL, 0x11) == 0);
+	open_card();
+	dump_text(text, sizeof(text));
+	snprintf(want, sizeof(want),
+		 "eid %s\n"
+		 "isdp tar=000010 aid=A0000005591010FFFFFFFF8900001000 lifecycle=3F state=Enabled "
+		 "iccid=8988211000000530082 fallback=1\n"
+		 "isdp tar=000011 aid=A0000005591010FFFFFFFF8900001100 lifecycle=1F state=Disabled "
+		 "iccid=8988211000000530090 fallback=0\n"
+		 "keyset kvn=01 type=scp80 keys=3\n"
+		 "keyset kvn=40 type=scp81 keys=2\n",
+		 eid_buf);
+	CU_ASSERT_STRING_EQUAL(text, want);
+	CU_ASSERT_PTR_NULL(strstr(text, "1111111111")); /* the SCP80 KIc is 11..11: never printed */
+	/* the card changes state: the dump follows */
+	CU_ASSERT_EQUAL(profile_cmd(ES5_FN_ENABLE_PROFILE, 0x11), 0x9000);
+	CU_ASSERT_EQUAL(euicc_store_keyset_del(euicc_card_store(card), 0x40), 0);
+	dump_text(text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "tar=000010 aid=A0000005591010FFFFFFFF8900001000 lifecycle=1F "
+					    "state=Disabled"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "tar=000011 aid=A0000005591010FFFFFFFF8900001100 lifecycle=3F "
+					    "state=Enabled"));
+	CU_ASSERT_PTR_NULL(strstr(text, "kvn=40"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "keyset kvn=01 type=scp80 keys=3\n"));
 }

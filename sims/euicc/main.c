@@ -10,7 +10,10 @@
  *       the EIS as an ES1.RegisterEIS SOAP message signed with DIR/eum/key.pem (eis.h) on stdout.
  *   rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...
  *       puts each card into a vpcd reader (default 127.0.0.1:35963, 35964, ...), one connection per
- *       card, all on one osmo_select_main loop. */
+ *       card, all on one osmo_select_main loop.
+ *   rsplab-euicc dump CARD.db
+ *       prints the card's ISD-Ps (state, ICCID) and ISD-R key sets (KVN, type; never key values) in the
+ *       line format of dump.h; read-only, safe while `serve` has the file open. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,6 +31,7 @@
 #include "lib/crypto/ec.h"
 #include "lib/crypto/x509.h"
 #include "lib/ids/ids.h"
+#include "sims/euicc/dump.h"
 #include "sims/euicc/eis.h"
 #include "sims/euicc/factory.h"
 #include "sims/euicc/vpcd.h"
@@ -363,12 +367,34 @@ static int cmd_serve(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_dump(int argc, char **argv)
+{
+	struct euicc_store *st = NULL;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: rsplab-euicc dump CARD.db\n");
+		return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
+	}
+	rc = euicc_store_open_ro(&st, argv[1]);
+	if (rc == 0)
+		rc = euicc_dump(st, stdout);
+	euicc_store_close(st);
+	if (rc < 0) {
+		fprintf(stderr, "rsplab-euicc: cannot dump %s: %s\n", argv[1], strerror(-rc));
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "init"))
 		return cmd_init(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "serve"))
 		return cmd_serve(argc - 1, argv + 1);
-	fprintf(stderr, "usage: rsplab-euicc init ... | serve ...   (--help after a command)\n");
+	if (argc >= 2 && !strcmp(argv[1], "dump"))
+		return cmd_dump(argc - 1, argv + 1);
+	fprintf(stderr, "usage: rsplab-euicc init ... | serve ... | dump CARD.db   (--help after a command)\n");
 	return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
 }

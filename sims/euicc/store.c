@@ -106,6 +106,38 @@ void euicc_store_close(struct euicc_store *st)
 	free(st);
 }
 
+/* Read-only, for inspection while `serve` has the file open: no schema change, a busy timeout for the
+ * server's commits. Every setter then fails with -EIO. */
+int euicc_store_open_ro(struct euicc_store **out, const char *path)
+{
+	struct euicc_store *st;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		db_err(st, "open");
+		euicc_store_close(st);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(st->db, EUICC_STORE_RO_BUSY_MS);
+	for (int i = 0; i < _S_NUM; i++) {
+		if (sqlite3_prepare_v2(st->db, stmt_sql[i], -1, &st->s[i], NULL) != SQLITE_OK) {
+			db_err(st, "prepare");
+			euicc_store_close(st);
+			return -EIO;
+		}
+	}
+	*out = st;
+	return 0;
+}
+
+int euicc_store_read_begin(struct euicc_store *st)
+{
+	return sqlite3_exec(st->db, "BEGIN DEFERRED", NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(st, "begin");
+}
+
 int euicc_store_open(struct euicc_store **out, const char *path, bool create)
 {
 	struct euicc_store *st;

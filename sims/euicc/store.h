@@ -85,6 +85,12 @@ struct euicc_notif {
 /* Open (or with create, make: O_EXCL, 0600) the card file. */
 int euicc_store_open(struct euicc_store **st, const char *path, bool create);
 void euicc_store_close(struct euicc_store *st);
+/* Open an existing card file read-only (SQLITE_OPEN_READONLY, busy timeout EUICC_STORE_RO_BUSY_MS): safe
+ * while `rsplab-euicc serve` has it open. Setters fail with -EIO. */
+#define EUICC_STORE_RO_BUSY_MS 3000
+int euicc_store_open_ro(struct euicc_store **st, const char *path);
+/* A read transaction (one consistent snapshot of several lists); end it with euicc_store_rollback(). */
+int euicc_store_read_begin(struct euicc_store *st);
 
 int euicc_store_begin(struct euicc_store *st);
 int euicc_store_commit(struct euicc_store *st);
