@@ -18,11 +18,16 @@
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
- * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client, SCP81 PSK-TLS) to
+ * FILE (0600),
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3]
+ *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
+ * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
+ * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
+ * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
+ * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
 #include <errno.h>
 #include <getopt.h>
@@ -209,6 +214,14 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 {
 	LOGP(DES5, LOGL_NOTICE, "EID-%s: no ES5 transport configured\n", eid);
 	return -ENOTCONN;
+}
+
+static bool owner_has_es4_cb(const char *mno_id, void *priv)
+{
+	for (unsigned int i = 0; i < g_n_mnos; i++)
+		if (strcmp(g_mnos[i].id, mno_id) == 0)
+			return true;
+	return false;
 }
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
@@ -484,12 +497,14 @@ int main(int argc, char **argv)
 		{ "handover-hide", 1, NULL, 263 },
 		{ "change-notify", 1, NULL, 264 },
 		{ "mno-notify", 1, NULL, 265 },
+		{ "scp81-keyset", 1, NULL, 266 },
+		{ "por-timeout", 1, NULL, 267 },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *keylog = NULL;
-	int port = 0, c;
+	int port = 0, c, por_timeout = 0;
 	void *ctx;
 	char err[256];
 	struct smsr_store *store;
@@ -609,6 +624,20 @@ int main(int argc, char **argv)
 			}
 			ccfg.notify = (enum smsr_change_notify)v;
 			break;
+		case 266:
+			if ((v = get_string_value(smsr_change_scp81_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --scp81-keyset: ecka or none\n");
+				return 2;
+			}
+			ccfg.scp81 = (enum smsr_change_scp81)v;
+			break;
+		case 267:
+			por_timeout = atoi(optarg);
+			if (por_timeout < 1 || por_timeout > 3600) {
+				fprintf(stderr, "rsplab-smsr: --por-timeout: 1..3600 seconds\n");
+				return 2;
+			}
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -632,7 +661,8 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--tls-keylog FILE]\n");
+							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n"
+							    "                   [--por-timeout S]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -645,6 +675,8 @@ int main(int argc, char **argv)
 	osmo_init_logging2(ctx, &smsr_log_info);
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
+	if (por_timeout > 0)
+		osmo_tdef_set(smsr_ota_tdefs, SMSR_T_POR, (unsigned long)por_timeout, OSMO_TDEF_S);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
 	osmo_tdefs_reset(smsr_change_tdefs);
@@ -704,7 +736,8 @@ int main(int argc, char **argv)
 		}
 		es5.send_script = smsr_ota_send_script;
 	}
-	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
+	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id, .owner_has_es4 = owner_has_es4_cb }, &es5,
+			notify_cb, g_ota);
 	g_sr = sr;
 	for (unsigned int i = 0; i < g_n_peers; i++)
 		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);
@@ -743,7 +776,8 @@ int main(int argc, char **argv)
 		g_scp81 = smsr_scp81_alloc(ctx, store,
 					   &(struct smsr_scp81_cfg){ .listen_addr = addr,
 								     .port = (uint16_t)sport,
-								     .push_addr = scp81_push_addr },
+								     .push_addr = scp81_push_addr,
+								     .tls_keylog = keylog },
 					   &(struct smsr_scp81_push_ops){ .send = scp81_push }, NULL,
 					   &(struct smsr_scp81_up){ .result = scp81_result });
 		if (!g_scp81) {
