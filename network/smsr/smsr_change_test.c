@@ -1172,7 +1172,8 @@ void test_smsr_change_commit_not_stored(void)
 static const char *const sr1_steps[] = { "5_HANDOVER_SENT", "8_CERT_TO_ISDR", "13_WAIT_KEYSET_REQ",
 					 "16_KEYAGREEMENT_TO_ISDR", "22_WAIT_HANDOVER_RESP" };
 static const char *const sr2_steps[] = { "2_AWAITING_HANDOVER", "7_AUTHENTICATE_SENT", "15_CREATE_KEYSET_SENT",
-					 "25_FINALISE_SENT", "26_ADDRESSING_SENT" };
+					 "25_FINALISE_SENT",	"26_ADDRESSING_SENT",  "26_SCP81_CERT_SENT",
+					 "26_SCP81_KEYS_SENT" };
 
 static unsigned int n_events;
 static struct side *dead; /* the killed side while it is down */
