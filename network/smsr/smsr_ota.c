@@ -567,9 +567,20 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 		}
 		if (por.verdict != SCP80_V_OK || memcmp(por.tar, tx->params.tar, SCP80_TAR_LEN))
 			continue;
+		/* TS 102 225 §5.1.2: the PoR carries the counter of the packet it answers. Only the newest copy
+		 * counts: a retransmitted command ran again on the card (3A01 draws a new RC each time), so the
+		 * late PoR of an earlier copy no longer describes the card's state. */
 		c = scp80_cntr_get(por.cntr);
-		if (c < tx->cntr_lo || c > scp80_cntr_get(tx->params.cntr))
+		if (c != scp80_cntr_get(tx->params.cntr)) {
+			if (c >= tx->cntr_lo && c < scp80_cntr_get(tx->params.cntr)) {
+				ota->stats.por_superseded++;
+				LOGP(DOTA, LOGL_NOTICE,
+				     "EID-%s: PoR of a superseded copy (counter %" PRIu64 ") ignored\n", eid, c);
+				explicit_bzero(out, sizeof(out));
+				return;
+			}
 			continue;
+		}
 		ota->stats.por_ok++;
 		if (por.status != SCP80_ST_POR_OK) {
 			ota->stats.por_status_err++;

@@ -47,6 +47,10 @@ struct card {
 	struct smsr_ota *ota; /* where its MO goes */
 	bool online;	      /* false: MT SMS are lost */
 	bool corrupt_por;     /* flip a bit in the next PoR's ciphered part */
+	bool hold_por;	      /* keep PoRs back (delivered by the test, late and in any order) */
+	uint8_t held[2][600];
+	size_t held_len[2];
+	unsigned int n_held;
 	uint8_t por_status;
 	uint16_t sw; /* SW of every command */
 	uint64_t last_cntr;
@@ -126,6 +130,11 @@ static void card_rx_packet(const uint8_t *pkt, size_t len)
 		por[plen - 1] ^= 0x01;
 	}
 	CU_ASSERT_FATAL(plen <= SMS_UD_MAX); /* single-SMS PoR: UDH 02 71 00 included */
+	if (card.hold_por && card.n_held < 2) {
+		memcpy(card.held[card.n_held], por, (size_t)plen);
+		card.held_len[card.n_held++] = (size_t)plen;
+		return;
+	}
 	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", por, (size_t)plen), 0);
 }
 
@@ -466,6 +475,39 @@ void test_ota_retransmission(void)
 	CU_ASSERT_EQUAL(res.op, 12);
 	CU_ASSERT_EQUAL(res.rc, -ETIMEDOUT);
 	CU_ASSERT_EQUAL(stored_counter(&w), 10);
+	world_teardown(&w);
+}
+
+/* A retransmitted command executes again on the card (3A01 draws a new RC each time): only the PoR of
+ * the newest copy reflects the card's state. A late PoR of an earlier copy is ignored (TS 102 225
+ * §5.1.2: the PoR carries the counter of the command packet it answers). */
+void test_ota_late_por_of_superseded_copy_ignored(void)
+{
+	struct world w;
+	uint8_t s[64];
+	size_t len;
+
+	world_setup(&w, NULL);
+	len = script_of(s, sizeof(s), 1, 25);
+	card.hold_por = true;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 21, s, len), 0);
+	btw("The card executes copy 1 but its PoR is slow; after X30 copy 2 (the next counter) executes too");
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(tp_sent, 2);
+	CU_ASSERT_EQUAL_FATAL(card.n_held, 2);
+	CU_ASSERT_EQUAL(card.n_cntr, 2);
+	CU_ASSERT_EQUAL(card.cntr_seen[1], card.cntr_seen[0] + 1);
+	btw("Copy 1's PoR arrives first: not the answer of the exchange any more");
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", card.held[0], card.held_len[0]), 0);
+	CU_ASSERT_EQUAL(res.n, 0);
+	btw("Copy 2's PoR completes it");
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", card.held[1], card.held_len[1]), 0);
+	CU_ASSERT_EQUAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.op, 21);
+	CU_ASSERT_EQUAL(res.sw, 0x9000);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->por_superseded, 1);
+	card.hold_por = false;
+	card.n_held = 0;
 	world_teardown(&w);
 }
 
