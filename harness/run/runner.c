@@ -2216,6 +2216,22 @@ static void keys_collect(struct run_ctx *ctx, struct check_opts *o)
 	fclose(f);
 	if (check_kv_load_scp80(o, out, err, sizeof(err)) < 0)
 		printf("   check: %s: %s\n", out, err);
+	/* and the key sets each card holds now (made during the run, e.g. SM-SR2's by SM-SR Change), from the
+	 * card itself (rsplab-euicc keys: 0600 file, never a log) */
+	for (size_t i = 0; i < ctx->rs->topo.n; i++) {
+		const struct topo_comp *c = &ctx->rs->topo.comp[i];
+		char bin[PATH_MAX], db[PATH_MAX], now[PATH_MAX], log[PATH_MAX];
+		char *argv[] = { bin, "keys", db, NULL };
+
+		if (c->kind != TOPO_EUICC)
+			continue;
+		run_fmt(bin, sizeof(bin), "%s/rsplab-euicc", ctx->bin_dir);
+		run_fmt(db, sizeof(db), "%s/%s/card.db", ctx->scndir, c->name);
+		run_fmt(now, sizeof(now), "%s/%s/scp80-end.keys", ctx->scndir, c->name);
+		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
+		if (run_tool(argv, now, log, 5000) != 0 || check_kv_load_scp80(o, now, err, sizeof(err)) < 0)
+			printf("   check: %s: the card's key sets at the end are not known to the checker\n", c->name);
+	}
 }
 
 /* The checker over the scenario's capture, in-process, with every key log and the cards' SCP80 keys: its

@@ -13,7 +13,10 @@
  *       card, all on one osmo_select_main loop.
  *   rsplab-euicc dump CARD.db
  *       prints the card's ISD-Ps (state, ICCID) and ISD-R key sets (KVN, type; never key values) in the
- *       line format of dump.h; read-only, safe while `serve` has the file open. */
+ *       line format of dump.h; read-only, safe while `serve` has the file open.
+ *   rsplab-euicc keys CARD.db
+ *       prints the card's current SCP80 key sets (secret: for the harness's 0600 scp80.keys, so that the
+ *       checker decrypts packets under key sets made during the run, e.g. by SM-SR Change). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -387,6 +390,41 @@ static int cmd_dump(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The current SCP80 key sets in the `rsplab check --keys-file` format, for the checker to decrypt what
+ * was sent with key sets created during the run (SM-SR Change). Secret: written only to stdout, which
+ * the caller makes a 0600 file; never to a log. */
+static int cmd_keys(int argc, char **argv)
+{
+	struct euicc_store *st = NULL;
+	struct euicc_keyset ks[EUICC_MAX_KEYSETS];
+	char hex[2 * EUICC_KEY_MAX + 1];
+	int n;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: rsplab-euicc keys CARD.db   (SCP80 key sets as scp80.<kvn>.kic/kid = HEX)\n");
+		return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
+	}
+	n = euicc_store_open_ro(&st, argv[1]);
+	if (n == 0)
+		n = euicc_store_keyset_list(st, ks, EUICC_MAX_KEYSETS);
+	euicc_store_close(st);
+	if (n < 0) {
+		fprintf(stderr, "rsplab-euicc: cannot read the key sets of %s: %s\n", argv[1], strerror(-n));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ks[i].type != EUICC_KEYSET_SCP80 || !ks[i].key_len[0] || !ks[i].key_len[1])
+			continue;
+		printf("scp80.0x%02x.kic = %s\n", ks[i].kvn,
+		       osmo_hexdump_buf(hex, sizeof(hex), ks[i].key[0], ks[i].key_len[0], "", false));
+		printf("scp80.0x%02x.kid = %s\n", ks[i].kvn,
+		       osmo_hexdump_buf(hex, sizeof(hex), ks[i].key[1], ks[i].key_len[1], "", false));
+	}
+	explicit_bzero(ks, sizeof(ks));
+	explicit_bzero(hex, sizeof(hex));
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "init"))
@@ -395,6 +433,9 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "dump"))
 		return cmd_dump(argc - 1, argv + 1);
-	fprintf(stderr, "usage: rsplab-euicc init ... | serve ... | dump CARD.db   (--help after a command)\n");
+	if (argc >= 2 && !strcmp(argv[1], "keys"))
+		return cmd_keys(argc - 1, argv + 1);
+	fprintf(stderr, "usage: rsplab-euicc init ... | serve ... | dump CARD.db | keys CARD.db   (--help after a "
+			"command)\n");
 	return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
 }
