@@ -169,7 +169,7 @@ fuzz: setup
 fuzz-bins: $(FUZZ_BINS)
 
 bench: setup
-	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@if [ -z "$(BENCH_BINS)" ]; then echo "bench: no benchmarks yet"; fi
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
 
