@@ -15,6 +15,7 @@
 #include "lib/es5/notification.h"
 #include "lib/http/http_msg.h"
 #include "lib/rscript/rscript.h"
+#include "lib/scp81/scp81.h"
 #include "lib/smpp/smpp.h"
 #include "lib/sms/sms.h"
 #include "lib/soap/rps_header.h"
@@ -563,16 +564,17 @@ static const struct check_scp80_keys *keys_for(const struct checker *ck, uint8_t
 	return NULL;
 }
 
-static struct check_scp80_tar *tar_slot(struct checker *ck, const uint8_t tar[3], bool create)
+static struct check_scp80_tar *tar_slot(struct checker *ck, const uint8_t tar[3], bool from_card, bool create)
 {
 	for (int i = 0; i < CHECK_MAX_TARS; i++)
-		if (ck->tars[i].used && !memcmp(ck->tars[i].tar, tar, 3))
+		if (ck->tars[i].used && ck->tars[i].from_card == from_card && !memcmp(ck->tars[i].tar, tar, 3))
 			return &ck->tars[i];
 	if (!create)
 		return NULL;
 	for (int i = 0; i < CHECK_MAX_TARS; i++)
 		if (!ck->tars[i].used) {
 			ck->tars[i].used = true;
+			ck->tars[i].from_card = from_card;
 			memcpy(ck->tars[i].tar, tar, 3);
 			return &ck->tars[i];
 		}
@@ -613,9 +615,18 @@ static void script_cmd(struct checker *ck, uint32_t frame, const uint8_t *d, siz
 			es5_describe(ck, frame, a.raw, a.raw_len);
 			k++;
 		}
-		if (!k)
-			checker_add(ck, "RSCRIPT-001", frame, NULL,
-				    "secured data is neither an expanded nor a compact script");
+		if (!k) {
+			/* a push SMS (GP Amd B §2.4.3, digest §5.2): the secured data is the session trigger */
+			struct scp81_trigger tr;
+
+			if (scp81_trigger_decode(&tr, d, len) == (int)len)
+				check_event_add(ck, frame, "SCP81",
+						"push: HTTPS administration session trigger, SCP81 KVN %02X%s", tr.kvn,
+						tr.has_retry ? ", retry policy" : "");
+			else
+				checker_add(ck, "RSCRIPT-001", frame, NULL,
+					    "secured data is neither a script nor an SCP81 push trigger");
+		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -685,7 +696,7 @@ static void scp80_command(struct checker *ck, uint32_t frame, const uint8_t *pkt
 					     cmd.spi_raw[1], name ? name : "not a named variant");
 		}
 	}
-	t = tar_slot(ck, cmd.tar, true);
+	t = tar_slot(ck, cmd.tar, !to_card, true);
 	if (t) {
 		memcpy(t->spi, cmd.spi_raw, 2);
 		t->kic = cmd.kic;
@@ -699,7 +710,9 @@ static void scp80_command(struct checker *ck, uint32_t frame, const uint8_t *pkt
 	}
 	{
 		struct scp80_keys keys = { k->kic, k->kic_len, k->kid, k->kid_len };
-		struct scp80_counter_policy pol = { .check = t && t->have_cntr, .last = t ? t->last_cntr : 0 };
+		unsigned int kvn = (cmd.kid >> 4) & 0x0F;
+		struct scp80_counter_policy pol = { .check = t && (t->have_cntr >> kvn & 1),
+						    .last = t ? t->last_cntr[kvn] : 0 };
 		uint8_t *out = talloc_size(ck, len);
 
 		if (!out)
@@ -709,8 +722,8 @@ static void scp80_command(struct checker *ck, uint32_t frame, const uint8_t *pkt
 			checker_add(ck, "SCP80-001", frame, NULL, "command packet not decodable (%d)", rc);
 		} else if (cmd.verdict == SCP80_V_OK) {
 			if (t) {
-				t->have_cntr = true;
-				t->last_cntr = scp80_cntr_get(cmd.cntr);
+				t->have_cntr |= (uint16_t)(1u << kvn);
+				t->last_cntr[kvn] = scp80_cntr_get(cmd.cntr);
 			}
 			if (cmd.data_len && cmd.data[0] == 0xE1) {
 				struct es5_notification nt;
@@ -754,7 +767,7 @@ static void scp80_por(struct checker *ck, uint32_t frame, const uint8_t *ud, siz
 		return;
 	}
 	memcpy(tar, ud + udhl + 3, 3);
-	t = tar_slot(ck, tar, false);
+	t = tar_slot(ck, tar, false, false); /* a PoR answers a command to the card */
 	check_event_add(ck, frame, "SCP80", "response packet (PoR) TAR %02X%02X%02X", tar[0], tar[1], tar[2]);
 	if (!t) {
 		checker_note(ck, "SCP80-009", frame, NULL, "TAR %02X%02X%02X", tar[0], tar[1], tar[2]);

@@ -15,13 +15,15 @@ struct check_es {
 	enum es_status status;		     /* responses */
 };
 
-/* The last SCP80 command per TAR, to verify the PoR that answers it. */
+/* The last SCP80 command per TAR and direction (to the card: the PoR that answers it is verified with
+ * its SPI/KIc/KID), and the last counter per key version: TS 102 225 §5.1.1 keeps a counter per key set
+ * and per sending side (the SM-SR's commands and the card's notifications count apart). */
 struct check_scp80_tar {
 	uint8_t tar[3];
-	bool used;
+	bool used, from_card;
 	uint8_t spi[2], kic, kid;
-	bool have_cntr;
-	uint64_t last_cntr;
+	uint16_t have_cntr; /* bit per KVN 0..15 */
+	uint64_t last_cntr[16];
 	uint32_t frame;
 };
 #define CHECK_MAX_TARS 64
