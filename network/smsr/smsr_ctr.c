@@ -59,10 +59,10 @@ static const struct rate_ctr_desc e1_ctr[] = {
 	[SMSR_CTR_E1_DROPPED] = { "dropped", "malformed or unknown EID" },
 };
 
-#define GROUP(prefix, desc, table)                                                                 \
-	{                                                                                          \
-		.group_name_prefix = prefix, .group_description = desc,                            \
-		.num_ctr = ARRAY_SIZE(table), .ctr_desc = table \
+#define GROUP(prefix, desc, table)                                                                    \
+	{                                                                                             \
+		.group_name_prefix = prefix, .group_description = desc, .num_ctr = ARRAY_SIZE(table), \
+		.ctr_desc = table                                                                     \
 	}
 
 static const struct rate_ctr_group_desc es_desc = GROUP("smsr_es", "ES interface (index = n of ESn)", es_ctr);
@@ -77,7 +77,7 @@ static const struct rate_ctr_group_desc fixed_desc[_NUM_SMSR_CTRG] = {
 static const unsigned int es_ifaces[] = { 1, 3, 4, 7 };
 
 static struct {
-	void *ctx;		    /* the descriptions of the function group */
+	void *ctx;		      /* the descriptions of the function group */
 	struct rate_ctr_group *es[8]; /* by interface number */
 	struct rate_ctr_group *grp[_NUM_SMSR_CTRG];
 	int fn_idx[ES_MSG__COUNT]; /* index of :req in the function group, -1 if none */

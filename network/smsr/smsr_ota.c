@@ -576,7 +576,8 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 		if (c < tx->cntr_lo || c > scp80_cntr_get(tx->params.cntr))
 			continue;
 		ota->stats.por_ok++;
-		smsr_ctr_inc(SMSR_CTRG_SCP80, por.status == SCP80_ST_POR_OK ? SMSR_CTR_SCP80_POR_OK : SMSR_CTR_SCP80_POR_FAILED);
+		smsr_ctr_inc(SMSR_CTRG_SCP80,
+			     por.status == SCP80_ST_POR_OK ? SMSR_CTR_SCP80_POR_OK : SMSR_CTR_SCP80_POR_FAILED);
 		if (por.status != SCP80_ST_POR_OK) {
 			ota->stats.por_status_err++;
 			LOGP(DOTA, LOGL_NOTICE, "EID-%s: PoR status %02X (%s)\n", eid, por.status,
