@@ -65,7 +65,7 @@ static const struct rate_ctr_desc e1_ctr[] = {
 		.ctr_desc = table                                                                     \
 	}
 
-static const struct rate_ctr_group_desc es_desc = GROUP("smsr_es", "ES interface (index = n of ESn)", es_ctr);
+static const struct rate_ctr_group_desc es_desc = GROUP("smsr_es", "SOAP interface", es_ctr);
 static const struct rate_ctr_group_desc fixed_desc[_NUM_SMSR_CTRG] = {
 	[SMSR_CTRG_SMPP] = GROUP("smsr_smpp", "SMPP ESME", smpp_ctr),
 	[SMSR_CTRG_KANNEL] = GROUP("smsr_kannel", "Kannel HTTP", kannel_ctr),

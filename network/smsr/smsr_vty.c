@@ -432,14 +432,13 @@ DEFUN(show_counters, show_counters_cmd, "show counters", SHOW_STR "Rate counters
 	for (unsigned int i = 0; i < ARRAY_SIZE(ifaces); i++) {
 		if (!(grp = smsr_ctr_group(SMSR_CTRG_ES, ifaces[i])))
 			continue;
-		vty_out(vty, "ES%u:%s", ifaces[i], VTY_NEWLINE);
-		vty_out_rate_ctr_group(vty, "  ", grp);
+		vty_out(vty, "ES%u ", ifaces[i]);
+		vty_out_rate_ctr_group(vty, "", grp);
 	}
 	for (int g = SMSR_CTRG_ES + 1; g < _NUM_SMSR_CTRG; g++) {
 		if (!(grp = smsr_ctr_group((enum smsr_ctr_grp)g, 0)))
 			continue;
-		vty_out(vty, "%s:%s", grp->desc->group_description, VTY_NEWLINE);
-		vty_out_rate_ctr_group2(vty, "  ", grp, g == SMSR_CTRG_FN); /* functions: only those used */
+		vty_out_rate_ctr_group2(vty, "", grp, g == SMSR_CTRG_FN); /* functions: only those used */
 	}
 	if (g_es) {
 		const struct esnet_stats *s = esnet_stats(g_es);
