@@ -642,6 +642,30 @@ static void smsr_sms_addr(const struct run_ctx *ctx, const struct topo_comp *sms
 		run_fmt(out, len, "1 1 %s", code);
 }
 
+/* The same address as the value of DGI 3A07 for the SM-SR's UpdateSMSRAddressingParameters at SM-SR
+ * Change step 26 (--addressing): a TS 102 223 §8.1 address object `86 L TON/NPI BCD` with TON/NPI 91
+ * ("1 1" above), so that after the change the eUICC's notifications go to the new SM-SR's number. */
+static void smsr_addressing_hex(const struct run_ctx *ctx, const struct topo_comp *smsr, char *out, size_t len)
+{
+	const char *code = NULL;
+	uint8_t v[2 + 1 + 10];
+	size_t nd, n = 3;
+
+	out[0] = '\0';
+	if (!ctx->env || !smsr)
+		return;
+	code = net_map_get(ctx->env, smsr_uses_kannel(&ctx->rs->topo, smsr) ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
+	nd = code ? strlen(code) : 0;
+	if (!nd || nd > 2 * (sizeof(v) - 3) || strspn(code, "0123456789") != nd)
+		return;
+	v[0] = 0x86;
+	v[2] = 0x91;
+	for (size_t i = 0; i < nd; i += 2) /* BCD, low nibble first, F filler */
+		v[n++] = (uint8_t)((code[i] - '0') | (i + 1 < nd ? (code[i + 1] - '0') << 4 : 0xF0));
+	v[1] = (uint8_t)(n - 2);
+	osmo_hexdump_buf(out, len, v, n, "", false);
+}
+
 /* Cards: rsplab-euicc init (sims/euicc/README.md) writes the card and prints its EUM-signed
  * ES1-RegisterEIS; the harness plays the EUM with it (card_load, once the operator role exists). */
 static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *why, size_t wlen)
@@ -1286,7 +1310,7 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
 		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
-		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX];
+		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX], addressing[40];
 	static char peers[RUN_PEERS_MAX][TOPO_VAL_MAX + 80], mnos[RUN_PEERS_MAX][TOPO_VAL_MAX + 80];
 	char *argv[64];
 	size_t a = 0;
@@ -1388,6 +1412,12 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 			argv[a++] = scp81;
 			argv[a++] = "--scp81-push-addr";
 			argv[a++] = (char *)c->addr;
+			/* as the new SM-SR of a change: our number to the eUICC at step 26 */
+			smsr_addressing_hex(ctx, c, addressing, sizeof(addressing));
+			if (addressing[0]) {
+				argv[a++] = "--addressing";
+				argv[a++] = addressing;
+			}
 		}
 	} else if (c->kind == TOPO_SMDP) {
 		/* network/smdp/README.md: rsplab-smdp -c CONFIG -T TELNET_PORT */

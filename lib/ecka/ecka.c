@@ -11,6 +11,7 @@
 const struct value_string ecka_target_names[] = {
 	{ ECKA_TARGET_ISDP, "ISD-P" },
 	{ ECKA_TARGET_ISDR, "ISD-R" },
+	{ ECKA_TARGET_ISDR_SCP81, "ISD-R-SCP81" },
 	{ 0, NULL },
 };
 const struct value_string ecka_kuq_names[] = {
@@ -70,10 +71,15 @@ void ecka_crt_default(struct ecka_crt *c, enum ecka_target target, const struct 
 	v = var(v);
 	memset(c, 0, sizeof(*c));
 	c->scenario = 0x03;
-	c->param = target == ECKA_TARGET_ISDR ? v->isdr_scenario_param : v->isdp_scenario_param;
+	c->param = target == ECKA_TARGET_ISDP ? v->isdp_scenario_param : v->isdr_scenario_param;
 	c->kuq = (uint8_t)(target == ECKA_TARGET_ISDR ? v->isdr_kuq : v->isdp_kuq);
 	/* open-questions §3: fixed by SGP.02 since ES7 does not carry them */
 	c->key_type = ECKA_KEY_TYPE_AES;
+	if (target == ECKA_TARGET_ISDR_SCP81) {
+		/* one PSK-TLS key (NJ CreateSCP81KeySet: KEY_QUAL_ONE_KEY, PSK_TLS, 16 bytes) */
+		c->kuq = ECKA_KUQ_5C;
+		c->key_type = ECKA_KEY_TYPE_PSK_TLS;
+	}
 	c->key_len = 16;
 	c->kid = 0x01;
 	c->kvn = kvn;
@@ -313,6 +319,8 @@ static unsigned int n_keys(enum ecka_target target, const struct ecka_variants *
 {
 	if (target == ECKA_TARGET_ISDR)
 		return v->isdr_split == ECKA_ISDR_RCPT_KIC_KID ? 2 : 3;
+	if (target == ECKA_TARGET_ISDR_SCP81)
+		return 1;
 	return v->isdp_split == ECKA_ISDP_RCPT_BASEKEY ? 1 : 3;
 }
 

@@ -39,7 +39,11 @@
 /* Which key set is established. */
 enum ecka_target {
 	ECKA_TARGET_ISDP, /* SCP03 key set of a new ISD-P (ES8.EstablishISDPKeySet) */
-	ECKA_TARGET_ISDR, /* SCP80/SCP81 key set of the ISD-R for the new SM-SR (ES7.CreateAdditionalKeySet) */
+	ECKA_TARGET_ISDR, /* SCP80 key set of the ISD-R for the new SM-SR (ES7.CreateAdditionalKeySet) */
+	/* SCP81 PSK-TLS key set of the ISD-R, established by the SM-SR that manages the eUICC (digest §2.1
+	 * step 26 "new SCP81 PSK key set"; Njiwa CreateSCP81KeySet): key type 85, KUQ 5C "one key",
+	 * KeyData = receipt key ‖ PSK */
+	ECKA_TARGET_ISDR_SCP81,
 };
 extern const struct value_string ecka_target_names[];
 
@@ -103,7 +107,8 @@ extern const struct ecka_variants ecka_variants_default;
 #define ECKA_SP_HOSTID	    0x04 /* HostID (and SDIN) present */
 #define ECKA_SP_CERT_FIRST  0x08 /* certificate verification precedes key establishment */
 
-#define ECKA_KEY_TYPE_AES 0x88
+#define ECKA_KEY_TYPE_AES     0x88
+#define ECKA_KEY_TYPE_PSK_TLS 0x85 /* GP CS Table 11-16: PSK-TLS (digest §4.7, NJ KeyComponent) */
 
 /* The key-agreement control reference template `A6` (digest §4.7). */
 struct ecka_crt {
@@ -148,7 +153,7 @@ int ecka_shared_info(const struct ecka_crt *crt, const uint8_t *dr, size_t dr_le
 struct ecka_keys {
 	size_t key_len;
 	uint8_t receipt_key[ECKA_KEY_MAX];
-	/* ISD-P: ENC, MAC, DEK (or the base key alone); ISD-R: KIc, KID, KIK (or KIc, KID). */
+	/* ISD-P: ENC, MAC, DEK (or the base key alone); ISD-R: KIc, KID, KIK (or KIc, KID); ISD-R SCP81: PSK. */
 	uint8_t key[3][ECKA_KEY_MAX];
 	unsigned int n_keys;
 };

@@ -213,7 +213,7 @@ static void run_scenario(const struct scenario *s)
 	TEST_ASSERT_MEM_EQ(shs, 32, h.shs, 32);
 	/* independent: SharedInfo by hand, X963KDF, split, CMAC */
 	si[sil++] = c.kuq;
-	si[sil++] = 0x88;
+	si[sil++] = s->target == ECKA_TARGET_ISDR_SCP81 ? 0x85 : 0x88;
 	si[sil++] = 0x10;
 	if (cr.dr_len && s->v.sharedinfo_order == ECKA_SI_DR_THEN_HOSTID) {
 		memcpy(si + sil, cr.dr, cr.dr_len);
@@ -328,6 +328,28 @@ void test_ecka_default_isdr_both_curves(void)
 	/* ISD-R default: P = 0E (DR and HostID), 64-byte split */
 	scenario("isdr-p256", CRYPTO_CURVE_P256, ECKA_TARGET_ISDR, ecka_variants_default, true);
 	scenario("isdr-bp", CRYPTO_CURVE_BRAINPOOLP256R1, ECKA_TARGET_ISDR, ecka_variants_default, true);
+}
+
+void test_ecka_isdr_scp81_both_curves(void)
+{
+	struct ecka_crt c;
+	uint8_t crt[ECKA_CRT_MAX];
+
+	/* step 26's PSK-TLS key set (NJ CreateSCP81KeySet): 95 5C, 80 85, one key after the receipt key */
+	scenario("scp81-p256", CRYPTO_CURVE_P256, ECKA_TARGET_ISDR_SCP81, ecka_variants_default, true);
+	scenario("scp81-bp", CRYPTO_CURVE_BRAINPOOLP256R1, ECKA_TARGET_ISDR_SCP81, ecka_variants_default, true);
+	CU_ASSERT_EQUAL(ecka_key_data_len(ECKA_TARGET_ISDR_SCP81, NULL, 16), 32u);
+	ecka_crt_default(&c, ECKA_TARGET_ISDR_SCP81, NULL, 0x41);
+	CU_ASSERT_EQUAL(ecka_crt_encode(&c, crt, sizeof(crt)), 23);
+	TEST_ASSERT_HEX_EQ(crt, 23,
+			   "A615"
+			   "9002030E"
+			   "95015C"
+			   "800185"
+			   "810110"
+			   "820101"
+			   "830141"
+			   "9100");
 }
 
 void test_ecka_variant_kuq_5c(void)

@@ -22,7 +22,10 @@
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3]
+ *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
+ * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
+ * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
+ * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka).
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
  * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
@@ -218,6 +221,14 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 {
 	LOGP(DES5, LOGL_NOTICE, "EID-%s: no ES5 transport configured\n", eid);
 	return -ENOTCONN;
+}
+
+static bool owner_has_es4_cb(const char *mno_id, void *priv)
+{
+	for (unsigned int i = 0; i < g_n_mnos; i++)
+		if (strcmp(g_mnos[i].id, mno_id) == 0)
+			return true;
+	return false;
 }
 
 static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv)
@@ -483,7 +494,7 @@ int main(int argc, char **argv)
 		{ "key", 1, NULL, 'K' },
 		{ "ca", 1, NULL, 'A' },
 		{ "net-env", 1, NULL, 'E' },
-		{ "smpp-transaction", 0, NULL, 266 },
+		{ "smpp-transaction", 0, NULL, 267 },
 		{ "spi", 1, NULL, 'S' },
 		{ "sms-transport", 1, NULL, 'X' },
 		{ "scp81-listen", 1, NULL, 'L' },
@@ -500,6 +511,7 @@ int main(int argc, char **argv)
 		{ "handover-hide", 1, NULL, 263 },
 		{ "change-notify", 1, NULL, 264 },
 		{ "mno-notify", 1, NULL, 265 },
+		{ "scp81-keyset", 1, NULL, 266 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -601,13 +613,15 @@ int main(int argc, char **argv)
 		ccfg.hide = (enum smsr_change_hide)file_cfg.hide;
 	if (file_cfg.notify >= 0)
 		ccfg.notify = (enum smsr_change_notify)file_cfg.notify;
+	if (file_cfg.scp81_keyset >= 0)
+		ccfg.scp81 = (enum smsr_change_scp81)file_cfg.scp81_keyset;
 	/* (the file's peer-smsr, mno-notify and eum-certificate lines join after the options: an OID given on
 	 * the command line keeps the command line's URL) */
 	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 		case 'T': break; /* taken above */
-		case 266: transaction = true; break;
+		case 267: transaction = true; break;
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
 		case 'l': listen = optarg; break;
@@ -697,6 +711,13 @@ int main(int argc, char **argv)
 			}
 			ccfg.notify = (enum smsr_change_notify)v;
 			break;
+		case 266:
+			if ((v = get_string_value(smsr_change_scp81_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --scp81-keyset: ecka or none\n");
+				return 2;
+			}
+			ccfg.scp81 = (enum smsr_change_scp81)v;
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -721,7 +742,7 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--tls-keylog FILE]\n");
+							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -783,6 +804,7 @@ int main(int argc, char **argv)
 	running.f2 = ccfg.f2;
 	running.hide = ccfg.hide;
 	running.notify = ccfg.notify;
+	running.scp81_keyset = ccfg.scp81;
 	for (unsigned int i = 0; i < g_n_peers; i++) {
 		RUN_STR(peer[running.n_peer].id, g_peers[i].id);
 		RUN_STR(peer[running.n_peer++].url, g_peers[i].url);
@@ -856,7 +878,8 @@ int main(int argc, char **argv)
 		}
 		es5.send_script = smsr_ota_send_script;
 	}
-	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id }, &es5, notify_cb, g_ota);
+	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id, .owner_has_es4 = owner_has_es4_cb }, &es5,
+			notify_cb, g_ota);
 	g_sr = sr;
 	for (unsigned int i = 0; i < g_n_peers; i++)
 		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);

@@ -293,6 +293,11 @@ static void notify_owner(struct smsr *sr, const char *eid, const char *iccid, co
 	talloc_free(m);
 }
 
+static bool owner_has_es4(struct smsr *sr, const char *mno_id)
+{
+	return sr->cfg.owner_has_es4 && mno_id && mno_id[0] && sr->cfg.owner_has_es4(mno_id, sr->priv);
+}
+
 static void proc_finish_enable(struct proc *p, bool ok)
 {
 	struct smsr *sr = p->sr;
@@ -317,12 +322,14 @@ static void proc_finish_enable(struct proc *p, bool ok)
 	}
 	proc_answer(p, ok ? &ST_OK : &ST_EXEC);
 	if (ok) {
+		/* open-questions §9: each owner over ES4 when it has an ES4 endpoint, else over ES3 */
 		bool es3 = p->req_id == ES_MSG_ES3_ENABLE_PROFILE_REQ;
 		struct smsr_profile_row prev;
 
-		notify_owner(sr, p->eid, p->iccid, p->mno_id, es3, true);
+		notify_owner(sr, p->eid, p->iccid, p->mno_id, es3 && !owner_has_es4(sr, p->mno_id), true);
 		if (p->prev_enabled[0] && smsr_store_profile_get(sr->store, p->prev_enabled, &prev) == 0)
-			notify_owner(sr, p->eid, prev.iccid, prev.mno_id, es3, false);
+			notify_owner(sr, p->eid, prev.iccid, prev.mno_id, es3 && !owner_has_es4(sr, prev.mno_id),
+				     false);
 	}
 }
 

@@ -56,6 +56,10 @@ struct smsr_cfg {
 	const char *smsr_id; /* our OID (EIS Smsr-id) */
 	enum es5_delete_p2 delete_p2;
 	struct osmo_tdef *tdefs; /* NULL = smsr_tdefs */
+	/* Whether the operator mno_id has an ES4 notification endpoint of its own: then its
+	 * Handle*Notification goes over ES4 even for an ES3 request (open-questions §9 routing); NULL =
+	 * none has, ES3 requests are notified over ES3. */
+	bool (*owner_has_es4)(const char *mno_id, void *priv);
 };
 
 struct smsr_stats {

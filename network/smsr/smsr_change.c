@@ -32,6 +32,9 @@ struct osmo_tdef smsr_change_tdefs[] = {
 const struct value_string smsr_change_hide_names[] = { { SMSR_CHG_HIDE_KEY_VALUES, "KEY_VALUES" },
 						       { SMSR_CHG_HIDE_KEYSETS, "KEYSETS" },
 						       { 0, NULL } };
+const struct value_string smsr_change_scp81_names[] = { { SMSR_CHG_SCP81_ECKA, "ecka" },
+							{ SMSR_CHG_SCP81_NONE, "none" },
+							{ 0, NULL } };
 const struct value_string smsr_change_notify_names[] = { { SMSR_CHG_NOTIFY_ES4, "ES4" },
 							 { SMSR_CHG_NOTIFY_ES3, "ES3" },
 							 { 0, NULL } };
@@ -96,6 +99,8 @@ enum chg_state {
 	SR2_ST_15_CREATE_KEYSET_SENT,
 	SR2_ST_25_FINALISE_SENT,
 	SR2_ST_26_ADDRESSING_SENT,
+	SR2_ST_26_SCP81_CERT_SENT,
+	SR2_ST_26_SCP81_KEYS_SENT,
 	ST_DONE,
 };
 
@@ -158,6 +163,7 @@ struct proc {
 	uint8_t crt[ECKA_CRT_MAX];
 	size_t crt_len;
 	uint8_t kvn;
+	uint8_t scp81_kvn; /* step 26: the SCP81 key set being created */
 	struct es5_keyrange old[MAX_OLD];
 	size_t n_old;
 	bool warning;
@@ -844,6 +850,30 @@ static const struct es_hex *eis_ecasd_cert(const struct es_eis *eis)
 	return NULL;
 }
 
+/* PK.ECASD.ECKA again from the kept EIS (verified at step 6) after a restart. */
+static int ecasd_pub_from_store(struct proc *p)
+{
+	struct smsr_change *c = p->c;
+	uint8_t *blob = NULL;
+	size_t len;
+	struct es_msg *m;
+	char *arena;
+	const struct es_hex *ch;
+	struct gpcert cert;
+	int rc = -ENOENT;
+
+	EVP_PKEY_free(p->ecasd_pub);
+	p->ecasd_pub = NULL;
+	m = talloc_zero(p, struct es_msg);
+	if (m && smsr_store_eis_blob(c->store, m, p->eid, &blob, &len) == 0 && (arena = talloc_size(m, len + 64)) &&
+	    es_msg_decode(m, arena, len + 64, blob, len, NULL, NULL) == 0 && m->id == ES_MSG_ES1_REGISTER_EIS_REQ &&
+	    (ch = eis_ecasd_cert(&m->u.es1_register_eis_req.eis)) &&
+	    gpcert_decode_exact(&cert, ch->data, ch->len, NULL) >= 0)
+		rc = gpcert_public_key(&cert, &p->ecasd_pub, NULL);
+	talloc_free(m);
+	return rc;
+}
+
 /* Failure before the commit point: the HandoverEUICC is Failed and the received EIS forgotten. */
 static void sr2_fail(struct proc *p, const struct status *s)
 {
@@ -959,6 +989,7 @@ static void sr2_create_keyset(struct proc *p, const struct es_hex *rc_hex)
 
 static void sr2_finalise(struct proc *p);
 static void sr2_addressing(struct proc *p);
+static void sr2_scp81(struct proc *p);
 
 /* Step 23: the receipt; verified = the commit point (the key set and the step in one transaction). */
 static void sr2_commit(struct proc *p, const struct es7_create_additional_key_set_resp *r)
@@ -1137,7 +1168,7 @@ static void sr2_addressing(struct proc *p)
 	int len;
 
 	if (!c->cfg.addressing || !c->cfg.addressing_len) {
-		sr2_complete(p);
+		sr2_scp81(p);
 		return;
 	}
 	len = es5_update_addressing_build(apdu, sizeof(apdu), c->cfg.addressing, c->cfg.addressing_len);
@@ -1145,22 +1176,155 @@ static void sr2_addressing(struct proc *p)
 	LOGPFSML(p->fi, LOGL_INFO, "step 26: UpdateSMSRAddressingParameters\n");
 	if (len < 0 || es5_send_apdu(p, apdu, (size_t)len) < 0) {
 		sr2_warn(p, "UpdateSMSRAddressingParameters not sent");
+		sr2_scp81(p);
+	}
+}
+
+/* An SCP81 KVN (40-4F) that none of the eUICC's known ISD-R key sets uses (SR1's may survive step 25
+ * under the keep-list reading). */
+static uint8_t pick_scp81_kvn(const struct es5_keyrange *old, size_t n)
+{
+	for (uint8_t k = 0x40; k <= 0x4F; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < n; i++)
+			used |= old[i].kvn == k;
+		if (!used)
+			return k;
+	}
+	return 0;
+}
+
+/* Step 26, SCP81 key set, first command: 3A01 {CERT.SR.ECDSA} to the ISD-R over our own SCP80 keys. */
+static void sr2_scp81(struct proc *p)
+{
+	struct smsr_change *c = p->c;
+	uint8_t apdu[300];
+	int n;
+
+	if (c->cfg.scp81 == SMSR_CHG_SCP81_NONE) {
+		sr2_complete(p);
+		return;
+	}
+	p->scp81_kvn = pick_scp81_kvn(p->old, p->n_old);
+	if (!p->ecasd_pub)
+		ecasd_pub_from_store(p); /* after a restart */
+	n = p->scp81_kvn && p->ecasd_pub ? es5_keyset_cert_build(apdu, sizeof(apdu), c->cfg.sr_cert, c->cfg.sr_cert_len)
+					 : -EINVAL;
+	go(p, SR2_ST_26_SCP81_CERT_SENT, tdef_s(c, SMSR_CHG_T_ES5), SMSR_CHG_T_ES5);
+	LOGPFSML(p->fi, LOGL_INFO, "step 26: SCP81 key set %02X, CERT.SR.ECDSA to the ISD-R (3A01)\n", p->scp81_kvn);
+	if (n < 0 || es5_send_apdu(p, apdu, (size_t)n) < 0) {
+		sr2_warn(p, "no SCP81 key set: EstablishISDRKeySet not sent");
 		sr2_complete(p);
 	}
+}
+
+/* Step 26, second command: the signed 3A02 for a PSK-TLS key set, with the card's RC. */
+static void sr2_scp81_keys(struct proc *p, const struct es5_bytes *rc_tlv)
+{
+	struct smsr_change *c = p->c;
+	const struct ecka_variants *v = &c->cfg.ecka;
+	uint8_t host_id[16], epk[128], sd[512], sig[EC_SIG_LEN], apdu[300];
+	struct ecka_crt crt;
+	int en, sn, n = -EINVAL;
+
+	ecka_host_free(&p->host);
+	if (crypto_random(host_id, sizeof(host_id)) < 0 || ecka_host_start(&p->host, p->ecasd_pub, NULL, 0) < 0)
+		goto fail;
+	ecka_crt_default(&crt, ECKA_TARGET_ISDR_SCP81, v, p->scp81_kvn);
+	if (crt.param & ECKA_SP_HOSTID) {
+		crt.host_id = host_id;
+		crt.host_id_len = sizeof(host_id);
+	}
+	n = ecka_crt_encode(&crt, p->crt, sizeof(p->crt));
+	en = n < 0 ? n
+		   : ecka_epk_encode(v->epk_encoding, p->host.epk, (enum crypto_curve)crypto_ec_curve_of(p->ecasd_pub),
+				     epk, sizeof(epk));
+	if (n < 0 || en < 4)
+		goto fail;
+	p->crt_len = (size_t)n;
+	{
+		size_t off = epk[2] == 0x81 ? 4 : 3; /* the 7F49 value: after tag (2) and length */
+
+		sn = es5_keyset_signed_data(sd, sizeof(sd), p->crt, p->crt_len, epk + off, (size_t)en - off,
+					    rc_tlv->buf, rc_tlv->len);
+		if (sn < 0 || crypto_ecdsa_sign(c->cfg.sr_key, sd, (size_t)sn, sig) < 0)
+			goto fail;
+		n = es5_keyset_keyagreement_build(apdu, sizeof(apdu), p->crt, p->crt_len, epk + off, (size_t)en - off,
+						  sig, sizeof(sig));
+	}
+	if (n < 0)
+		goto fail;
+	go(p, SR2_ST_26_SCP81_KEYS_SENT, tdef_s(c, SMSR_CHG_T_ES5), SMSR_CHG_T_ES5);
+	LOGPFSML(p->fi, LOGL_INFO, "step 26: key agreement for SCP81 key set %02X (3A02)\n", p->scp81_kvn);
+	if (es5_send_apdu(p, apdu, (size_t)n) == 0)
+		return;
+fail:
+	ecka_host_free(&p->host);
+	sr2_warn(p, "no SCP81 key set: key agreement not sent");
+	sr2_complete(p);
+}
+
+/* Step 26, the card's DR and receipt: verified, the PSK stored for our SCP81 admin server. */
+static void sr2_scp81_commit(struct proc *p, const struct es5_bytes *dr, const struct es5_bytes *receipt)
+{
+	struct smsr_change *c = p->c;
+	struct smsr_keyset_row ks = { .kind = SMSR_KEYSET_SCP81 };
+	struct ecka_keys k;
+	int rc;
+
+	rc = ecka_host_finish(&p->host, p->crt, p->crt_len, dr->len ? dr->buf : NULL, dr->len, receipt->buf,
+			      receipt->len, ECKA_TARGET_ISDR_SCP81, &c->cfg.ecka, &k);
+	ecka_host_free(&p->host);
+	if (rc < 0) {
+		sr2_warn(p, "no SCP81 key set: the eUICC's receipt does not verify");
+		return;
+	}
+	snprintf(ks.eid, sizeof(ks.eid), "%s", p->eid);
+	ks.kvn = p->scp81_kvn;
+	memcpy(ks.psk, k.key[0], k.key_len);
+	ks.psk_len = k.key_len;
+	OPENSSL_cleanse(&k, sizeof(k));
+	rc = smsr_store_keyset_put(c->store, &ks);
+	OPENSSL_cleanse(&ks, sizeof(ks));
+	if (rc < 0)
+		sr2_warn(p, "no SCP81 key set: not stored");
+	else
+		LOGPFSML(p->fi, LOGL_INFO, "step 26: SCP81 key set %02X established\n", p->scp81_kvn);
 }
 
 static void sr2_es5_result(struct proc *p, const struct ev_es5 *r)
 {
 	bool ok = r->rc == 0 && r->sw == 0x9000;
+	struct es5_bytes a, b;
 
-	if (p->fi->state == SR2_ST_25_FINALISE_SENT) {
+	switch (p->fi->state) {
+	case SR2_ST_25_FINALISE_SENT:
 		if (!ok)
 			sr2_warn(p, "deletion of the old ISD-R keys failed");
 		sr2_addressing(p);
-	} else {
+		return;
+	case SR2_ST_26_ADDRESSING_SENT:
 		if (!ok)
 			sr2_warn(p, "UpdateSMSRAddressingParameters failed");
+		sr2_scp81(p);
+		return;
+	case SR2_ST_26_SCP81_CERT_SENT:
+		if (ok && es5_keyset_cert_resp_parse(r->data, r->len, &a) >= 0) {
+			sr2_scp81_keys(p, &a);
+			return;
+		}
+		sr2_warn(p, "no SCP81 key set: the eUICC refused CERT.SR.ECDSA");
 		sr2_complete(p);
+		return;
+	case SR2_ST_26_SCP81_KEYS_SENT:
+		if (ok && es5_keyset_keyagreement_resp_parse(r->data, r->len, &a, &b) >= 0)
+			sr2_scp81_commit(p, &a, &b);
+		else
+			sr2_warn(p, "no SCP81 key set: the eUICC refused the key agreement");
+		sr2_complete(p);
+		return;
+	default: return;
 	}
 }
 
@@ -1368,7 +1532,9 @@ static int sr2_timer_cb(struct osmo_fsm_inst *fi)
 		sr2_fail(p, &ST_EXPIRED);
 		return 0;
 	case SR2_ST_25_FINALISE_SENT:
-	case SR2_ST_26_ADDRESSING_SENT: sr2_es5_result(p, &(struct ev_es5){ .rc = -ETIMEDOUT }); return 0;
+	case SR2_ST_26_ADDRESSING_SENT:
+	case SR2_ST_26_SCP81_CERT_SENT:
+	case SR2_ST_26_SCP81_KEYS_SENT: sr2_es5_result(p, &(struct ev_es5){ .rc = -ETIMEDOUT }); return 0;
 	default: return 0;
 	}
 }
@@ -1571,7 +1737,8 @@ static const struct osmo_fsm_state sr1_states[] = {
 
 #define SR2_ALL                                                                                            \
 	(S(SR2_ST_2_AWAITING_HANDOVER) | S(SR2_ST_7_AUTHENTICATE_SENT) | S(SR2_ST_15_CREATE_KEYSET_SENT) | \
-	 S(SR2_ST_25_FINALISE_SENT) | S(SR2_ST_26_ADDRESSING_SENT) | S(ST_DONE))
+	 S(SR2_ST_25_FINALISE_SENT) | S(SR2_ST_26_ADDRESSING_SENT) | S(SR2_ST_26_SCP81_CERT_SENT) |        \
+	 S(SR2_ST_26_SCP81_KEYS_SENT) | S(ST_DONE))
 #define SR2_EVENTS (S(EV_HANDOVER_REQ) | S(EV_ES7_RESP) | S(EV_ES5_RESULT))
 
 static const struct osmo_fsm_state sr2_states[] = {
@@ -1593,6 +1760,14 @@ static const struct osmo_fsm_state sr2_states[] = {
 				      .out_state_mask = SR2_ALL,
 				      .action = sr2_action },
 	[SR2_ST_26_ADDRESSING_SENT] = { .name = "26_ADDRESSING_SENT",
+					.in_event_mask = SR2_EVENTS,
+					.out_state_mask = SR2_ALL,
+					.action = sr2_action },
+	[SR2_ST_26_SCP81_CERT_SENT] = { .name = "26_SCP81_CERT_SENT",
+					.in_event_mask = SR2_EVENTS,
+					.out_state_mask = SR2_ALL,
+					.action = sr2_action },
+	[SR2_ST_26_SCP81_KEYS_SENT] = { .name = "26_SCP81_KEYS_SENT",
 					.in_event_mask = SR2_EVENTS,
 					.out_state_mask = SR2_ALL,
 					.action = sr2_action },
@@ -1696,8 +1871,11 @@ static void resume_one(struct smsr_change *c, sqlite3_stmt *q)
 		osmo_fsm_inst_state_chg(p->fi, st, until(p->deadline), 0);
 		return;
 	case SR2_ST_25_FINALISE_SENT:
-	case SR2_ST_26_ADDRESSING_SENT: {
-		/* after the commit point: the eUICC is ours, finish */
+	case SR2_ST_26_ADDRESSING_SENT:
+	case SR2_ST_26_SCP81_CERT_SENT:
+	case SR2_ST_26_SCP81_KEYS_SENT: {
+		/* after the commit point: the eUICC is ours, finish (the SCP81 key agreement from its
+		 * first command again: the ephemeral key did not survive) */
 		struct smsr_keyset_row ks;
 
 		p->answered = false;
@@ -1710,21 +1888,16 @@ static void resume_one(struct smsr_change *c, sqlite3_stmt *q)
 		OPENSSL_cleanse(&ks, sizeof(ks));
 		if (st == SR2_ST_25_FINALISE_SENT)
 			sr2_finalise(p);
-		else
+		else if (st == SR2_ST_26_ADDRESSING_SENT)
 			sr2_addressing(p);
+		else
+			sr2_scp81(p);
 		return;
 	}
 	default: {
 		/* before the commit point: the ES7 exchange is lost; from step 7 again (a new RC), or
 		 * Failed once the validity period is over */
 		struct smsr_eis_row row;
-		uint8_t *blob = NULL;
-		size_t len;
-		struct es_msg *m = NULL;
-		char *arena = NULL;
-		const struct es_hex *ch;
-		struct gpcert cert;
-		int rc = -ENOENT;
 
 		p->answered = false;
 		osmo_fsm_inst_state_chg(p->fi, SR2_ST_7_AUTHENTICATE_SENT, 0, 0);
@@ -1734,15 +1907,8 @@ static void resume_one(struct smsr_change *c, sqlite3_stmt *q)
 			return;
 		}
 		/* PK.ECASD.ECKA again from the kept EIS (it was verified at step 6) */
-		if (smsr_store_eis_get(c->store, p->eid, &row) == 0 && row.state == SMSR_EIS_RECEIVED &&
-		    (m = talloc_zero(p, struct es_msg)) && smsr_store_eis_blob(c->store, m, p->eid, &blob, &len) == 0 &&
-		    (arena = talloc_size(m, len + 64)) &&
-		    es_msg_decode(m, arena, len + 64, blob, len, NULL, NULL) == 0 &&
-		    m->id == ES_MSG_ES1_REGISTER_EIS_REQ && (ch = eis_ecasd_cert(&m->u.es1_register_eis_req.eis)) &&
-		    gpcert_decode_exact(&cert, ch->data, ch->len, NULL) >= 0)
-			rc = gpcert_public_key(&cert, &p->ecasd_pub, NULL);
-		talloc_free(m);
-		if (rc < 0) {
+		if (smsr_store_eis_get(c->store, p->eid, &row) < 0 || row.state != SMSR_EIS_RECEIVED ||
+		    ecasd_pub_from_store(p) < 0) {
 			sr2_fail(p, &ST_INTERNAL);
 			return;
 		}

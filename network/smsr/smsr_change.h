@@ -75,6 +75,16 @@ enum smsr_change_notify {
 };
 extern const struct value_string smsr_change_notify_names[];
 
+/* How SR2 gets its own SCP81 (PSK-TLS) key set on the ISD-R at step 26, so that it can open HTTPS
+ * sessions (digest §2.1 step 26 "new SCP81 PSK key set"; SR1's SCP81 set goes with step 25). */
+enum smsr_change_scp81 {
+	SMSR_CHG_SCP81_ECKA, /* default: EstablishISDRKeySet over our new SCP80 key set, 3A01 {CERT.SR.ECDSA}
+			      * then a signed 3A02 with key type 85 (PSK-TLS), KVN 40-4F, KUQ 5C (one key,
+			      * Njiwa CreateSCP81KeySet, which sends the 3A02 without 3A01 and signature) */
+	SMSR_CHG_SCP81_NONE, /* no SCP81 key set: SR2 reaches the eUICC by SMS only */
+};
+extern const struct value_string smsr_change_scp81_names[];
+
 /* Message the eUICC-already-managed warning carries (digest §2.1). */
 #define SMSR_CHG_MSG_ALREADY_MANAGED "eUICC already managed"
 
@@ -114,6 +124,7 @@ struct smsr_change_cfg {
 	/* SR2: the value of DGI 3A07 for UpdateSMSRAddressingParameters (step 26); NULL = step skipped */
 	const uint8_t *addressing;
 	size_t addressing_len;
+	enum smsr_change_scp81 scp81;
 	uint32_t default_validity; /* seconds, when a request has no ValidityPeriod (0 = 600) */
 	struct osmo_tdef *tdefs;   /* NULL = smsr_change_tdefs */
 };

@@ -111,7 +111,7 @@ static struct card {
 	bool rc_pending;
 	uint8_t rc[16];
 	uint8_t sr_pk[EC_POINT_LEN];
-	bool corrupt_receipt, fail_delete;
+	bool corrupt_receipt, fail_delete, refuse_scp81;
 	uint8_t addressing[64];
 	size_t addressing_len;
 	enum es5_f2_semantics f2;
@@ -207,7 +207,14 @@ static uint16_t card_apdu(uint8_t session_kvn, const uint8_t *apdu, size_t len, 
 			return 0x6982;
 		}
 		EVP_PKEY_free(pk);
-		if (ecka_card_establish(ecasd_key, point, EC_POINT_LEN, a6->buf, a6->len, ECKA_TARGET_ISDR,
+		/* key type 85: the managing SM-SR's SCP81 PSK-TLS key set (step 26), KVN 40-4F */
+		if (crt.key_type == ECKA_KEY_TYPE_PSK_TLS && (crt.kvn < 0x40 || crt.kvn > 0x4F))
+			return 0x6A80;
+		if (card.refuse_scp81 && crt.key_type == ECKA_KEY_TYPE_PSK_TLS)
+			return 0x6985;
+		if (ecka_card_establish(ecasd_key, point, EC_POINT_LEN, a6->buf, a6->len,
+					crt.key_type == ECKA_KEY_TYPE_PSK_TLS ? ECKA_TARGET_ISDR_SCP81
+									      : ECKA_TARGET_ISDR,
 					&ecka_variants_default, NULL, &r) < 0)
 			return 0x6A80;
 		k = card_ks(crt.kvn);
@@ -758,7 +765,14 @@ static void assert_at_sr2(bool old_keys_deleted)
 	TEST_ASSERT_MEM_EQ(ks.kid, ks.kid_len, ck->key[1], 16);
 	TEST_ASSERT_MEM_EQ(ks.kik, ks.kik_len, ck->key[2], 16);
 	CU_ASSERT_EQUAL(card_ks(0x01) == NULL, old_keys_deleted);
-	CU_ASSERT_EQUAL(card_num_keysets(), old_keys_deleted ? 1u : 2u);
+	/* step 26: SR2's own SCP81 PSK, the same on both sides */
+	CU_ASSERT_EQUAL_FATAL(smsr_store_keyset_get(sr2.store, EID, SMSR_KEYSET_SCP81, -1, &ks), 0);
+	CU_ASSERT_EQUAL(ks.kvn, 0x40);
+	ck = card_ks(0x40);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
+	CU_ASSERT_EQUAL(ck->n, 1);
+	TEST_ASSERT_MEM_EQ(ks.psk, ks.psk_len, ck->key[0], 16);
+	CU_ASSERT_EQUAL(card_num_keysets(), old_keys_deleted ? 2u : 3u);
 	TEST_ASSERT_MEM_EQ(card.addressing, card.addressing_len, addressing, sizeof(addressing));
 	CU_ASSERT_EQUAL(smsr_change_step(sr1.chg, EID, step, sizeof(step)), -ENOENT);
 	CU_ASSERT_EQUAL(smsr_change_step(sr2.chg, EID, step, sizeof(step)), -ENOENT);
@@ -825,7 +839,8 @@ void test_smsr_change_success(void)
 	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_SUCCESS);
 	btw("The eUICC is SR2's: SR1's EIS is gone, SR2 holds the derived key set, the card only that one");
 	assert_at_sr2(true);
-	CU_ASSERT_EQUAL(card.cmds, 4); /* 3A01, 3A02, FinaliseISDRhandover, 3A07 */
+	/* 3A01, 3A02, FinaliseISDRhandover, 3A07, then SR2's own 3A01 and 3A02 for its SCP81 key set */
+	CU_ASSERT_EQUAL(card.cmds, 6);
 	btw("Steps 31-32: the MNO owning the profile is notified over ES4, with its part of the EIS");
 	CU_ASSERT_EQUAL(n_notifs, 1);
 	CU_ASSERT_EQUAL(notif_id, ES_MSG_ES4_HANDLE_SMSR_CHANGE_NOTIF);
@@ -855,6 +870,41 @@ void test_smsr_change_keep_list_variant(void)
 	run_to_end();
 	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_SUCCESS);
 	assert_at_sr2(true);
+	world_teardown();
+}
+
+void test_smsr_change_scp81_none_variant(void)
+{
+	struct smsr_keyset_row ks;
+
+	world_setup();
+	sr2.cfg.scp81 = SMSR_CHG_SCP81_NONE;
+	side_close(&sr2);
+	side_open(&sr2);
+	register_eis(ecasd_cert, ecasd_cert_len);
+	btw("Variant scp81=none: SR2 stops after 3A07 and keeps no SCP81 key set (SMS only)");
+	run_to_end();
+	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(card.cmds, 4);
+	CU_ASSERT_PTR_NULL(card_ks(0x40));
+	CU_ASSERT_EQUAL(smsr_store_keyset_get(sr2.store, EID, SMSR_KEYSET_SCP81, -1, &ks), -ENOENT);
+	world_teardown();
+}
+
+void test_smsr_change_scp81_refused_is_a_warning(void)
+{
+	struct smsr_keyset_row ks;
+
+	world_setup();
+	register_eis(ecasd_cert, ecasd_cert_len);
+	card.refuse_scp81 = true;
+	btw("The card refuses SR2's SCP81 key agreement (6985): after step 23 a warning, the EIS is SR2's");
+	run_to_end();
+	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_WITHWARNING);
+	CU_ASSERT_EQUAL(card.cmds, 6);
+	CU_ASSERT_EQUAL(eis_state(&sr1), 0);
+	CU_ASSERT_EQUAL(eis_state(&sr2), SMSR_EIS_ACTIVE);
+	CU_ASSERT_EQUAL(smsr_store_keyset_get(sr2.store, EID, SMSR_KEYSET_SCP81, -1, &ks), -ENOENT);
 	world_teardown();
 }
 
@@ -997,7 +1047,7 @@ void test_smsr_change_restart_between_7_and_15(void)
 	pump();
 	CU_ASSERT_EQUAL(mno.n, 1);
 	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_SUCCESS);
-	CU_ASSERT_EQUAL(card.cmds, 5); /* 3A01 twice */
+	CU_ASSERT_EQUAL(card.cmds, 7); /* 3A01 twice */
 	assert_at_sr2(true);
 	CU_ASSERT_EQUAL(smsr_change_stats(sr1.chg)->resumed, 1);
 	world_teardown();

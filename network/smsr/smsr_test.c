@@ -169,10 +169,18 @@ static struct es_msg *msg_new(enum es_msg_id id)
 	return m;
 }
 
+/* The operators with an ES4 notification endpoint of their own (open-questions §9 routing). */
+static const char *es4_owner;
+
+static bool owner_has_es4(const char *mno_id, void *priv)
+{
+	return es4_owner && strcmp(mno_id, es4_owner) == 0;
+}
+
 static void world_setup(struct world *w)
 {
 	char err[128];
-	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs };
+	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs, .owner_has_es4 = owner_has_es4 };
 	struct es_msg *reg = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
 	struct es_eis *eis = &reg->u.es1_register_eis_req.eis;
 	struct es_keyset *ks;
@@ -393,6 +401,34 @@ void test_smsr_enable_profile_normal_case(void)
 	CU_ASSERT_EQUAL(a[0].op_type, 0x0002);
 	CU_ASSERT_EQUAL(a[1].op_type, 0x0200);
 	CU_ASSERT_EQUAL(a[1].status, ES_STATUS_EXECUTED_SUCCESS);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+/* ES3.EnableProfile (the SM-DP's, after a download): the new profile's owner has its own ES4 endpoint and
+ * gets ES4 HandleProfileEnabledNotification; the old one's owner has none: ES3 (via the SM-DP). */
+void test_smsr_enable_via_es3_notification_routing(void)
+{
+	struct world w;
+	struct es_msg *m;
+
+	world_setup(&w);
+	es4_owner = "1.2.3.2";
+	m = msg_new(ES_MSG_ES3_ENABLE_PROFILE_REQ);
+	m->u.es3_enable_profile_req.eid = (struct es_hex){ eid_bytes, 16 };
+	m->u.es3_enable_profile_req.iccid = "8944000000000000020";
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL_FATAL(n_sent, 1);
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	card_sends_notification(w.sr, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, 7, aid20, 0);
+	CU_ASSERT_EQUAL(reply.id, ES_MSG_ES3_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL_FATAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(notifs[0].id, ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF);
+	CU_ASSERT_STRING_EQUAL(notifs[0].mno, "1.2.3.2");
+	CU_ASSERT_EQUAL(notifs[1].id, ES_MSG_ES3_HANDLE_PROFILE_DISABLED_NOTIF);
+	CU_ASSERT_STRING_EQUAL(notifs[1].mno, "1.2.3.1");
+	es4_owner = NULL;
 	talloc_free(m);
 	world_teardown(&w);
 }

@@ -39,7 +39,8 @@ static struct cmd_node smsr_node = { .node = SMSR_NODE, .prompt = "%s(config-sms
 void smsr_vty_cfg_init(struct smsr_vty_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->port = c->kannel = c->transaction = c->spi = c->relay_sms = c->f2 = c->hide = c->notify = -1;
+	c->port = c->kannel = c->transaction = c->spi = c->relay_sms = c->f2 = c->hide = c->notify = c->scp81_keyset =
+		-1;
 }
 
 /* Refuse the line: the message goes to the telnet user and to the reader of a file. */
@@ -328,6 +329,13 @@ DEFUN(cfg_notify, cfg_notify_cmd, "change-notify NAME",
 	return name_value(vty, smsr_change_notify_names, "change-notify", argv[0], &g_cfg->notify);
 }
 
+DEFUN(cfg_scp81_keyset, cfg_scp81_keyset_cmd, "scp81-keyset NAME",
+      "As SR2: how we get our own SCP81 PSK at step 26 (--scp81-keyset)\n"
+      "ecka (default) or none\n")
+{
+	return name_value(vty, smsr_change_scp81_names, "scp81-keyset", argv[0], &g_cfg->scp81_keyset);
+}
+
 /* ---- writing ------------------------------------------------------------------------------------- */
 
 typedef void (*emit_fn)(void *priv, const char *line);
@@ -390,6 +398,8 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emitf(emit, priv, " handover-hide %s", get_value_string(smsr_change_hide_names, c->hide));
 	if (c->notify >= 0)
 		emitf(emit, priv, " change-notify %s", get_value_string(smsr_change_notify_names, c->notify));
+	if (c->scp81_keyset >= 0)
+		emitf(emit, priv, " scp81-keyset %s", get_value_string(smsr_change_scp81_names, c->scp81_keyset));
 #undef S
 }
 
@@ -607,6 +617,7 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_f2_cmd);
 	install_element(SMSR_NODE, &cfg_hide_cmd);
 	install_element(SMSR_NODE, &cfg_notify_cmd);
+	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
 	install_element_ve(&show_config_cmd);
 	install_element_ve(&show_counters_cmd);
 	install_element_ve(&show_eis_cmd);

@@ -57,6 +57,7 @@ struct smsr_vty_cfg {
 	int f2;				       /* --f2: enum es5_f2_semantics */
 	int hide;			       /* --handover-hide: enum smsr_change_hide */
 	int notify;			       /* --change-notify: enum smsr_change_notify */
+	int scp81_keyset;		       /* --scp81-keyset: enum smsr_change_scp81 */
 	struct smsr_vty_peer {
 		char id[SMSR_OID_MAX];
 		char url[SMSR_VTY_PATH_MAX];

@@ -93,7 +93,8 @@ static const char full[] = "smsr\n"
 			   " addressing 3A070381020304\n"
 			   " f2 keep-list\n"
 			   " handover-hide KEYSETS\n"
-			   " change-notify ES3\n";
+			   " change-notify ES3\n"
+			   " scp81-keyset none\n";
 
 void test_smsr_vty_round_trip(void)
 {
@@ -134,6 +135,7 @@ void test_smsr_vty_round_trip(void)
 	CU_ASSERT_EQUAL(a.f2, ES5_F2_KEEP_LIST);
 	CU_ASSERT_EQUAL(a.hide, SMSR_CHG_HIDE_KEYSETS);
 	CU_ASSERT_EQUAL(a.notify, SMSR_CHG_NOTIFY_ES3);
+	CU_ASSERT_EQUAL(a.scp81_keyset, SMSR_CHG_SCP81_NONE);
 
 	/* written, read back into an empty configuration: the same settings and the same text */
 	t1 = written(&a);
@@ -194,6 +196,7 @@ void test_smsr_vty_invalid_lines(void)
 		{ " f2 delete", "" }, /* a prefix of two keywords: ambiguous or no match */
 		{ " handover-hide ALL", "handover-hide: unknown 'ALL'" },
 		{ " change-notify ES2", "change-notify: unknown 'ES2'" },
+		{ " scp81-keyset psk", "scp81-keyset: unknown 'psk' (one of ecka, none)" },
 		{ " own-url ftp://x/", "own-url: 'ftp://x/' is not an http(s)" },
 		{ " notify-url nowhere", "notify-url: 'nowhere' is not an http(s)" },
 		{ " peer-smsr 1.2 mailto:x", "peer-smsr: 'mailto:x' is not an http(s)" },

@@ -213,6 +213,34 @@ void test_keyest_smsr_change_ecka_variants(void)
 	euicc_config_default(&td.cfg);
 }
 
+/* Step 26: the managing SM-SR establishes its own SCP81 PSK-TLS key set (key type 85, KVN 40-4F). */
+void test_keyest_isdr_scp81_keyset(void)
+{
+	struct host_ke ke;
+	uint8_t rc[32];
+	size_t rc_len;
+	struct euicc_keyset ks;
+
+	euicc_config_default(&td.cfg);
+	td_new_card(true);
+	CU_ASSERT_EQUAL_FATAL(send_cert(td.cert_sr2, td.cert_sr2_len, 0, rc, &rc_len), 0x9000);
+	CU_ASSERT_EQUAL_FATAL(send_keyagreement(&ke, ECKA_TARGET_ISDR_SCP81, 0x41, td.sr2, rc, rc_len, 0, false),
+			      0x9000);
+	CU_ASSERT_EQUAL(ke.keys.n_keys, 1);
+	CU_ASSERT_EQUAL_FATAL(euicc_store_keyset_get(euicc_card_store(td.card), 0x41, &ks), 0);
+	CU_ASSERT_EQUAL(ks.type, EUICC_KEYSET_SCP81);
+	CU_ASSERT_EQUAL(ks.key_len[0], 16);
+	CU_ASSERT_EQUAL(ks.key_len[1], 0);
+	TEST_ASSERT_MEM_EQ(ks.key[0], 16, ke.keys.key[0], 16);
+	/* a PSK-TLS key set outside 40-4F, and an AES (SCP80) one inside it, are refused */
+	CU_ASSERT_EQUAL_FATAL(send_cert(td.cert_sr2, td.cert_sr2_len, 0, rc, &rc_len), 0x9000);
+	CU_ASSERT_EQUAL(send_keyagreement(&ke, ECKA_TARGET_ISDR_SCP81, 0x05, td.sr2, rc, rc_len, 0, false), 0x6A80);
+	CU_ASSERT_EQUAL_FATAL(send_cert(td.cert_sr2, td.cert_sr2_len, 0, rc, &rc_len), 0x9000);
+	CU_ASSERT_EQUAL(send_keyagreement(&ke, ECKA_TARGET_ISDR, 0x42, td.sr2, rc, rc_len, 0, false), 0x6A80);
+	CU_ASSERT_EQUAL(euicc_store_keyset_get(euicc_card_store(td.card), 0x05, &ks), -ENOENT);
+	CU_ASSERT_EQUAL(euicc_store_keyset_get(euicc_card_store(td.card), 0x42, &ks), -ENOENT);
+}
+
 void test_keyest_negative(void)
 {
 	struct host_ke ke;

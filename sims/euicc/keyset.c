@@ -9,7 +9,8 @@
  *                                                  -> key set, DR, receipt; answer [85 DR] 86 receipt
  *
  * ISD-R: the new key set is an SCP80 set with the CRT's KVN (01-0F; KIc/KID/KIK, or KIc/KID under the
- * ISDR_SPLIT_3 variant) and the CRT's initial counter. ISD-P: its SCP03 key set (ENC/MAC/DEK, or one base
+ * ISDR_SPLIT_3 variant) and the CRT's initial counter, or, for key type 85, an SCP81 set (KVN 40-4F)
+ * whose PSK is KID 1 (the managing SM-SR's PSK-TLS key, digest §2.1 step 26). ISD-P: its SCP03 key set (ENC/MAC/DEK, or one base
  * key used as all three under the BASEKEY variant), the SCP03t sequence counter from the CRT's 91, and
  * state PERSONALIZED; one commit each. Status words: es5_sw_meaning() (6A80 certificate malformed or of
  * the wrong type, 6982 verification failed, 6985 no 3A01 before / wrong ISD-P state / the session's own
@@ -157,7 +158,9 @@ static uint64_t counter_of(const struct ecka_crt *crt)
 /* Persist the ISD-R key set; 0 or -EIO. */
 static int store_isdr(struct euicc_card *c, const struct ecka_crt *crt, const struct ecka_keys *k)
 {
-	struct euicc_keyset ks = { .kvn = crt->kvn, .type = EUICC_KEYSET_SCP80 };
+	struct euicc_keyset ks = { .kvn = crt->kvn,
+				   .type = crt->key_type == ECKA_KEY_TYPE_PSK_TLS ? EUICC_KEYSET_SCP81
+										  : EUICC_KEYSET_SCP80 };
 	int rc;
 
 	for (unsigned int i = 0; i < k->n_keys && i < 3; i++) {
@@ -216,7 +219,7 @@ static int keyset_keyagreement(struct euicc_card *c, const struct euicc_session 
 	struct ecka_card_result r;
 	EVP_PKEY *pk = NULL, *sk = NULL;
 	struct bertlv_writer w;
-	bool isdp;
+	bool isdp, scp81;
 	int n, rc;
 
 	if (!ke->pending) {
@@ -235,8 +238,11 @@ static int keyset_keyagreement(struct euicc_card *c, const struct euicc_session 
 		*sw = 0x6A80;
 		goto abandon;
 	}
-	/* ISD-R: an SCP80 key set (KVN 01-0F, digest §4.1); not the one protecting this session */
-	if (!isdp && (crt.kvn < 0x01 || crt.kvn > 0x0F)) {
+	/* ISD-R: an SCP80 key set (AES, KVN 01-0F) or an SCP81 PSK-TLS key set (KVN 40-4F, digest §4.1 and
+	 * §2.1 step 26); not the one protecting this session */
+	scp81 = !isdp && crt.key_type == ECKA_KEY_TYPE_PSK_TLS;
+	if (!isdp && (scp81 ? crt.kvn < 0x40 || crt.kvn > 0x4F
+			    : crt.key_type != ECKA_KEY_TYPE_AES || crt.kvn < 0x01 || crt.kvn > 0x0F)) {
 		*sw = 0x6A80;
 		goto abandon;
 	}
@@ -260,7 +266,10 @@ static int keyset_keyagreement(struct euicc_card *c, const struct euicc_session 
 		*sw = 0x6581;
 		goto abandon;
 	}
-	rc = ecka_card_establish(sk, point, EC_POINT_LEN, a6->buf, a6->len, isdp ? ECKA_TARGET_ISDP : ECKA_TARGET_ISDR,
+	rc = ecka_card_establish(sk, point, EC_POINT_LEN, a6->buf, a6->len,
+				 isdp	 ? ECKA_TARGET_ISDP
+				 : scp81 ? ECKA_TARGET_ISDR_SCP81
+					 : ECKA_TARGET_ISDR,
 				 &c->cfg.ecka, NULL, &r);
 	EVP_PKEY_free(sk);
 	if (rc < 0) {
