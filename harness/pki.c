@@ -41,6 +41,7 @@ static const char readme[] =
 	"eum/public.hex          PK.EUM.ECDSA, 04||X||Y\n"
 	"smsr1/ smsr2/           SM-SRs; smdp1/ smdp2/ SM-DPs; in each:\n"
 	"  gp-cert.hex           CERT.SR.ECDSA / CERT.DP.ECDSA (GP 7F21, signed by the CI)\n"
+	"  gp-cert-rogue.hex     the same key certified by another CI that nobody trusts (negative tests)\n"
 	"  gp-key.hex      0600  SK.SR.ECDSA / SK.DP.ECDSA, raw 32-byte scalar\n"
 	"  gp-public.hex         the certificate's public key, 04||X||Y\n"
 	"  tls-cert.pem          X.509 TLS certificate for the ES interfaces, signed by the CI,\n"
@@ -428,7 +429,8 @@ out:
 	return rc;
 }
 
-static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_type type, X509 *ci, EVP_PKEY *ci_key)
+static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_type type, X509 *ci, EVP_PKEY *ci_key,
+		       EVP_PKEY *rogue_key)
 {
 	EVP_PKEY *gp = NULL;
 	uint8_t cert[GPCERT_MAX_LEN];
@@ -453,6 +455,11 @@ static int make_server(const struct pki_ctx *p, const char *name, enum gpcert_ty
 		fprintf(p->o->summary, "%s=%s\n", kv, get_value_string(gpcert_type_names, type));
 	snprintf(kv, sizeof(kv), "%s.subject_id", name);
 	kv_hex(p->o->summary, kv, c.subject_id.data, c.subject_id.len);
+	/* the same key certified by a CI nobody trusts: the "certificate not from the CI" scenarios */
+	n = make_gpcert(p, type, gp, rogue_key, NULL, 0, cert, sizeof(cert));
+	snprintf(rel, sizeof(rel), "%s/gp-cert-rogue.hex", name);
+	if (n < 0 || write_hex(p, rel, cert, (size_t)n, 0644) < 0)
+		goto out;
 	snprintf(rel, sizeof(rel), "%s/gp-key.hex", name);
 	if (write_scalar(p, rel, gp) < 0)
 		goto out;
@@ -547,7 +554,7 @@ int pki_init(const struct pki_opts *o)
 {
 	static char eids[PKI_MAX_EUICC][PKI_EID_DIGITS + 1];
 	struct pki_ctx p = { .o = o };
-	EVP_PKEY *ci_key = NULL, *eum_key = NULL;
+	EVP_PKEY *ci_key = NULL, *eum_key = NULL, *rogue_key = NULL;
 	X509 *ci = NULL, *eum = NULL;
 	char path[PATH_MAX], list[PKI_MAX_EUICC * (PKI_EID_DIGITS + 1) + 1];
 	struct stat st;
@@ -603,6 +610,10 @@ int pki_init(const struct pki_opts *o)
 		goto out;
 	kv_path(&p, "ci.cert", "ci/cert.pem");
 
+	/* A second, untrusted CI: only its signatures are kept (gp-cert-rogue.hex), never its key. */
+	if (crypto_ec_generate(o->curve, &rogue_key) < 0)
+		goto out;
+
 	/* EUM: X.509 signed by the CI. */
 	if (crypto_ec_generate(o->curve, &eum_key) < 0 ||
 	    !(eum = make_x509("rsplab test EUM", X509_EUM, eum_key, ci, ci_key, PKI_YEARS_CI, NULL)))
@@ -613,7 +624,7 @@ int pki_init(const struct pki_opts *o)
 	kv_path(&p, "eum.cert", "eum/cert.pem");
 
 	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
-		if (make_server(&p, servers[i].name, servers[i].type, ci, ci_key) < 0)
+		if (make_server(&p, servers[i].name, servers[i].type, ci, ci_key, rogue_key) < 0)
 			goto out;
 	/* The operators' platforms (played by rsplab run: ES2/ES4 client + notification endpoint) and the EUM
 	 * (ES1 client for RegisterEIS) need TLS certificates only. */
@@ -638,6 +649,7 @@ out:
 	X509_free(eum);
 	EVP_PKEY_free(ci_key);
 	EVP_PKEY_free(eum_key);
+	EVP_PKEY_free(rogue_key);
 	return rc;
 }
 

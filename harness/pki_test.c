@@ -194,6 +194,14 @@ void test_pki_server_certs_verify_and_flips_fail(void)
 		CU_ASSERT_EQUAL(slurp_hex(rel, point, sizeof(point)), EC_POINT_LEN);
 		TEST_ASSERT_MEM_EQ(c.public_key, EC_POINT_LEN, point, sizeof(point));
 		flip_each_byte(cert, len, type, ci, ci, ci_pub, type_name);
+		/* gp-cert-rogue.hex: the same key and type, but its signature does not verify with the CI */
+		snprintf(rel, sizeof(rel), "%s/gp-cert-rogue.hex", servers[i]);
+		len = slurp_hex(rel, cert, sizeof(cert));
+		CU_ASSERT_EQUAL_FATAL(gpcert_decode_exact(&c, cert, len, &why), (int)len);
+		CU_ASSERT_EQUAL(gpcert_type_of(&c, NULL), (int)type);
+		TEST_ASSERT_MEM_EQ(c.public_key, EC_POINT_LEN, point, sizeof(point));
+		CU_ASSERT_TRUE(gpcert_check_ci(&c, ci, &o, &why) < 0);
+		CU_ASSERT_NOT_EQUAL(tool_verify(cert, len, ci_pub, type_name), 0);
 	}
 	free(ci_pub);
 	X509_free(ci);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,13 @@ int proc_stop(const char *who, const char *name, pid_t pid, unsigned long long s
 	return proc_wait_gone(pid, start, kill_ms);
 }
 
+static pid_t die_with = 0; /* the harness's PID when its children must not outlive it */
+
+void proc_die_with_parent(void)
+{
+	die_with = getpid();
+}
+
 pid_t proc_spawn(const char *who, const char *dir, const char *log, const char *preload, char *const argv[])
 {
 	pid_t pid = fork();
@@ -73,6 +81,9 @@ pid_t proc_spawn(const char *who, const char *dir, const char *log, const char *
 		return pid < 0 ? -errno : pid;
 	/* child: own session (a Ctrl-C on the harness reaches only the harness, which then stops us) */
 	setsid();
+	/* prctl(2): the parent may have died between fork and prctl; then getppid() is no longer it */
+	if (die_with && (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != die_with))
+		_exit(125);
 	signal(SIGPIPE, SIG_DFL);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -25,3 +25,7 @@ int proc_stop(const char *who, const char *name, pid_t pid, unsigned long long s
 /* fork + exec argv[0] (PATH search) in dir, in a new session, stdin /dev/null, stdout+stderr appended to
  * log, LD_PRELOAD=preload when not NULL. who prefixes the child's own exec error in the log. */
 pid_t proc_spawn(const char *who, const char *dir, const char *log, const char *preload, char *const argv[]);
+
+/* From now on, children spawned by this process get SIGTERM when it dies, however it dies (even
+ * SIGKILL or a crash): `rsplab run` owns its daemons; `rsplab net up` leaves them running on purpose. */
+void proc_die_with_parent(void);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "harness/cli.h"
+#include "harness/proc.h"
 #include "harness/run/scn.h"
 #include "harness/run/runner.h"
 
@@ -38,6 +39,8 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* whatever happens to this process, nothing it started keeps running */
+	proc_die_with_parent();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {

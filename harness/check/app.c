@@ -54,6 +54,10 @@ enum check_app_kind check_app_detect(const uint8_t *d, size_t len)
 		if (len >= 20 && id == 3 && d[12] == 1 && d[13] == 0 &&
 		    ((uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19]) == l)
 			return CHECK_APP_OTHER;
+		/* a request's command_status is NULL (SMPP 3.4 §3.2): Kannel's bearerbox<->smsbox messages
+		 * ([u32 length][u32 type] then the type's fields, e.g. admin identify = 1, 3) are not SMPP */
+		if (len < 12 || (!(id & 0x80000000u) && (d[8] | d[9] | d[10] | d[11]) != 0))
+			return CHECK_APP_OTHER;
 		if (l >= SMPP_PDU_MIN && l <= SMPP_PDU_MAX && smpp_cmd_known(id))
 			return CHECK_APP_SMPP;
 	}

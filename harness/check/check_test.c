@@ -833,6 +833,24 @@ void test_check_app_detect_shim_not_smpp(void)
 		       "00000001",
 		       &bn);
 	CU_ASSERT_EQUAL(check_app_detect(b, bn), CHECK_APP_SMPP);
+	/* Kannel's smsbox -> bearerbox admin "identify" ([len][type 1 admin][command 3][boxc_id octstr]) reads
+	 * like a bind_receiver with command_status 3: a request with a non-NULL status is not SMPP */
+	free(b);
+	b = test_unhex("00000014"
+		       "00000001"
+		       "00000003"
+		       "00000004"
+		       "736d7331",
+		       &bn);
+	CU_ASSERT_EQUAL(check_app_detect(b, bn), CHECK_APP_OTHER);
+	/* a response may carry an error status (generic_nack 0x80000000 with ESME_RINVCMDID) */
+	free(b);
+	b = test_unhex("00000010"
+		       "80000000"
+		       "00000003"
+		       "00000001",
+		       &bn);
+	CU_ASSERT_EQUAL(check_app_detect(b, bn), CHECK_APP_SMPP);
 	free(shim);
 	free(q);
 	free(b);

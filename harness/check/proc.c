@@ -32,20 +32,24 @@ struct proc_def {
 	size_t n;
 };
 
-/* digest §2.1 (SGP.02 §3.8); step numbers as there. */
+/* digest §2.1 (SGP.02 §3.8); step numbers as there. The Initiator may be one operator or two (each
+ * talks to the SM-SR it has a relationship with: MNO2 prepares SR2, MNO1 asks SR1, as in the seed's
+ * multi-operator switchover), so the two calls bind two roles that may be the same entity. A role
+ * starting with '*' is not bound: steps 31-32 go to every profile owner. Steps 31-32 (SR2, after its
+ * step 28) and steps 29-30 (SR1) run concurrently [I]: the notifications may come first. */
 static const struct proc_step smsr_change_steps[] = {
-	{ ES_MSG_ES4_PREPARE_SMSR_CHANGE_REQ, 1, 1, "MNO", "SR2", false },
-	{ ES_MSG_ES4_PREPARE_SMSR_CHANGE_RESP, 3, 3, "SR2", "MNO", false },
-	{ ES_MSG_ES4_SMSR_CHANGE_REQ, 4, 4, "MNO", "SR1", false },
+	{ ES_MSG_ES4_PREPARE_SMSR_CHANGE_REQ, 1, 1, "MNO-SR2", "SR2", false },
+	{ ES_MSG_ES4_PREPARE_SMSR_CHANGE_RESP, 3, 3, "SR2", "MNO-SR2", false },
+	{ ES_MSG_ES4_SMSR_CHANGE_REQ, 4, 4, "MNO-SR1", "SR1", false },
 	{ ES_MSG_ES7_HANDOVER_EUICC_REQ, 5, 5, "SR1", "SR2", false },
 	{ ES_MSG_ES7_AUTHENTICATE_SMSR_REQ, 7, 7, "SR2", "SR1", false },
 	{ ES_MSG_ES7_AUTHENTICATE_SMSR_RESP, 13, 13, "SR1", "SR2", false },
 	{ ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_REQ, 15, 15, "SR2", "SR1", false },
 	{ ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_RESP, 22, 22, "SR1", "SR2", false },
 	{ ES_MSG_ES7_HANDOVER_EUICC_RESP, 28, 28, "SR2", "SR1", false },
-	{ ES_MSG_ES4_SMSR_CHANGE_RESP, 30, 30, "SR1", "MNO", false },
-	{ ES_MSG_ES4_HANDLE_SMSR_CHANGE_NOTIF, 31, 32, "SR2", "MNO", true },
-	{ ES_MSG_ES3_HANDLE_SMSR_CHANGE_NOTIF, 31, 32, "SR2", "DP", true },
+	{ ES_MSG_ES4_SMSR_CHANGE_RESP, 30, 30, "SR1", "MNO-SR1", false },
+	{ ES_MSG_ES4_HANDLE_SMSR_CHANGE_NOTIF, 28, 32, "SR2", "*owner", true },
+	{ ES_MSG_ES3_HANDLE_SMSR_CHANGE_NOTIF, 28, 32, "SR2", "*DP", true },
 };
 
 /* digest §3.1-§3.4 (SGP.02 §3.1-§3.3). */
@@ -61,8 +65,13 @@ static const struct proc_step download_steps[] = {
 	{ ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_RESP, 18, 18, "SR", "DP", false },
 	{ ES_MSG_ES3_ENABLE_PROFILE_REQ, 19, 19, "DP", "SR", true },
 	{ ES_MSG_ES3_ENABLE_PROFILE_RESP, 25, 25, "SR", "DP", true },
-	{ ES_MSG_ES3_HANDLE_PROFILE_ENABLED_NOTIF, 26, 26, "SR", "DP", true },
-	{ ES_MSG_ES2_HANDLE_PROFILE_ENABLED_NOTIF, 26, 26, "DP", "MNO", true },
+	/* step 26 (the SM-SR, after its step 25) runs concurrently with the SM-DP's step 27 [I]; each owner is
+	 * notified over ES4 when it has its own endpoint, else over ES3 then ES2 (open-questions §9) */
+	{ ES_MSG_ES3_HANDLE_PROFILE_ENABLED_NOTIF, 25, 27, "SR", "DP", true },
+	{ ES_MSG_ES3_HANDLE_PROFILE_DISABLED_NOTIF, 25, 27, "SR", "DP", true },
+	{ ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF, 25, 27, "SR", "*owner", true },
+	{ ES_MSG_ES4_HANDLE_PROFILE_DISABLED_NOTIF, 25, 27, "SR", "*owner", true },
+	{ ES_MSG_ES2_HANDLE_PROFILE_ENABLED_NOTIF, 26, 28, "DP", "*owner", true },
 	{ ES_MSG_ES2_DOWNLOAD_PROFILE_RESP, 27, 27, "DP", "MNO", false },
 };
 
@@ -71,7 +80,7 @@ static const struct proc_def proc_defs[] = {
 	{ "Profile download", "digest §3", download_steps, ARRAY_SIZE(download_steps) },
 };
 
-#define PROC_MAX_ROLES 4
+#define PROC_MAX_ROLES 6
 #define PROC_MAX_INST  256
 
 struct proc_inst {
@@ -79,7 +88,7 @@ struct proc_inst {
 	const char *eid;
 	int max_lo;
 	int max_step_frame;
-	bool seen[16];
+	bool seen[24];
 	const char *role[PROC_MAX_ROLES];
 	const char *role_id[PROC_MAX_ROLES];
 	unsigned int nroles;
@@ -98,7 +107,7 @@ static const struct proc_step *step_of(const struct proc_def *d, enum es_msg_id 
 static void bind_role(struct checker *ck, struct proc_inst *pi, const char *role, const char *id, uint32_t frame,
 		      const char *what)
 {
-	if (!id)
+	if (!id || role[0] == '*')
 		return;
 	for (unsigned int i = 0; i < pi->nroles; i++) {
 		if (!strcmp(pi->role[i], role)) {
@@ -110,7 +119,7 @@ static void bind_role(struct checker *ck, struct proc_inst *pi, const char *role
 		}
 		/* the SM-SRs of a change, or any two distinct roles, are distinct entities */
 		if (!strcmp(pi->role_id[i], id) && strcmp(pi->role[i], role) &&
-		    !(!strcmp(role, "MNO") || !strcmp(pi->role[i], "MNO")))
+		    !(!strncmp(role, "MNO", 3) || !strncmp(pi->role[i], "MNO", 3)))
 			checker_add(ck, "PROC-004", frame, NULL, "%s (EID %s): entity %s acts as %s and as %s",
 				    pi->def->name, pi->eid, id, pi->role[i], role);
 	}

@@ -209,6 +209,16 @@ static const struct run_step_ops *step_ops_of(const struct scn_step *st)
 	return st->kind == SCN_STEP_FAULT ? &run_fault_ops[st->fault] : &run_step_ops[st->kind];
 }
 
+/* `credential NAME issuer=rogue` in the scenario's initial state: that component's GP certificate is
+ * pki/NAME/gp-cert-rogue.hex (the same key, certified by a CI nobody trusts). */
+static bool credential_rogue(const struct scn *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_init; i++)
+		if (s->init[i].kind == SCN_INIT_CREDENTIAL && s->init[i].rogue && !strcmp(s->init[i].subject, name))
+			return true;
+	return false;
+}
+
 /* Expectations are checked through: */
 static const char *const run_expect_checker[] = {
 	[SCN_EXP_RESPONSES] = "the harness's operator role (ES responses)",
@@ -790,13 +800,13 @@ static int render_smdp_cfg(struct run_ctx *ctx, const struct topo_comp *c, const
 	if (mno)
 		fprintf(f, " mno-id %s\n mno-url https://%s:%u/ %s\n", mno->entity, mno->addr, mno->port, mno->entity);
 	fprintf(f,
-		" dp-certificate %s/%s/gp-cert.hex\n dp-private-key %s/%s/gp-key.hex p256\n"
+		" dp-certificate %s/%s/gp-cert%s.hex\n dp-private-key %s/%s/gp-key.hex p256\n"
 		" ci-certificate %s/ci/cert.pem\n eum-certificate %s/eum/cert.pem\n"
 		" es-listen %s %u\n own-url https://%s:%u/\n"
 		" tls-certificate %s/%s/tls-cert.pem\n tls-private-key %s/%s/tls-key.pem\n"
 		" tls-ca-certificate %s/ci/cert.pem\n tls-keylog %s/%s.keylog\n",
-		pki, c->name, pki, c->name, pki, pki, c->addr, c->port, c->addr, c->port, pki, c->name, pki, c->name,
-		pki, ctx->scndir, c->name);
+		pki, c->name, credential_rogue(&ctx->rs->scn, c->name) ? "-rogue" : "", pki, c->name, pki, pki, c->addr,
+		c->port, c->addr, c->port, pki, c->name, pki, c->name, pki, ctx->scndir, c->name);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct topo_comp *r = &t->comp[i];
 		if (r->kind != TOPO_SMSR)
@@ -892,6 +902,19 @@ static int register_eis_all(struct run_ctx *ctx, char *why, size_t wlen)
 	return 0;
 }
 
+/* Whether a GetEIS answer lists profile "ICCID:State". */
+static bool eis_has_profile(const struct op_record *r, const char *want)
+{
+	for (unsigned int q = 0; q < r->n_profiles; q++) {
+		char pe[40];
+		run_fmt(pe, sizeof(pe), "%s:%s", r->profile[q].iccid,
+			get_value_string(es_profile_state_names, r->profile[q].state));
+		if (strcmp(pe, want) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* An expectation the operator role checks. Returns 1 pass, 0 fail, -1 not checkable here. */
 static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
 {
@@ -946,12 +969,19 @@ static int check_expect_op(struct run_ctx *ctx, const struct scn_expect *e, char
 				w += (size_t)run_fmt(detail + w, w < len ? len - w : 0, "%sheld at %s", w ? "; " : "",
 						     sr->name);
 				for (size_t k = 0; k < e->n_profiles; k++) {
-					bool found = false;
-					for (unsigned int q = 0; q < r->n_profiles; q++) {
-						char pe[40];
-						run_fmt(pe, sizeof(pe), "%s:%s", r->profile[q].iccid,
-							get_value_string(es_profile_state_names, r->profile[q].state));
-						found |= strcmp(pe, e->profiles[k]) == 0;
+					bool found = eis_has_profile(r, e->profiles[k]);
+					/* ES4 GetEIS shows each operator its own profiles only (SGP.02 §5.5.x, digest
+					 * §6): ask as every other operator of the topology too */
+					for (size_t o = 0; !found && o < t->n; o++) {
+						const struct topo_comp *other = &t->comp[o];
+						struct op_record *r2 = NULL;
+						char d2[200];
+						if (other->kind != TOPO_MNO || other == mno ||
+						    op_get_eis(ctx->op, other->name, sr, card->eid, 30000, &r2, d2,
+							       sizeof(d2)) < 0)
+							continue;
+						found = r2->status == ES_STATUS_EXECUTED_SUCCESS && r2->has_eis &&
+							eis_has_profile(r2, e->profiles[k]);
 					}
 					if (!found) {
 						w += (size_t)run_fmt(detail + w, w < len ? len - w : 0,
@@ -1310,7 +1340,8 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 	struct run_started *s = &ctx->started[ctx->n_started];
 	char prog[PATH_MAX], dir[PATH_MAX], pki[PATH_MAX], db[PATH_MAX], url[300], cert[PATH_MAX], key[PATH_MAX],
 		ca[PATH_MAX], port[8], last[300], keylog[PATH_MAX], notify[300], netenv[PATH_MAX], stp[40], vpcd[48],
-		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX], addressing[40];
+		card[PATH_MAX + 40], scp81[32], srcert[PATH_MAX], srkey[PATH_MAX], eumcert[PATH_MAX], addressing[40],
+		por[12];
 	static char peers[RUN_PEERS_MAX][TOPO_VAL_MAX + 80], mnos[RUN_PEERS_MAX][TOPO_VAL_MAX + 80];
 	char *argv[64];
 	size_t a = 0;
@@ -1359,7 +1390,9 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 		argv[a++] = keylog;
 		/* SM-SR Change (network/smsr/README.md): its CERT.SR.ECDSA and key from the run's PKI, the CI
 		 * and EUM for the ECASD chain, and every other SM-SR of the topology as an ES7 peer. */
-		run_fmt(srcert, sizeof(srcert), "%s/%s/gp-cert.hex", pki, c->name);
+		/* `credential NAME issuer=rogue`: the same key, certified by a CI nobody trusts */
+		run_fmt(srcert, sizeof(srcert), "%s/%s/gp-cert%s.hex", pki, c->name,
+			credential_rogue(&ctx->rs->scn, c->name) ? "-rogue" : "");
 		run_fmt(srkey, sizeof(srkey), "%s/%s/gp-key.hex", pki, c->name);
 		run_fmt(eumcert, sizeof(eumcert), "%s/eum/cert.pem", pki);
 		argv[a++] = "--sr-cert";
@@ -1412,6 +1445,11 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 			argv[a++] = scp81;
 			argv[a++] = "--scp81-push-addr";
 			argv[a++] = (char *)c->addr;
+			if (c->por_timeout_s) {
+				run_fmt(por, sizeof(por), "%u", c->por_timeout_s);
+				argv[a++] = "--por-timeout";
+				argv[a++] = por;
+			}
 			/* as the new SM-SR of a change: our number to the eUICC at step 26 */
 			smsr_addressing_hex(ctx, c, addressing, sizeof(addressing));
 			if (addressing[0]) {

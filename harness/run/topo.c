@@ -53,6 +53,7 @@ enum topo_key {
 	TK_EID,
 	TK_DEVICE,
 	TK_TIMEOUT,
+	TK_POR_TIMEOUT,
 	TK_NEEDS,
 	TK__COUNT,
 };
@@ -74,6 +75,7 @@ static const struct {
 	[TK_EID] = { "eid", K(TOPO_EUICC), K(TOPO_EUICC), 0, 0 },
 	[TK_DEVICE] = { "device", K(TOPO_EUICC), 0, 0, 0 }, /* none: a card in no device (initialised, not served) */
 	[TK_TIMEOUT] = { "timeout", K_ALL, 0, 0, 0 },
+	[TK_POR_TIMEOUT] = { "por-timeout", K(TOPO_SMSR), 0, 0, 0 },
 	[TK_NEEDS] = { "needs", K_ALL, 0, K_ALL, 0 },
 };
 
@@ -188,6 +190,13 @@ static int topo_set_key(struct topo *t, struct topo_comp *c, enum topo_key k, co
 		if (lex_duration_ms(val, &ms) < 0 || ms == 0 || ms > 600000)
 			return topo_fail(err, line, "timeout '%s': a duration up to 10m with its unit (ms, s, m)", val);
 		c->ready_timeout_ms = ms;
+		break;
+	}
+	case TK_POR_TIMEOUT: {
+		unsigned int ms;
+		if (lex_duration_ms(val, &ms) < 0 || ms < 1000 || ms > 600000 || ms % 1000)
+			return topo_fail(err, line, "por-timeout '%s': whole seconds, 1s to 10m (e.g. 15s)", val);
+		c->por_timeout_s = ms / 1000;
 		break;
 	}
 	case TK_NEEDS: {

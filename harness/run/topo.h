@@ -72,6 +72,7 @@ struct topo_comp {
 	char eid[33];		       /* euicc */
 	char device[TOPO_NAME_MAX];    /* euicc: the device it sits in */
 	unsigned int ready_timeout_ms; /* readiness bound; 0 = the kind's default */
+	unsigned int por_timeout_s;    /* smsr: wait for an SMS packet's PoR before retransmitting; 0 = its default */
 	char needs[TOPO_NEEDS_MAX][TOPO_NAME_MAX];
 	size_t n_needs;
 };

@@ -46,6 +46,8 @@ void test_topo_flagship(void)
 	CU_ASSERT_PTR_EQUAL(topo_find_kind(t, TOPO_OSMO_HLR, TOPO_OP_NONE), topo_find(t, "hlr-mno1"));
 	CU_ASSERT_PTR_NULL(topo_find_kind(t, TOPO_SMSR, TOPO_OP_NONE + 3));
 	CU_ASSERT_EQUAL(topo_ready_timeout_ms(topo_find(t, "msc-mno2")), 10000);
+	CU_ASSERT_EQUAL(topo_find(t, "smsr1")->por_timeout_s, 15);
+	CU_ASSERT_EQUAL(topo_find(t, "msc-mno2")->por_timeout_s, 0);
 	free(text);
 	free(t);
 }
@@ -127,6 +129,9 @@ static const struct {
 	  "not a device" },
 	{ "d device builtin timeout=5\n", 1, "timeout '5'" },
 	{ "d device builtin timeout=11m\n", 1, "up to 10m" },
+	{ "s smsr builtin operator=mno1 addr=1.2.3.4 port=1 entity=1.2 por-timeout=1500ms\n", 1, "whole seconds" },
+	{ "s smsr builtin operator=mno1 addr=1.2.3.4 port=1 entity=1.2 por-timeout=0s\n", 1, "por-timeout '0s'" },
+	{ "d device builtin por-timeout=15s\n", 1, "'por-timeout' is not allowed" },
 	{ "\n\n\nd device builtin\x01\n", 4, "control character" },
 	{ "m mno builtin operator=mno1 addr=1.2.3.4 port=1\n", 1, "needs entity=" },
 };

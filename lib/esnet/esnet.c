@@ -794,6 +794,9 @@ static int call_destructor(struct esnet_call *c)
 	osmo_timer_del(&c->t_cb);
 	llist_del(&c->entry);
 	if (c->cli) {
+		/* the callback may have overtaken the HTTP answer to the request (both sockets ready in one
+		 * select round): that answer must not reach this freed call */
+		http_client_forget(c->cli);
 		bury_client(c->e, c->cli);
 		c->cli = NULL;
 	}

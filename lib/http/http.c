@@ -844,6 +844,14 @@ struct http_client *http_client_alloc(void *ctx, const struct http_client_cfg *c
 	return cli;
 }
 
+void http_client_forget(struct http_client *cli)
+{
+	if (!cli)
+		return;
+	cli->cb = NULL;
+	cli->priv = NULL;
+}
+
 void http_client_free(struct http_client *cli)
 {
 	talloc_free(cli);

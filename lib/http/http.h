@@ -105,6 +105,9 @@ void http_client_free(struct http_client *cli);
  * flight. The connection is kept open for the next request unless either side said close. */
 int http_client_request(struct http_client *cli, const struct http_out *req, http_client_cb cb, void *priv);
 bool http_client_busy(const struct http_client *cli);
+/* The owner of the request in flight is gone: its callback is never called (the response, if it still
+ * comes in the same event-loop round, is dropped). The client stays usable. */
+void http_client_forget(struct http_client *cli);
 const char *http_client_err_str(const struct http_client *cli);
 /* How many TCP connections this client opened so far (keep-alive reuse shows as 1). */
 unsigned long http_client_num_connects(const struct http_client *cli);

@@ -298,6 +298,38 @@ void test_http_async_response(void)
 	http_server_free(srv);
 }
 
+/* esnet: an async call's callback overtook the 202 and freed the call; the 202 must not reach it. */
+void test_http_client_forget(void)
+{
+	struct http_server *srv = server(NULL, NULL);
+	struct http_client *cli = client(srv, NULL);
+	struct http_out o = { .method = "POST", .url = "/hold", .body = (const uint8_t *)"x", .body_len = 1 };
+	struct result r = { 0 };
+	bool have;
+
+	held = NULL;
+	CU_ASSERT_EQUAL(http_client_request(cli, &o, result_cb, &r), 0);
+	for (int i = 0; i < 2000 && !held; i++)
+		osmo_select_main(1);
+	have = held != NULL;
+	CU_ASSERT_FATAL(have);
+	http_client_forget(cli);
+	{
+		struct http_out resp = { .status = 202 };
+		CU_ASSERT_EQUAL(http_req_respond(held, &resp), 0);
+		held = NULL;
+	}
+	run_some(200);
+	CU_ASSERT_FALSE(r.done);
+	/* the client is still usable for the next request */
+	post(cli, "/echo", "next", false, &r);
+	CU_ASSERT_TRUE(r.done);
+	CU_ASSERT_STRING_EQUAL(r.body, "next");
+	http_client_forget(NULL);
+	http_client_free(cli);
+	http_server_free(srv);
+}
+
 void test_http_limits_answered(void)
 {
 	struct http_limits lim = { .max_header_bytes = 200, .max_headers = 4, .max_body = 16 };

@@ -18,14 +18,16 @@
  *               [--cert PEM --key PEM --ca PEM] [--net-env FILE [--sms-transport smpp|kannel]
  *               [--smpp-transaction]]
  *               [--spi SPI_1639|SPI_1621] [--tls-keylog FILE]
- * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client) to FILE (0600),
+ * --tls-keylog appends the NSS key log of every TLS connection (ES endpoint and client, SCP81 PSK-TLS) to
+ * FILE (0600),
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
  *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
- * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka).
+ * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
+ * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
  * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
@@ -494,7 +496,7 @@ int main(int argc, char **argv)
 		{ "key", 1, NULL, 'K' },
 		{ "ca", 1, NULL, 'A' },
 		{ "net-env", 1, NULL, 'E' },
-		{ "smpp-transaction", 0, NULL, 267 },
+		{ "smpp-transaction", 0, NULL, 300 },
 		{ "spi", 1, NULL, 'S' },
 		{ "sms-transport", 1, NULL, 'X' },
 		{ "scp81-listen", 1, NULL, 'L' },
@@ -512,6 +514,7 @@ int main(int argc, char **argv)
 		{ "change-notify", 1, NULL, 264 },
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
+		{ "por-timeout", 1, NULL, 267 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -519,7 +522,7 @@ int main(int argc, char **argv)
 	};
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *keylog = NULL;
-	int port = 0, c;
+	int port = 0, c, por_timeout = 0;
 	void *ctx;
 	char err[256];
 	struct smsr_store *store;
@@ -615,13 +618,15 @@ int main(int argc, char **argv)
 		ccfg.notify = (enum smsr_change_notify)file_cfg.notify;
 	if (file_cfg.scp81_keyset >= 0)
 		ccfg.scp81 = (enum smsr_change_scp81)file_cfg.scp81_keyset;
+	if (file_cfg.por_timeout > 0)
+		por_timeout = file_cfg.por_timeout;
 	/* (the file's peer-smsr, mno-notify and eum-certificate lines join after the options: an OID given on
 	 * the command line keeps the command line's URL) */
 	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 		case 'T': break; /* taken above */
-		case 267: transaction = true; break;
+		case 300: transaction = true; break;
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
 		case 'l': listen = optarg; break;
@@ -718,6 +723,13 @@ int main(int argc, char **argv)
 			}
 			ccfg.scp81 = (enum smsr_change_scp81)v;
 			break;
+		case 267:
+			por_timeout = atoi(optarg);
+			if (por_timeout < 1 || por_timeout > 3600) {
+				fprintf(stderr, "rsplab-smsr: --por-timeout: 1..3600 seconds\n");
+				return 2;
+			}
+			break;
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -742,7 +754,8 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n");
+							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n"
+							    "                   [--por-timeout S]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -805,6 +818,7 @@ int main(int argc, char **argv)
 	running.hide = ccfg.hide;
 	running.notify = ccfg.notify;
 	running.scp81_keyset = ccfg.scp81;
+	running.por_timeout = por_timeout > 0 ? por_timeout : -1;
 	for (unsigned int i = 0; i < g_n_peers; i++) {
 		RUN_STR(peer[running.n_peer].id, g_peers[i].id);
 		RUN_STR(peer[running.n_peer++].url, g_peers[i].url);
@@ -819,6 +833,8 @@ int main(int argc, char **argv)
 	smsr_ctr_init(ctx);
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
+	if (por_timeout > 0)
+		osmo_tdef_set(smsr_ota_tdefs, SMSR_T_POR, (unsigned long)por_timeout, OSMO_TDEF_S);
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
 	osmo_tdefs_reset(smsr_change_tdefs);
@@ -918,7 +934,8 @@ int main(int argc, char **argv)
 		g_scp81 = smsr_scp81_alloc(ctx, store,
 					   &(struct smsr_scp81_cfg){ .listen_addr = addr,
 								     .port = (uint16_t)sport,
-								     .push_addr = scp81_push_addr },
+								     .push_addr = scp81_push_addr,
+								     .tls_keylog = keylog },
 					   &(struct smsr_scp81_push_ops){ .send = scp81_push }, NULL,
 					   &(struct smsr_scp81_up){ .result = scp81_result });
 		if (!g_scp81) {

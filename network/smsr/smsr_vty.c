@@ -336,6 +336,14 @@ DEFUN(cfg_scp81_keyset, cfg_scp81_keyset_cmd, "scp81-keyset NAME",
 	return name_value(vty, smsr_change_scp81_names, "scp81-keyset", argv[0], &g_cfg->scp81_keyset);
 }
 
+DEFUN(cfg_por_timeout, cfg_por_timeout_cmd, "por-timeout <1-3600>",
+      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout)\n"
+      "Seconds (default 60)\n")
+{
+	g_cfg->por_timeout = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 /* ---- writing ------------------------------------------------------------------------------------- */
 
 typedef void (*emit_fn)(void *priv, const char *line);
@@ -380,6 +388,8 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emit(priv, c->transaction ? " smpp-transaction-mode" : " no smpp-transaction-mode");
 	if (c->spi >= 0)
 		emitf(emit, priv, " spi %s", get_value_string(scp80_spi_variant_names, c->spi));
+	if (c->por_timeout > 0)
+		emitf(emit, priv, " por-timeout %d", c->por_timeout);
 	S("scp81-listen", scp81_listen);
 	S("scp81-push-addr", scp81_push_addr);
 	if (c->relay_sms >= 0)
@@ -618,6 +628,7 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_hide_cmd);
 	install_element(SMSR_NODE, &cfg_notify_cmd);
 	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
+	install_element(SMSR_NODE, &cfg_por_timeout_cmd);
 	install_element_ve(&show_config_cmd);
 	install_element_ve(&show_counters_cmd);
 	install_element_ve(&show_eis_cmd);

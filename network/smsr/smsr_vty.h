@@ -58,6 +58,7 @@ struct smsr_vty_cfg {
 	int hide;			       /* --handover-hide: enum smsr_change_hide */
 	int notify;			       /* --change-notify: enum smsr_change_notify */
 	int scp81_keyset;		       /* --scp81-keyset: enum smsr_change_scp81 */
+	int por_timeout;		       /* --por-timeout: seconds (X30) */
 	struct smsr_vty_peer {
 		char id[SMSR_OID_MAX];
 		char url[SMSR_VTY_PATH_MAX];

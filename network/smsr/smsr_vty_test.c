@@ -81,6 +81,7 @@ static const char full[] = "smsr\n"
 			   " sms-transport kannel\n"
 			   " smpp-transaction-mode\n"
 			   " spi SPI_1621\n"
+			   " por-timeout 30\n"
 			   " scp81-listen 10.23.0.2:4443\n"
 			   " scp81-push-addr 10.23.0.2\n"
 			   " es8-relay sms\n"
@@ -121,6 +122,7 @@ void test_smsr_vty_round_trip(void)
 	CU_ASSERT_EQUAL(a.kannel, 1);
 	CU_ASSERT_EQUAL(a.transaction, 1);
 	CU_ASSERT_EQUAL(a.spi, SCP80_SPI_VARIANT_1621);
+	CU_ASSERT_EQUAL(a.por_timeout, 30);
 	CU_ASSERT_STRING_EQUAL(a.scp81_listen, "10.23.0.2:4443");
 	CU_ASSERT_STRING_EQUAL(a.scp81_push_addr, "10.23.0.2");
 	CU_ASSERT_EQUAL(a.relay_sms, 1);
@@ -188,6 +190,7 @@ void test_smsr_vty_invalid_lines(void)
 		const char *line, *expect;
 	} bad[] = {
 		{ " es-port 65536", "out of range" },
+		{ " por-timeout 0", "out of range" },
 		{ " es-port -1", "out of range" },
 		{ " es-port http", "out of range" },
 		{ " sms-transport http", "out of range" },
