@@ -28,7 +28,9 @@
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
  * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
- *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h) */
+ *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
+ * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
+ * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +41,10 @@
 #include <openssl/pem.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
+#include <osmocom/vty/logging.h>
+#include <osmocom/vty/stats.h>
+#include <osmocom/vty/telnet_interface.h>
+#include <osmocom/vty/vty.h>
 #include <talloc.h>
 
 #include "lib/crypto/ec.h"
@@ -48,6 +54,7 @@
 #include "lib/gpcert/gpcert.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_keys.h"
@@ -56,6 +63,7 @@
 #include "network/smsr/smsr_ota.h"
 #include "network/smsr/smsr_scp81.h"
 #include "network/smsr/smsr_smpp.h"
+#include "network/smsr/smsr_vty.h"
 
 static volatile sig_atomic_t quit;
 static struct esnet *g_es;
@@ -69,8 +77,9 @@ static struct smsr_change *g_chg;
 static struct tls_ctx *g_notify_tls;
 
 /* The SM-SR peers of SM-SR Change (--peer-smsr OID=URL). */
-#define MAX_PEERS 8
-#define MAX_MNOS  8
+#define MAX_PEERS      8
+#define SMSR_OPTSTRING "c:T:i:d:l:p:u:n:C:K:A:E:S:X:L:P:R:k:h"
+#define MAX_MNOS       8
 
 /* Notification endpoints per operator (--mno-notify OID=URL): a Handle*Notification goes to the
  * profile owner's endpoint (open-questions §9: every profile owner), --notify-url for any other. */
@@ -240,8 +249,12 @@ static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, v
 	}
 	if (!peer.url || !g_es)
 		return;
-	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0)
+	if (esnet_call(g_es, &peer, msg, NULL, NULL, NULL) < 0) {
+		smsr_ctr_es_inc(es_msgs[msg->id].iface, SMSR_CTR_ES_OUT_ERR);
 		LOGP(DES4, LOGL_ERROR, "notification to %s not sent: %s\n", mno_id, esnet_last_error(g_es));
+	} else {
+		smsr_ctr_es_inc(es_msgs[msg->id].iface, SMSR_CTR_ES_REQ_OUT);
+	}
 }
 
 /* ---- SM-SR Change on the daemon's transports ------------------------------------------------------- */
@@ -263,9 +276,11 @@ static void chg_call_done(struct esnet_call *call, int rc, const struct es_msg *
 	if (!g_chg) /* shutting down */
 		return;
 	if (rc == 0 && (!resp || resp->is_fault)) {
+		smsr_ctr_es_inc(7, SMSR_CTR_ES_FAULT_IN);
 		LOGP(DES7, LOGL_NOTICE, "ES7 call %u answered with a fault\n", tag);
 		rc = -EPROTO;
 	} else if (rc < 0) {
+		smsr_ctr_es_inc(7, SMSR_CTR_ES_OUT_ERR);
 		LOGP(DES7, LOGL_NOTICE, "ES7 call %u failed: %d (%s)\n", tag, rc, esnet_last_error(g_es));
 	}
 	smsr_change_es_rx_response(g_chg, tag, rc, rc == 0 ? resp : NULL);
@@ -291,6 +306,7 @@ static int chg_es_call(void *priv, const char *peer_id, struct es_msg *req, uint
 	}
 	peer = (struct esnet_peer){ .url = p->url, .entity_id = p->id, .tls = p->tls, .variant = es_variant_default };
 	rc = esnet_call(g_es, &peer, req, chg_call_done, (void *)(uintptr_t)tag, NULL);
+	smsr_ctr_es_inc(es_msgs[req->id].iface, rc < 0 ? SMSR_CTR_ES_OUT_ERR : SMSR_CTR_ES_REQ_OUT);
 	if (rc < 0)
 		LOGP(DES7, LOGL_ERROR, "%s to %s not sent: %s\n", es_msgs[req->id].name, peer_id,
 		     esnet_last_error(g_es));
@@ -480,7 +496,7 @@ int main(int argc, char **argv)
 		{ "key", 1, NULL, 'K' },
 		{ "ca", 1, NULL, 'A' },
 		{ "net-env", 1, NULL, 'E' },
-		{ "smpp-transaction", 0, NULL, 'T' },
+		{ "smpp-transaction", 0, NULL, 300 },
 		{ "spi", 1, NULL, 'S' },
 		{ "sms-transport", 1, NULL, 'X' },
 		{ "scp81-listen", 1, NULL, 'L' },
@@ -499,6 +515,8 @@ int main(int argc, char **argv)
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
 		{ "por-timeout", 1, NULL, 267 },
+		{ "config", 1, NULL, 'c' },
+		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -529,11 +547,86 @@ int main(int argc, char **argv)
 	struct smsr_change_cfg ccfg = { .f2 = ES5_F2_DELETE_LIST, .ecka = ecka_variants_default };
 	bool tls_fail = false;
 	int v;
+	static struct smsr_vty_cfg file_cfg, running; /* -c CONFIG; the effective settings (show config) */
+	static struct vty_app_info vty_info = { .name = "rsplab-smsr", .version = "0" };
+	const char *config = NULL;
+	int telnet_port = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "keys-import")) /* smsr_keys.h: a card's keys into the store */
 		return smsr_keys_import_main(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "i:d:l:p:u:n:C:K:A:E:TS:X:L:P:R:k:h", opts, NULL)) != -1) {
+	/* ---- -c CONFIG / -T TELNET_PORT (smsr_vty.h): the file's settings first, the options override them */
+	talloc_enable_null_tracking();
+	ctx = talloc_named_const(NULL, 0, "rsplab-smsr");
+	osmo_init_logging2(ctx, &smsr_log_info);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
+		if (c == 'c')
+			config = optarg;
+		else if (c == 'T' && ((telnet_port = atoi(optarg)) <= 0 || telnet_port > 65535)) {
+			fprintf(stderr, "rsplab-smsr: -T TELNET_PORT: 1..65535\n");
+			return 2;
+		}
+	}
+	optind = 0; /* glibc: scan again from the start */
+	opterr = 1;
+	vty_info.tall_ctx = ctx;
+	vty_init(&vty_info);
+	logging_vty_add_cmds();
+	osmo_stats_vty_add_cmds();
+	smsr_vty_cfg_init(&file_cfg);
+	smsr_vty_init(&file_cfg);
+	if (config && smsr_vty_read_config(&file_cfg, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rsplab-smsr: %s: %s\n", config, err);
+		return 2;
+	}
+	if (file_cfg.smsr_id[0])
+		smsr_id = file_cfg.smsr_id;
+	if (file_cfg.db[0])
+		db = file_cfg.db;
+	if (file_cfg.listen[0])
+		listen = file_cfg.listen;
+	if (file_cfg.port >= 0)
+		port = file_cfg.port;
+	if (file_cfg.url[0])
+		url = file_cfg.url;
+	if (file_cfg.notify_url[0])
+		g_notify_url = file_cfg.notify_url;
+	cert = file_cfg.cert[0] ? file_cfg.cert : NULL;
+	key = file_cfg.key[0] ? file_cfg.key : NULL;
+	ca = file_cfg.ca[0] ? file_cfg.ca : NULL;
+	keylog = file_cfg.keylog[0] ? file_cfg.keylog : NULL;
+	net_env = file_cfg.net_env[0] ? file_cfg.net_env : NULL;
+	use_kannel = file_cfg.kannel == 1;
+	transaction = file_cfg.transaction == 1;
+	if (file_cfg.spi >= 0)
+		ocfg.spi = (enum scp80_spi_variant)file_cfg.spi;
+	scp81_listen = file_cfg.scp81_listen[0] ? file_cfg.scp81_listen : NULL;
+	scp81_push_addr = file_cfg.scp81_push_addr[0] ? file_cfg.scp81_push_addr : NULL;
+	relay_sms = file_cfg.relay_sms == 1;
+	sr_cert_path = file_cfg.sr_cert[0] ? file_cfg.sr_cert : NULL;
+	sr_key_path = file_cfg.sr_key[0] ? file_cfg.sr_key : NULL;
+	ci_path = file_cfg.ci[0] ? file_cfg.ci : NULL;
+	if (file_cfg.addressing[0]) { /* checked when read */
+		ccfg.addressing_len = (size_t)osmo_hexparse(file_cfg.addressing, addressing, sizeof(addressing));
+		ccfg.addressing = addressing;
+	}
+	if (file_cfg.f2 >= 0)
+		ccfg.f2 = (enum es5_f2_semantics)file_cfg.f2;
+	if (file_cfg.hide >= 0)
+		ccfg.hide = (enum smsr_change_hide)file_cfg.hide;
+	if (file_cfg.notify >= 0)
+		ccfg.notify = (enum smsr_change_notify)file_cfg.notify;
+	if (file_cfg.scp81_keyset >= 0)
+		ccfg.scp81 = (enum smsr_change_scp81)file_cfg.scp81_keyset;
+	if (file_cfg.por_timeout > 0)
+		por_timeout = file_cfg.por_timeout;
+	/* (the file's peer-smsr, mno-notify and eum-certificate lines join after the options: an OID given on
+	 * the command line keeps the command line's URL) */
+	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+		case 'T': break; /* taken above */
+		case 300: transaction = true; break;
 		case 'i': smsr_id = optarg; break;
 		case 'd': db = optarg; break;
 		case 'l': listen = optarg; break;
@@ -545,7 +638,6 @@ int main(int argc, char **argv)
 		case 'A': ca = optarg; break;
 		case 'E': net_env = optarg; break;
 		case 'k': keylog = optarg; break;
-		case 'T': transaction = true; break;
 		case 'X':
 			if (strcmp(optarg, "smpp") && strcmp(optarg, "kannel")) {
 				fprintf(stderr, "rsplab-smsr: --sms-transport: smpp or kannel\n");
@@ -646,7 +738,8 @@ int main(int argc, char **argv)
 			ocfg.spi = (enum scp80_spi_variant)get_string_value(scp80_spi_variant_names, optarg);
 			break;
 		default:
-			fprintf(c == 'h' ? stdout : stderr, "usage: rsplab-smsr --smsr-id OID --db FILE [--listen "
+			fprintf(c == 'h' ? stdout : stderr, "usage: rsplab-smsr [-c CONFIG] [-T TELNET_PORT] --smsr-id "
+							    "OID --db FILE [--listen "
 							    "ADDR] [--port N] [--url URL]\n"
 							    "                   [--notify-url URL] [--cert PEM --key "
 							    "PEM --ca PEM]\n"
@@ -667,12 +760,77 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!smsr_id || !db || port < 0 || port > 65535) {
-		fprintf(stderr, "rsplab-smsr: --smsr-id and --db are required\n");
+		fprintf(stderr, "rsplab-smsr: --smsr-id and --db (or smsr-id and database in -c CONFIG) are "
+				"required\n");
 		return 2;
 	}
-	talloc_enable_null_tracking();
-	ctx = talloc_named_const(NULL, 0, "rsplab-smsr");
-	osmo_init_logging2(ctx, &smsr_log_info);
+	/* ---- the file's list entries after the options', then the effective settings for the VTY */
+	for (unsigned int i = 0; i < file_cfg.n_peer; i++)
+		if (!peer_by_id(file_cfg.peer[i].id) && g_n_peers < MAX_PEERS) {
+			osmo_strlcpy(g_peers[g_n_peers].id, file_cfg.peer[i].id, sizeof(g_peers[0].id));
+			g_peers[g_n_peers++].url = file_cfg.peer[i].url;
+		}
+	for (unsigned int i = 0; i < file_cfg.n_mno; i++) {
+		unsigned int j;
+
+		for (j = 0; j < g_n_mnos && strcmp(g_mnos[j].id, file_cfg.mno[i].id); j++)
+			;
+		if (j == g_n_mnos && g_n_mnos < MAX_MNOS) {
+			osmo_strlcpy(g_mnos[g_n_mnos].id, file_cfg.mno[i].id, sizeof(g_mnos[0].id));
+			g_mnos[g_n_mnos++].url = file_cfg.mno[i].url;
+		}
+	}
+	for (unsigned int i = 0; i < file_cfg.n_eum; i++) {
+		unsigned int j;
+
+		for (j = 0; j < n_eum && strcmp(eum_paths[j], file_cfg.eum[i]); j++)
+			;
+		if (j == n_eum && n_eum < ARRAY_SIZE(eum_paths))
+			eum_paths[n_eum++] = file_cfg.eum[i];
+	}
+	smsr_vty_cfg_init(&running);
+#define RUN_STR(field, val) osmo_strlcpy(running.field, (val) ? (val) : "", sizeof(running.field))
+	RUN_STR(smsr_id, smsr_id);
+	RUN_STR(db, db);
+	RUN_STR(listen, listen);
+	running.port = port;
+	RUN_STR(url, url);
+	RUN_STR(notify_url, g_notify_url);
+	RUN_STR(cert, cert);
+	RUN_STR(key, key);
+	RUN_STR(ca, ca);
+	RUN_STR(keylog, keylog);
+	RUN_STR(net_env, net_env);
+	running.kannel = use_kannel;
+	running.transaction = transaction;
+	running.spi = ocfg.spi;
+	RUN_STR(scp81_listen, scp81_listen);
+	RUN_STR(scp81_push_addr, scp81_push_addr);
+	running.relay_sms = relay_sms;
+	RUN_STR(sr_cert, sr_cert_path);
+	RUN_STR(sr_key, sr_key_path);
+	RUN_STR(ci, ci_path);
+	for (unsigned int i = 0; i < n_eum; i++)
+		RUN_STR(eum[running.n_eum++], eum_paths[i]);
+	for (size_t i = 0; ccfg.addressing && i < ccfg.addressing_len && 2 * i + 2 < sizeof(running.addressing); i++)
+		snprintf(running.addressing + 2 * i, 3, "%02X", ccfg.addressing[i]);
+	running.f2 = ccfg.f2;
+	running.hide = ccfg.hide;
+	running.notify = ccfg.notify;
+	running.scp81_keyset = ccfg.scp81;
+	running.por_timeout = por_timeout > 0 ? por_timeout : -1;
+	for (unsigned int i = 0; i < g_n_peers; i++) {
+		RUN_STR(peer[running.n_peer].id, g_peers[i].id);
+		RUN_STR(peer[running.n_peer++].url, g_peers[i].url);
+	}
+	for (unsigned int i = 0; i < g_n_mnos; i++) {
+		RUN_STR(mno[running.n_mno].id, g_mnos[i].id);
+		RUN_STR(mno[running.n_mno++].url, g_mnos[i].url);
+	}
+#undef RUN_STR
+	smsr_vty_set_cfg(&running);
+	rate_ctr_init(ctx);
+	smsr_ctr_init(ctx);
 	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
 	osmo_tdefs_reset(smsr_ota_tdefs);
 	if (por_timeout > 0)
@@ -808,6 +966,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("rsplab-smsr: %s listening on %s:%u\n", smsr_id, listen, esnet_port(g_es));
+	smsr_vty_set_daemon(store, g_chg, g_es);
+	if (telnet_port && telnet_init_default(ctx, NULL, telnet_port) < 0) {
+		fprintf(stderr, "rsplab-smsr: cannot serve the telnet VTY on port %d\n", telnet_port);
+		return 1;
+	}
+	if (telnet_port)
+		printf("rsplab-smsr: telnet VTY on 127.0.0.1:%d\n", telnet_port);
 	fflush(stdout);
 	/* SM-SR Change procedures stored before a restart: resumed or aborted (digest §2.1) */
 	if ((v = smsr_change_resume(g_chg)) > 0)
@@ -818,6 +983,9 @@ int main(int argc, char **argv)
 		osmo_select_main_ctx(0);
 	/* Procedures still running answer their requesters as they end (through their esnet_in): end them
 	 * while the endpoint exists, each layer before the one it calls up into; esnet goes last of those. */
+	smsr_vty_set_daemon(NULL, NULL, NULL);
+	if (telnet_port)
+		telnet_exit();
 	smsr_change_free(g_chg); /* above smsr.c and smsr_ota, answers through esnet */
 	g_chg = NULL;
 	smsr_scp81_free(g_scp81);
@@ -836,6 +1004,7 @@ int main(int argc, char **argv)
 	X509_free(ci);
 	for (unsigned int i = 0; i < n_eum; i++)
 		X509_free(eum[i]);
+	smsr_ctr_fini();
 	log_fini();
 	talloc_free(ctx);
 	talloc_disable_null_tracking(); /* frees talloc's null context: a clean exit leaks nothing (LSan) */

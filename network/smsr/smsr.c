@@ -12,6 +12,7 @@
 
 #include "lib/ids/ids.h"
 #include "lib/rscript/rscript.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_log.h"
 
@@ -139,6 +140,7 @@ static void reply_now(const struct smsr_reply *reply, enum es_msg_id req_id, con
 		return;
 	r->id = req_id + 1;
 	resp_status(r, s);
+	smsr_ctr_es_answer(r);
 	reply->respond(reply->handle, r);
 	talloc_free(r);
 }
@@ -247,6 +249,7 @@ static void proc_answer(struct proc *p, const struct status *s)
 	else
 		p->sr->stats.procs_failed++;
 	audit(p->sr, p->eid, p->audit_type, p->reply.requester, s->status, p->iccid);
+	smsr_ctr_es_answer(r);
 	p->reply.respond(p->reply.handle, r);
 	talloc_free(r);
 }
@@ -726,6 +729,7 @@ static int es_get_eis(struct smsr *sr, const struct es_msg *req, const struct sm
 		e->n_profile_info = k;
 	}
 	resp_status(r, &ST_OK);
+	smsr_ctr_es_answer(r);
 	reply->respond(reply->handle, r);
 	talloc_free(r);
 	return 0;
@@ -919,6 +923,7 @@ static int es_create_isdp(struct smsr *sr, const struct es_msg *req, const struc
 
 int smsr_es_request(struct smsr *sr, const struct es_msg *req, const struct smsr_reply *reply)
 {
+	smsr_ctr_es_request(req);
 	switch (req->id) {
 	case ES_MSG_ES1_REGISTER_EIS_REQ: return es_register_eis(sr, req, reply);
 	case ES_MSG_ES3_GET_EIS_REQ:
@@ -997,16 +1002,19 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 	rc = es5_notification_decode(&n, data, len);
 	if (rc < 0 || n.eid.len != 16) {
 		sr->stats.notifs_bad++;
+		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DROPPED);
 		LOGP(DES5, LOGL_NOTICE, "malformed E1 notification dropped (%d)\n", rc);
 		return -EBADMSG;
 	}
 	smsr_eid_to_hex(n.eid.buf, n.eid.len, eid, sizeof(eid));
 	if (smsr_store_eis_get(sr->store, eid, &row) < 0) {
 		sr->stats.notifs_bad++;
+		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DROPPED);
 		LOGP(DES5, LOGL_NOTICE, "E1 notification for unknown EID-%s dropped\n", eid);
 		return -ENOENT;
 	}
 	sr->stats.notifs_rx++;
+	smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_RX);
 	fresh = smsr_store_notif_seq_check(sr->store, eid, n.seq);
 	if (fresh < 0)
 		return fresh;
@@ -1016,6 +1024,7 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 		sr->stats.confirms_sent++;
 	if (!fresh) {
 		sr->stats.notifs_dup++;
+		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DUP);
 		LOGP(DES5, LOGL_INFO, "EID-%s: E1 seq %u seen before: confirmed again, not processed\n", eid, n.seq);
 		return 0;
 	}

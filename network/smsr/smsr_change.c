@@ -17,6 +17,7 @@
 #include "lib/gpcert/gpcert.h"
 #include "lib/ids/ids.h"
 #include "network/smsr/smsr_change.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_log.h"
 
 struct osmo_tdef smsr_change_tdefs[] = {
@@ -334,6 +335,7 @@ static void reply_now(const struct smsr_reply *reply, enum es_msg_id req_id, con
 		return;
 	r->id = req_id + 1;
 	fes_set(FES(r), s);
+	smsr_ctr_es_answer(r);
 	reply->respond(reply->handle, r);
 	talloc_free(r);
 }
@@ -358,6 +360,7 @@ static void proc_answer(struct proc *p, enum es_msg_id resp_id, const struct sta
 		c->stats.warnings++;
 	else
 		c->stats.failed++;
+	smsr_ctr_es_answer(r);
 	if (p->have_reply)
 		p->reply.respond(p->reply.handle, r);
 	else if (c->ops.respond_stored && p->reply_to[0])
@@ -704,6 +707,7 @@ static void sr1_es5_result(struct proc *p, const struct ev_es5 *r)
 	LOGPFSML(p->fi, LOGL_INFO, "step %s: %s answered to %s\n", cert ? "13" : "22",
 		 get_value_string(es_status_names, FES(m)->status), p->peer);
 	p->have_relay = false;
+	smsr_ctr_es_answer(m);
 	p->relay.respond(p->relay.handle, m);
 	talloc_free(m);
 }
@@ -1617,6 +1621,7 @@ int smsr_change_es_request(struct smsr_change *c, const struct es_msg *req, cons
 	struct proc *p;
 	uint32_t ev;
 
+	smsr_ctr_es_request(req);
 	switch (req->id) {
 	case ES_MSG_ES4_PREPARE_SMSR_CHANGE_REQ: return sr2_prepare(c, req, reply);
 	case ES_MSG_ES4_SMSR_CHANGE_REQ: return sr1_start(c, req, reply);

@@ -13,6 +13,7 @@
 #include "lib/es5/es5.h"
 #include "lib/ids/ids.h"
 #include "lib/rscript/rscript.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_ota.h"
@@ -101,6 +102,7 @@ static int reply_now(const struct smsr_reply *reply, enum es_msg_id req_id, cons
 		return -ENOMEM;
 	r->id = req_id + 1;
 	resp_status(r, s);
+	smsr_ctr_es_answer(r);
 	reply->respond(reply->handle, r);
 	talloc_free(r);
 	return rc;
@@ -174,6 +176,7 @@ static void rproc_answer(struct rproc *p, const struct status *s, const uint8_t 
 		else if (p->req_id == ES_MSG_ES3_UPDATE_CONNECTIVITY_PARAMETERS_REQ)
 			r->u.es3_update_connectivity_parameters_resp.euicc_response_data = (struct es_hex){ data, len };
 	}
+	smsr_ctr_es_answer(r);
 	p->reply.respond(p->reply.handle, r);
 	talloc_free(r);
 }
@@ -308,6 +311,7 @@ static void audit_done(struct rproc *p, const uint8_t *rsp, size_t len)
 	resp_status(r, &ST_OK);
 	p->answered = true;
 	e->stats.relay_ok++;
+	smsr_ctr_es_answer(r);
 	p->reply.respond(p->reply.handle, r);
 	talloc_free(r);
 }
@@ -786,6 +790,7 @@ bool smsr_es3_handles(enum es_msg_id id)
 
 int smsr_es3_request(struct smsr_es3 *e, const struct es_msg *req, const struct smsr_reply *reply)
 {
+	smsr_ctr_es_request(req);
 	switch (req->id) {
 	case ES_MSG_ES3_SEND_DATA_REQ: return es_send_data(e, req, reply);
 	case ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ: return es_download_completed(e, req, reply);

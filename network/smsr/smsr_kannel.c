@@ -10,6 +10,7 @@
 
 #include "lib/http/http.h"
 #include "lib/sms/sms.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_log.h"
 
@@ -119,6 +120,7 @@ static void resp_cb(struct http_client *cli, int rc, const struct http_msg *resp
 		k->stats.accepted++;
 	} else {
 		k->stats.refused++;
+		smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_MT_REFUSED);
 		LOGP(DSMS, LOGL_NOTICE, "Kannel sendsms refused: %s %u\n", rc < 0 ? strerror(-rc) : "HTTP",
 		     resp ? resp->status : 0);
 	}
@@ -203,6 +205,7 @@ int smsr_kannel_send(void *tp, const char *dst, const uint8_t *ud, size_t len, u
 	llist_add_tail(&r->entry, &k->queue);
 	k->queued++;
 	k->stats.sent++;
+	smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_MT_SENT);
 	kick(k);
 	return 0;
 }
@@ -233,6 +236,7 @@ static void mo_cb(struct http_req *req, void *priv)
 	nb = nu >= 0 ? smsr_kannel_query_param(q, "bin", ud + nu, sizeof(ud) - (size_t)nu) : -EINVAL;
 	if (nf <= 0 || nu <= 0 || nb < 0) {
 		k->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_MO_BAD);
 		LOGP(DSMS, LOGL_NOTICE, "Kannel MO callback without from/udh/bin (or malformed): 400\n");
 		answer(req, 400);
 		return;
@@ -241,10 +245,12 @@ static void mo_cb(struct http_req *req, void *priv)
 	for (int i = 0; i < nf; i++)
 		if (!((from[i] >= '0' && from[i] <= '9') || (i == 0 && from[i] == '+'))) {
 			k->stats.mo_bad++;
+			smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_MO_BAD);
 			answer(req, 400);
 			return;
 		}
 	k->stats.mo++;
+	smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_MO_RX);
 	answer(req, 200);
 	if (k->up.mo)
 		k->up.mo(k->up.priv, (const char *)from, ud, (size_t)(nu + nb));
@@ -273,10 +279,12 @@ static void dlr_cb(struct http_req *req, void *priv)
 		return;
 	}
 	k->stats.dlr++;
+	smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_DLR_RX);
 	answer(req, 200);
 	/* Kannel dlr-mask bits: 1 delivered, 2 failed, 4 buffered, 8 SMSC ack, 16 SMSC reject */
 	if ((s == 2 || s == 16) && k->up.tx_status) {
 		k->stats.dlr_failed++;
+		smsr_ctr_inc(SMSR_CTRG_KANNEL, SMSR_CTR_KANNEL_DLR_FAILED);
 		k->up.tx_status(k->up.priv, (uint32_t)t, -EIO);
 	} else if (s == 1 && k->up.tx_status) {
 		k->up.tx_status(k->up.priv, (uint32_t)t, 0);

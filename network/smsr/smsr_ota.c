@@ -13,6 +13,7 @@
 #include "lib/sms/sms.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_log.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_ota.h"
 
 struct osmo_tdef smsr_ota_tdefs[] = {
@@ -333,6 +334,7 @@ static void tx_timer_cb(void *data)
 	if (tx->retx < ota->cfg.max_retx) {
 		tx->retx++;
 		ota->stats.retx++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_RETX);
 		LOGP(DOTA, LOGL_NOTICE, "EID-%s: no PoR for packet %u, retransmission %u/%u (%s)\n", tx->eid,
 		     tx->cur + 1, tx->retx, ota->cfg.max_retx, get_value_string(smsr_ota_retx_names, ota->cfg.retx));
 		rc = tx_send_chunk(tx, ota->cfg.retx == SMSR_OTA_RETX_NEW_COUNTER, false);
@@ -343,6 +345,7 @@ static void tx_timer_cb(void *data)
 		return;
 	}
 	ota->stats.timeouts++;
+	smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_TIMEOUT);
 	LOGP(DOTA, LOGL_NOTICE, "EID-%s: no PoR after %u retransmissions\n", tx->eid, tx->retx);
 	tx_done(tx, -ETIMEDOUT, 0, NULL, 0);
 }
@@ -406,6 +409,7 @@ static int ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const ui
 	}
 	llist_add_tail(&tx->entry, &ota->txs);
 	ota->stats.scripts++;
+	smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_SCRIPT_TX);
 	rc = tx_send_chunk(tx, true, true);
 	if (rc < 0)
 		tx_free(tx); /* a failed send never completed it */
@@ -562,6 +566,7 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 		keybuf_wipe(&k);
 		if (rc < 0) {
 			ota->stats.por_bad++;
+			smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_POR_FAILED);
 			LOGP(DOTA, LOGL_NOTICE, "EID-%s: malformed PoR dropped (%d)\n", eid, rc);
 			return;
 		}
@@ -582,6 +587,8 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 			continue;
 		}
 		ota->stats.por_ok++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80,
+			     por.status == SCP80_ST_POR_OK ? SMSR_CTR_SCP80_POR_OK : SMSR_CTR_SCP80_POR_FAILED);
 		if (por.status != SCP80_ST_POR_OK) {
 			ota->stats.por_status_err++;
 			LOGP(DOTA, LOGL_NOTICE, "EID-%s: PoR status %02X (%s)\n", eid, por.status,
@@ -607,6 +614,7 @@ static void rx_por(struct smsr_ota *ota, const char *eid, const uint8_t *buf, si
 		}
 	}
 	ota->stats.por_unmatched++;
+	smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 	LOGP(DOTA, LOGL_NOTICE, "EID-%s: PoR matching no exchange (or not verifying) dropped\n", eid);
 }
 
@@ -637,6 +645,7 @@ static void rx_cmd(struct smsr_ota *ota, const char *eid, const char *src, const
 
 	if (rc < 0 || keys_load(ota, eid, (cmd.kic >> 4) & 0x0F, &k) < 0) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		LOGP(DOTA, LOGL_NOTICE, "EID-%s: MO command packet dropped (header %d or no key set)\n", eid, rc);
 		return;
 	}
@@ -644,6 +653,7 @@ static void rx_cmd(struct smsr_ota *ota, const char *eid, const char *src, const
 	keybuf_wipe(&k);
 	if (rc < 0 || cmd.verdict != SCP80_V_OK || !is_e1(cmd.data, cmd.data_len)) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		LOGP(DOTA, LOGL_NOTICE, "EID-%s: MO command packet dropped (%s)\n", eid,
 		     rc < 0 ? "malformed" : get_value_string(scp80_verdict_names, cmd.verdict));
 		return;
@@ -661,6 +671,7 @@ static void rx_packet(struct smsr_ota *ota, const char *src, uint8_t iei, const 
 
 	if (smsr_store_eis_by_msisdn(ota->store, src, eid, sizeof(eid)) < 0) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		LOGP(DOTA, LOGL_NOTICE, "MO packet from %s: no eUICC with this MSISDN, dropped\n", src);
 		return;
 	}
@@ -671,6 +682,7 @@ static void rx_packet(struct smsr_ota *ota, const char *src, uint8_t iei, const 
 	/* the PoR's check covers its UDH: verify UDH ‖ packet */
 	if (udh_len + pkt_len > sizeof(buf)) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		return;
 	}
 	memcpy(buf, udh, udh_len);
@@ -690,6 +702,7 @@ static void mo_timer_cb(void *data)
 	struct mo_set *m = data;
 
 	m->ota->stats.mo_bad++;
+	smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 	LOGP(DSMS, LOGL_NOTICE, "MO from %s: concatenated packet incomplete (missing 0x%08" PRIx32 "), dropped\n",
 	     m->src, sms_concat_missing(&m->c));
 	mo_set_free(m);
@@ -730,6 +743,7 @@ int smsr_ota_rx_mo(struct smsr_ota *ota, const char *src, const uint8_t *ud, siz
 		src++;
 	if (ud_len > SMS_UD_MAX || strlen(src) >= MSISDN_TEXT_MAX || (n = sms_udh_decode(&udh, ud, ud_len)) < 0) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		LOGP(DSMS, LOGL_NOTICE, "MO SMS dropped: no valid UDH (%zu octets)\n", ud_len);
 		return 0;
 	}
@@ -737,6 +751,7 @@ int smsr_ota_rx_mo(struct smsr_ota *ota, const char *src, const uint8_t *ud, siz
 	if (!udh_concat(&udh, &ref16, &ref)) {
 		if (!iei) {
 			ota->stats.mo_bad++;
+			smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 			LOGP(DSMS, LOGL_NOTICE, "MO SMS from %s dropped: neither command nor response packet\n", src);
 			return 0;
 		}
@@ -751,6 +766,7 @@ int smsr_ota_rx_mo(struct smsr_ota *ota, const char *src, const uint8_t *ud, siz
 	if (!m) {
 		if (llist_count(&ota->mo_sets) >= ota->cfg.max_reassemblies) {
 			ota->stats.mo_bad++;
+			smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 			LOGP(DSMS, LOGL_NOTICE, "MO SMS from %s dropped: %u reassemblies in progress\n", src,
 			     ota->cfg.max_reassemblies);
 			return 0;
@@ -774,6 +790,7 @@ int smsr_ota_rx_mo(struct smsr_ota *ota, const char *src, const uint8_t *ud, siz
 	rc = sms_concat_add(&m->c, ud, ud_len);
 	if (rc < 0) {
 		ota->stats.mo_bad++;
+		smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 		LOGP(DSMS, LOGL_NOTICE, "MO SMS from %s: segment dropped (%s)\n", src,
 		     get_value_string(sms_concat_err_names, m->c.err));
 		return 0;
@@ -794,6 +811,7 @@ int smsr_ota_rx_mo(struct smsr_ota *ota, const char *src, const uint8_t *ud, siz
 			rx_packet(ota, src, iei, udh_copy, fudh_len, pkt, (size_t)len);
 		} else {
 			ota->stats.mo_bad++;
+			smsr_ctr_inc(SMSR_CTRG_SCP80, SMSR_CTR_SCP80_MO_DROPPED);
 			mo_set_free(m);
 		}
 	}

@@ -15,6 +15,7 @@
 #include "lib/rscript/rscript.h"
 #include "lib/tls/tls.h"
 #include "network/smsr/smsr_log.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_scp81.h"
 
 struct osmo_tdef smsr_scp81_tdefs[] = {
@@ -135,6 +136,7 @@ static size_t psk_lookup(void *priv, const char *identity, uint8_t *psk, size_t 
 	    smsr_store_keyset_get(s->store, eid, SMSR_KEYSET_SCP81, kvn, &k) < 0 || k.kind != SMSR_KEYSET_SCP81 ||
 	    k.psk_len < 16 || k.psk_len > psk_max) {
 		s->stats.psk_unknown++;
+		smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_PSK_UNKNOWN);
 		LOGP(DTLS, LOGL_NOTICE, "SCP81: PSK identity unknown (%zu chars)\n", strlen(identity));
 		explicit_bzero(&k, sizeof(k));
 		return 0;
@@ -184,10 +186,13 @@ static void sess_end(struct sess *x, int rc)
 		http_req_set_abort_cb(r, NULL, NULL);
 		http_req_respond(r, &(struct http_out){ .status = 204, .close = true });
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		s->stats.sessions_failed++;
-	else
+		smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_SESSION_FAILED);
+	} else {
 		s->stats.sessions_ok++;
+		smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_SESSION_OK);
+	}
 	LOGP(DHTTP, LOGL_INFO, "EID-%s: SCP81 session %" PRIu32 " ends (%d)\n", x->eid, x->id, rc);
 	llist_del(&x->entry);
 	script_clear(&x->out);
@@ -211,6 +216,7 @@ static int push_send(struct sess *x)
 	x->pushes++;
 	x->push_tag = 0x40000000u | (++s->next_id & 0x3FFFFFFFu);
 	s->stats.pushes++;
+	smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_PUSH);
 	LOGP(DHTTP, LOGL_INFO, "EID-%s: SCP81 push %u (%d octets)\n", x->eid, x->pushes, n);
 	sess_timer(x, SMSR_T_SCP81_PUSH);
 	return s->push.send(s->tp, x->eid, x->push_tag, trig, (size_t)n);
@@ -331,8 +337,10 @@ static void handler(struct http_req *req, void *priv)
 			respond_status(req, 404);
 			return;
 		}
-		if (!x->posted)
+		if (!x->posted) {
 			s->stats.sessions++;
+			smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_SESSION_OPENED);
+		}
 		x->posted = true;
 	} else if (x->state == SS_SCRIPT_OUT) {
 		enum ramhttp_script_status st = RAMHTTP_SCRIPT_OK;
@@ -370,6 +378,7 @@ static void handler(struct http_req *req, void *priv)
 
 				script_clear(&x->queued);
 				s->stats.sessions_ok++;
+				smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_SESSION_OK);
 				talloc_steal(s, done.body);
 				talloc_free(x);
 				x = NULL;

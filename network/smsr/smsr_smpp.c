@@ -16,6 +16,7 @@
 #include <talloc.h>
 
 #include "network/smsr/smsr_log.h"
+#include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_smpp.h"
 
 struct osmo_tdef smsr_smpp_tdefs[] = {
@@ -92,8 +93,10 @@ static void link_down(struct smsr_smpp *e, const char *why)
 		close(e->ofd.fd);
 		e->ofd.fd = -1;
 	}
-	if (e->state != ESME_DOWN)
+	if (e->state != ESME_DOWN) {
 		e->stats.disconnects++;
+		smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_DISCONNECT);
+	}
 	e->state = ESME_DOWN;
 	e->rx_len = 0;
 	e->tx_len = 0;
@@ -238,6 +241,7 @@ static void rx_deliver(struct smsr_smpp *e, const uint8_t *pdu, size_t len, uint
 		return;
 	}
 	e->stats.delivers++;
+	smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_MO_RX);
 	if (!(sm.esm_class & SMPP_ESM_UDHI)) {
 		LOGP(DSMPP, LOGL_NOTICE, "deliver_sm from %s without UDHI: not an OTA packet, dropped\n", sm.src.addr);
 		return;
@@ -273,12 +277,14 @@ static bool rx_pdu(struct smsr_smpp *e, const uint8_t *pdu, size_t len)
 		osmo_timer_del(&e->resp_timer);
 		if (h.status != ESME_ROK) {
 			e->stats.binds_refused++;
+			smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_BIND_REFUSED);
 			LOGP(DSMPP, LOGL_ERROR, "bind_transceiver as %s refused: status 0x%08" PRIx32 "\n",
 			     e->cfg.system_id, h.status);
 			link_down(e, "bind refused");
 			return false;
 		}
 		e->stats.binds_ok++;
+		smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_BIND_OK);
 		e->state = ESME_BOUND;
 		e->backoff = 0;
 		LOGP(DSMPP, LOGL_NOTICE, "bound to %s:%u as %s\n", e->cfg.host, e->cfg.port, e->cfg.system_id);
@@ -292,10 +298,12 @@ static bool rx_pdu(struct smsr_smpp *e, const uint8_t *pdu, size_t len)
 			LOGP(DSMPP, LOGL_NOTICE, "submit_sm_resp for unknown sequence %" PRIu32 "\n", h.seq);
 			break;
 		}
-		if (h.status == ESME_ROK)
+		if (h.status == ESME_ROK) {
 			e->stats.submit_ok++;
-		else
+		} else {
 			e->stats.submit_err++;
+			smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_MT_REFUSED);
+		}
 		if (h.status != ESME_ROK)
 			LOGP(DSMPP, LOGL_NOTICE, "submit_sm refused: status 0x%08" PRIx32 "\n", h.status);
 		if (e->up.tx_status && (h.status != ESME_ROK || e->cfg.transaction_mode))
@@ -321,6 +329,7 @@ static bool rx_pdu(struct smsr_smpp *e, const uint8_t *pdu, size_t len)
 		return false;
 	case GENERIC_NACK:
 		e->stats.generic_nacks_rx++;
+		smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_GNACK_RX);
 		LOGP(DSMPP, LOGL_NOTICE, "generic_nack 0x%08" PRIx32 " for sequence %" PRIu32 "\n", h.status, h.seq);
 		f = inflight_take(e, h.seq);
 		if (f && e->up.tx_status)
@@ -335,6 +344,7 @@ static bool rx_pdu(struct smsr_smpp *e, const uint8_t *pdu, size_t len)
 			break;
 		}
 		e->stats.generic_nacks_tx++;
+		smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_GNACK_TX);
 		LOGP(DSMPP, LOGL_NOTICE, "unknown command 0x%08" PRIx32 ": generic_nack\n", h.cmd_id);
 		send_hdr(e, GENERIC_NACK, ESME_RINVCMDID, h.seq, NULL, 0);
 		break;
@@ -364,6 +374,7 @@ static void do_read(struct smsr_smpp *e)
 				memcpy(&seq, e->rx + off + 12, 4);
 			e->stats.bad_pdus++;
 			e->stats.generic_nacks_tx++;
+			smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_GNACK_TX);
 			send_hdr(e, GENERIC_NACK, ESME_RINVCMDLEN, ntohl(seq), NULL, 0);
 			if (write(e->ofd.fd, e->tx, e->tx_len) < 0)
 				LOGP(DSMPP, LOGL_DEBUG, "generic_nack not written\n");
@@ -472,6 +483,7 @@ int smsr_smpp_send(void *tp, const char *dst, const uint8_t *ud, size_t len, uin
 		return rc;
 	*slot = (struct inflight){ .seq = m.seq, .tag = tag, .used = true };
 	e->stats.submits++;
+	smsr_ctr_inc(SMSR_CTRG_SMPP, SMSR_CTR_SMPP_MT_SENT);
 	return 0;
 }
 

@@ -1,0 +1,695 @@
+/* rsplab-smsr VTY: the `smsr` configuration node (one command per command-line option of main.c,
+ * every value checked when the line is read), config_write so the running config round-trips, and the
+ * telnet show commands (smsr_vty.h). No command prints key material: `show eis` selects no key column,
+ * the configuration holds file names only. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+#include <osmocom/vty/command.h>
+#include <osmocom/vty/misc.h>
+#include <osmocom/vty/vty.h>
+
+#include "lib/es5/es5.h"
+#include "lib/esnet/esnet.h"
+#include "lib/scp80/scp80.h"
+#include "network/smsr/smsr_change.h"
+#include "network/smsr/smsr_ctr.h"
+#include "network/smsr/smsr_vty.h"
+
+enum smsr_vty_node {
+	SMSR_NODE = _LAST_OSMOVTY_NODE + 1,
+};
+
+static struct smsr_vty_cfg *g_cfg;
+static struct smsr_store *g_store;
+static struct smsr_change *g_chg;
+static struct esnet *g_es;
+static char g_err[256]; /* the message of the last refused line */
+
+static struct cmd_node smsr_node = { .node = SMSR_NODE, .prompt = "%s(config-smsr)# ", .vtysh = 1 };
+
+void smsr_vty_cfg_init(struct smsr_vty_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = c->kannel = c->transaction = c->spi = c->relay_sms = c->f2 = c->hide = c->notify = c->scp81_keyset =
+		-1;
+}
+
+/* Refuse the line: the message goes to the telnet user and to the reader of a file. */
+static int refuse(struct vty *vty, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct vty *vty, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g_err, sizeof(g_err), fmt, ap);
+	va_end(ap);
+	vty_out(vty, "%% %s%s", g_err, VTY_NEWLINE);
+	return CMD_WARNING;
+}
+
+/* Copy s into dst[cap] or refuse (nothing changed) when it does not fit. */
+static int set_str(struct vty *vty, char *dst, size_t cap, const char *what, const char *s)
+{
+	if (strlen(s) >= cap)
+		return refuse(vty, "%s: longer than %zu characters", what, cap - 1);
+	osmo_strlcpy(dst, s, cap);
+	return CMD_SUCCESS;
+}
+
+static int check_url(struct vty *vty, const char *what, const char *url)
+{
+	struct esnet_url u;
+
+	if (strlen(url) >= SMSR_VTY_PATH_MAX || esnet_url_parse(url, &u) < 0)
+		return refuse(vty, "%s: '%s' is not an http(s)://host[:port][/path] URL", what, url);
+	return CMD_SUCCESS;
+}
+
+static int name_value(struct vty *vty, const struct value_string *names, const char *what, const char *s, int *out)
+{
+	int v = get_string_value(names, s);
+	char list[128] = "";
+
+	if (v >= 0) {
+		*out = v;
+		return CMD_SUCCESS;
+	}
+	for (const struct value_string *n = names; n->str; n++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", n->str);
+	return refuse(vty, "%s: unknown '%s' (one of %s)", what, s, list);
+}
+
+DEFUN(cfg_smsr, cfg_smsr_cmd, "smsr", "Configure the SM-SR (the settings of the command-line options)\n")
+{
+	vty->node = SMSR_NODE;
+	return CMD_SUCCESS;
+}
+
+/* A command setting one string field (a file name or an identity) from its only argument. */
+#define STR_CMD(fn, cmdstr, arg, helpstr, arghelp, field)                                 \
+	DEFUN(fn, fn##_cmd, cmdstr " " arg, helpstr "\n" arghelp "\n")                    \
+	{                                                                                 \
+		return set_str(vty, g_cfg->field, sizeof(g_cfg->field), cmdstr, argv[0]); \
+	}
+
+STR_CMD(cfg_smsr_id, "smsr-id", "OID", "Our entity id (--smsr-id)", "OID", smsr_id)
+STR_CMD(cfg_db, "database", "FILE", "SQLite EIS store, created 0600 (--db)", "File name", db)
+STR_CMD(cfg_listen, "es-listen", "ADDR", "Address of the ES endpoint (--listen, default 127.0.0.1)", "Address", listen)
+STR_CMD(cfg_cert, "tls-certificate", "FILE", "Our X.509 TLS certificate, PEM (--cert)", "File name", cert)
+STR_CMD(cfg_key, "tls-private-key", "FILE", "Its private key, PEM (--key)", "File name", key)
+STR_CMD(cfg_ca, "tls-ca-certificate", "FILE", "CA of the peers' TLS certificates, PEM (--ca)", "File name", ca)
+STR_CMD(cfg_keylog, "tls-keylog", "FILE", "NSS key log of our TLS sessions, 0600 (--tls-keylog)", "File name", keylog)
+STR_CMD(cfg_net_env, "net-env", "FILE", "The run's net.env: SMSC and Kannel settings (--net-env)", "File name", net_env)
+STR_CMD(cfg_sr_cert, "sr-certificate", "FILE", "CERT.SR.ECDSA as hex of the 7F21 TLV (--sr-cert)", "File name", sr_cert)
+STR_CMD(cfg_sr_key, "sr-private-key", "FILE", "SK.SR.ECDSA: hex scalar or PEM (--sr-key)", "File name", sr_key)
+STR_CMD(cfg_ci, "ci-certificate", "FILE", "The CI certificate, X.509 PEM (--ci)", "File name", ci)
+
+DEFUN(cfg_port, cfg_port_cmd, "es-port <0-65535>",
+      "Port of the ES endpoint (--port; 0 = any)\n"
+      "Port\n")
+{
+	g_cfg->port = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_url, cfg_url_cmd, "own-url URL",
+      "The URL peers reach our ES endpoint at (--url)\n"
+      "URL\n")
+{
+	if (check_url(vty, "own-url", argv[0]) != CMD_SUCCESS)
+		return CMD_WARNING;
+	return set_str(vty, g_cfg->url, sizeof(g_cfg->url), "own-url", argv[0]);
+}
+
+DEFUN(cfg_notify_url, cfg_notify_url_cmd, "notify-url URL",
+      "Where ES notifications go when the owner has no mno-notify (--notify-url)\n"
+      "URL\n")
+{
+	if (check_url(vty, "notify-url", argv[0]) != CMD_SUCCESS)
+		return CMD_WARNING;
+	return set_str(vty, g_cfg->notify_url, sizeof(g_cfg->notify_url), "notify-url", argv[0]);
+}
+
+DEFUN(cfg_sms_transport, cfg_sms_transport_cmd, "sms-transport (smpp|kannel)",
+      "ES5 SMS transport (--sms-transport)\n"
+      "SMPP ESME bound to the SMSC\n"
+      "Kannel sendsms and MO callbacks\n")
+{
+	g_cfg->kannel = !strcmp(argv[0], "kannel");
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_transaction, cfg_transaction_cmd, "smpp-transaction-mode",
+      "submit_sm in transaction mode (--smpp-transaction)\n")
+{
+	g_cfg->transaction = 1;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_no_transaction, cfg_no_transaction_cmd, "no smpp-transaction-mode",
+      NO_STR "submit_sm store and forward (default)\n")
+{
+	g_cfg->transaction = 0;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_spi, cfg_spi_cmd, "spi NAME",
+      "SCP80 SPI variant (--spi; open-questions §6)\n"
+      "SPI_1639 (default) or SPI_1621\n")
+{
+	return name_value(vty, scp80_spi_variant_names, "spi", argv[0], &g_cfg->spi);
+}
+
+DEFUN(cfg_scp81_listen, cfg_scp81_listen_cmd, "scp81-listen ADDR:PORT",
+      "Serve SCP81 (PSK-TLS RAM over HTTP) here (--scp81-listen)\n"
+      "Address and port\n")
+{
+	char addr[64];
+	unsigned int port = 0;
+	char extra;
+
+	if (sscanf(argv[0], "%63[^:]:%u%c", addr, &port, &extra) != 2 || port > 65535)
+		return refuse(vty, "scp81-listen: '%s' is not ADDR:PORT", argv[0]);
+	return set_str(vty, g_cfg->scp81_listen, sizeof(g_cfg->scp81_listen), "scp81-listen", argv[0]);
+}
+
+DEFUN(cfg_scp81_push_addr, cfg_scp81_push_addr_cmd, "scp81-push-addr A.B.C.D",
+      "IPv4 address the push tells the card to open its channel to (--scp81-push-addr)\n"
+      "IPv4 address\n")
+{
+	return set_str(vty, g_cfg->scp81_push_addr, sizeof(g_cfg->scp81_push_addr), "scp81-push-addr", argv[0]);
+}
+
+DEFUN(cfg_es8_relay, cfg_es8_relay_cmd, "es8-relay (https|sms)",
+      "Transport of the ES3 relay (--es8-relay)\n"
+      "SCP81 (default when scp81-listen is set)\n"
+      "SCP80 over SMS\n")
+{
+	g_cfg->relay_sms = !strcmp(argv[0], "sms");
+	return CMD_SUCCESS;
+}
+
+/* OID URL lists (--peer-smsr, --mno-notify): a second line for the same OID replaces its URL. */
+static int list_set(struct vty *vty, struct smsr_vty_peer *list, unsigned int *n, unsigned int max, const char *what,
+		    const char *oid, const char *url)
+{
+	unsigned int i;
+
+	if (strlen(oid) >= SMSR_OID_MAX)
+		return refuse(vty, "%s: OID longer than %d characters", what, SMSR_OID_MAX - 1);
+	if (check_url(vty, what, url) != CMD_SUCCESS)
+		return CMD_WARNING;
+	for (i = 0; i < *n && strcmp(list[i].id, oid); i++)
+		;
+	if (i == max)
+		return refuse(vty, "%s: at most %u", what, max);
+	osmo_strlcpy(list[i].id, oid, sizeof(list[i].id));
+	osmo_strlcpy(list[i].url, url, sizeof(list[i].url));
+	if (i == *n)
+		(*n)++;
+	return CMD_SUCCESS;
+}
+
+static int list_del(struct smsr_vty_peer *list, unsigned int *n, const char *oid)
+{
+	for (unsigned int i = 0; i < *n; i++) {
+		if (strcmp(list[i].id, oid))
+			continue;
+		memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof(list[0]));
+		(*n)--;
+		memset(&list[*n], 0, sizeof(list[0]));
+	}
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_peer, cfg_peer_cmd, "peer-smsr OID URL",
+      "An SM-SR peer of SM-SR Change (--peer-smsr OID=URL)\n"
+      "Its entity id\n"
+      "Its ES7 endpoint\n")
+{
+	return list_set(vty, g_cfg->peer, &g_cfg->n_peer, SMSR_VTY_MAX_PEERS, "peer-smsr", argv[0], argv[1]);
+}
+
+DEFUN(cfg_no_peer, cfg_no_peer_cmd, "no peer-smsr OID",
+      NO_STR "Forget an SM-SR peer\n"
+	     "Its entity id\n")
+{
+	return list_del(g_cfg->peer, &g_cfg->n_peer, argv[0]);
+}
+
+DEFUN(cfg_mno, cfg_mno_cmd, "mno-notify OID URL",
+      "An operator's own notification endpoint (--mno-notify OID=URL)\n"
+      "Its entity id\n"
+      "Its ES4 endpoint\n")
+{
+	return list_set(vty, g_cfg->mno, &g_cfg->n_mno, SMSR_VTY_MAX_MNOS, "mno-notify", argv[0], argv[1]);
+}
+
+DEFUN(cfg_no_mno, cfg_no_mno_cmd, "no mno-notify OID",
+      NO_STR "Forget an operator's notification endpoint\n"
+	     "Its entity id\n")
+{
+	return list_del(g_cfg->mno, &g_cfg->n_mno, argv[0]);
+}
+
+DEFUN(cfg_eum, cfg_eum_cmd, "eum-certificate FILE",
+      "An EUM certificate CERT.ECASD.ECKA may chain through, X.509 PEM (--eum)\n"
+      "File name\n")
+{
+	if (strlen(argv[0]) >= SMSR_VTY_PATH_MAX)
+		return refuse(vty, "eum-certificate: longer than %d characters", SMSR_VTY_PATH_MAX - 1);
+	for (unsigned int i = 0; i < g_cfg->n_eum; i++)
+		if (!strcmp(g_cfg->eum[i], argv[0]))
+			return CMD_SUCCESS;
+	if (g_cfg->n_eum == SMSR_VTY_MAX_EUMS)
+		return refuse(vty, "eum-certificate: at most %d", SMSR_VTY_MAX_EUMS);
+	osmo_strlcpy(g_cfg->eum[g_cfg->n_eum++], argv[0], SMSR_VTY_PATH_MAX);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_no_eum, cfg_no_eum_cmd, "no eum-certificate FILE",
+      NO_STR "Forget an EUM certificate\n"
+	     "File name\n")
+{
+	for (unsigned int i = 0; i < g_cfg->n_eum; i++) {
+		if (strcmp(g_cfg->eum[i], argv[0]))
+			continue;
+		memmove(g_cfg->eum[i], g_cfg->eum[i + 1], (g_cfg->n_eum - i - 1) * SMSR_VTY_PATH_MAX);
+		memset(g_cfg->eum[--g_cfg->n_eum], 0, SMSR_VTY_PATH_MAX);
+		break;
+	}
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_addressing, cfg_addressing_cmd, "addressing HEX",
+      "Value of DGI 3A07 UpdateSMSRAddressingParameters at step 26 (--addressing)\n"
+      "Hex\n")
+{
+	uint8_t buf[SMSR_VTY_HEX_MAX / 2];
+
+	if (strlen(argv[0]) > SMSR_VTY_HEX_MAX || osmo_hexparse(argv[0], buf, sizeof(buf)) <= 0)
+		return refuse(vty, "addressing: not 1..%d bytes of hex", SMSR_VTY_HEX_MAX / 2);
+	return set_str(vty, g_cfg->addressing, sizeof(g_cfg->addressing), "addressing", argv[0]);
+}
+
+DEFUN(cfg_no_addressing, cfg_no_addressing_cmd, "no addressing", NO_STR "Skip step 26 (default)\n")
+{
+	g_cfg->addressing[0] = '\0';
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_f2, cfg_f2_cmd, "f2 (delete-list|keep-list)",
+      "Meaning of the F2 list of FinaliseISDRhandover (--f2; digest §8)\n"
+      "The key sets listed are deleted (default)\n"
+      "The key sets listed are kept\n")
+{
+	return name_value(vty, es5_f2_semantics_names, "f2", argv[0], &g_cfg->f2);
+}
+
+DEFUN(cfg_hide, cfg_hide_cmd, "handover-hide NAME",
+      "What HandoverEUICC withholds of the ISD-R key sets (--handover-hide)\n"
+      "KEY_VALUES (default) or KEYSETS\n")
+{
+	return name_value(vty, smsr_change_hide_names, "handover-hide", argv[0], &g_cfg->hide);
+}
+
+DEFUN(cfg_notify, cfg_notify_cmd, "change-notify NAME",
+      "Interface of HandleSMSRChangeNotification (--change-notify)\n"
+      "ES4 (default) or ES3\n")
+{
+	return name_value(vty, smsr_change_notify_names, "change-notify", argv[0], &g_cfg->notify);
+}
+
+DEFUN(cfg_scp81_keyset, cfg_scp81_keyset_cmd, "scp81-keyset NAME",
+      "As SR2: how we get our own SCP81 PSK at step 26 (--scp81-keyset)\n"
+      "ecka (default) or none\n")
+{
+	return name_value(vty, smsr_change_scp81_names, "scp81-keyset", argv[0], &g_cfg->scp81_keyset);
+}
+
+DEFUN(cfg_por_timeout, cfg_por_timeout_cmd, "por-timeout <1-3600>",
+      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout)\n"
+      "Seconds (default 60)\n")
+{
+	g_cfg->por_timeout = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+/* ---- writing ------------------------------------------------------------------------------------- */
+
+typedef void (*emit_fn)(void *priv, const char *line);
+
+static void emitf(emit_fn emit, void *priv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emitf(emit_fn emit, void *priv, const char *fmt, ...)
+{
+	char line[SMSR_VTY_PATH_MAX + SMSR_OID_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit(priv, line);
+}
+
+static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
+{
+#define S(cmd, field)                                               \
+	do {                                                        \
+		if (c->field[0])                                    \
+			emitf(emit, priv, " " cmd " %s", c->field); \
+	} while (0)
+	emit(priv, "smsr");
+	S("smsr-id", smsr_id);
+	S("database", db);
+	S("es-listen", listen);
+	if (c->port >= 0)
+		emitf(emit, priv, " es-port %d", c->port);
+	S("own-url", url);
+	S("notify-url", notify_url);
+	for (unsigned int i = 0; i < c->n_mno; i++)
+		emitf(emit, priv, " mno-notify %s %s", c->mno[i].id, c->mno[i].url);
+	S("tls-certificate", cert);
+	S("tls-private-key", key);
+	S("tls-ca-certificate", ca);
+	S("tls-keylog", keylog);
+	S("net-env", net_env);
+	if (c->kannel >= 0)
+		emitf(emit, priv, " sms-transport %s", c->kannel ? "kannel" : "smpp");
+	if (c->transaction >= 0)
+		emit(priv, c->transaction ? " smpp-transaction-mode" : " no smpp-transaction-mode");
+	if (c->spi >= 0)
+		emitf(emit, priv, " spi %s", get_value_string(scp80_spi_variant_names, c->spi));
+	if (c->por_timeout > 0)
+		emitf(emit, priv, " por-timeout %d", c->por_timeout);
+	S("scp81-listen", scp81_listen);
+	S("scp81-push-addr", scp81_push_addr);
+	if (c->relay_sms >= 0)
+		emitf(emit, priv, " es8-relay %s", c->relay_sms ? "sms" : "https");
+	for (unsigned int i = 0; i < c->n_peer; i++)
+		emitf(emit, priv, " peer-smsr %s %s", c->peer[i].id, c->peer[i].url);
+	S("sr-certificate", sr_cert);
+	S("sr-private-key", sr_key);
+	S("ci-certificate", ci);
+	for (unsigned int i = 0; i < c->n_eum; i++)
+		emitf(emit, priv, " eum-certificate %s", c->eum[i]);
+	S("addressing", addressing);
+	if (c->f2 >= 0)
+		emitf(emit, priv, " f2 %s", get_value_string(es5_f2_semantics_names, c->f2));
+	if (c->hide >= 0)
+		emitf(emit, priv, " handover-hide %s", get_value_string(smsr_change_hide_names, c->hide));
+	if (c->notify >= 0)
+		emitf(emit, priv, " change-notify %s", get_value_string(smsr_change_notify_names, c->notify));
+	if (c->scp81_keyset >= 0)
+		emitf(emit, priv, " scp81-keyset %s", get_value_string(smsr_change_scp81_names, c->scp81_keyset));
+#undef S
+}
+
+static void emit_vty(void *priv, const char *line)
+{
+	struct vty *vty = priv;
+
+	vty_out(vty, "%s%s", line, VTY_NEWLINE);
+}
+
+static void emit_file(void *priv, const char *line)
+{
+	fprintf(priv, "%s\n", line);
+}
+
+void smsr_vty_cfg_write(const struct smsr_vty_cfg *cfg, FILE *out)
+{
+	cfg_emit(cfg, emit_file, out);
+}
+
+static int config_write_smsr(struct vty *vty)
+{
+	cfg_emit(g_cfg, emit_vty, vty);
+	return CMD_SUCCESS;
+}
+
+/* ---- show ---------------------------------------------------------------------------------------- */
+
+DEFUN(show_config, show_config_cmd, "show config",
+      SHOW_STR "The SM-SR's effective settings (file, then command line)\n")
+{
+	return config_write_smsr(vty);
+}
+
+DEFUN(show_counters, show_counters_cmd, "show counters", SHOW_STR "Rate counters per interface and per ES function\n")
+{
+	static const unsigned int ifaces[] = { 1, 3, 4, 7 };
+	struct rate_ctr_group *grp;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(ifaces); i++) {
+		if (!(grp = smsr_ctr_group(SMSR_CTRG_ES, ifaces[i])))
+			continue;
+		vty_out(vty, "ES%u ", ifaces[i]);
+		vty_out_rate_ctr_group(vty, "", grp);
+	}
+	for (int g = SMSR_CTRG_ES + 1; g < _NUM_SMSR_CTRG; g++) {
+		if (!(grp = smsr_ctr_group((enum smsr_ctr_grp)g, 0)))
+			continue;
+		vty_out_rate_ctr_group2(vty, "", grp, g == SMSR_CTRG_FN); /* functions: only those used */
+	}
+	if (g_es) {
+		const struct esnet_stats *s = esnet_stats(g_es);
+
+		vty_out(vty, "ES endpoint (all interfaces):%s", VTY_NEWLINE);
+		vty_out(vty, "  requests received %lu, notifications %lu, callbacks %lu%s", s->rx_requests,
+			s->rx_notifications, s->rx_callbacks, VTY_NEWLINE);
+		vty_out(vty, "  faults sent %lu (malformed %lu, no handler %lu), unmatched callbacks %lu%s",
+			s->rx_faults_sent, s->rx_malformed, s->rx_unhandled, s->rx_unmatched_callbacks, VTY_NEWLINE);
+		vty_out(vty, "  requests sent %lu, responses %lu, callbacks %lu, send failures %lu, timeouts %lu%s",
+			s->tx_requests, s->tx_responses, s->tx_callbacks, s->tx_failures, s->call_timeouts,
+			VTY_NEWLINE);
+	}
+	return CMD_SUCCESS;
+}
+
+static const char *col(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+
+	return t ? (const char *)t : "";
+}
+
+static void time_str(int64_t t, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		osmo_strlcpy(buf, "-", cap);
+}
+
+DEFUN(show_eis, show_eis_cmd, "show eis",
+      SHOW_STR "Every EIS: EID, state, managing SM-SR, profiles and their owners (no keys)\n")
+{
+	sqlite3 *db = g_store ? smsr_store_sqlite(g_store) : NULL;
+	sqlite3_stmt *q = NULL, *k = NULL;
+	struct smsr_profile_row prof[16];
+	unsigned int n_eis = 0;
+	size_t n;
+
+	if (!db) {
+		vty_out(vty, "%% store not open%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	/* no key column is selected: kvn and kind only */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT eid, state, smsr_id, eum_id, msisdn, last_notif_seq, peer_smsr_id, deadline "
+			       "FROM eis ORDER BY eid",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT kvn, kind FROM keyset WHERE eid = ? ORDER BY kvn", -1, &k, NULL) !=
+		    SQLITE_OK) {
+		vty_out(vty, "%% %s%s", sqlite3_errmsg(db), VTY_NEWLINE);
+		sqlite3_finalize(q);
+		return CMD_WARNING;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *eid = col(q, 0);
+		char dl[32];
+
+		n_eis++;
+		time_str(sqlite3_column_int64(q, 7), dl, sizeof(dl));
+		vty_out(vty, "EID %s state %s SM-SR %s EUM %s ES5-address %s last-E1-seq %d%s", eid,
+			get_value_string(smsr_eis_state_names, sqlite3_column_int(q, 1)), col(q, 2), col(q, 3),
+			col(q, 4)[0] ? col(q, 4) : "-", sqlite3_column_int(q, 5), VTY_NEWLINE);
+		if (col(q, 6)[0])
+			vty_out(vty, "  SM-SR Change with %s until %s%s", col(q, 6), dl, VTY_NEWLINE);
+		if (smsr_store_profile_list(g_store, eid, prof, ARRAY_SIZE(prof), &n) == 0)
+			for (size_t i = 0; i < n; i++)
+				vty_out(vty, "  profile ICCID %s %s owner %s SM-DP %s%s", prof[i].iccid,
+					get_value_string(es_profile_state_names, prof[i].state),
+					prof[i].mno_id[0] ? prof[i].mno_id : "-",
+					prof[i].smdp_id[0] ? prof[i].smdp_id : "-", VTY_NEWLINE);
+		sqlite3_reset(k);
+		sqlite3_bind_text(k, 1, eid, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(k) == SQLITE_ROW)
+			vty_out(vty, "  key set KVN %d %s%s", sqlite3_column_int(k, 0),
+				sqlite3_column_int(k, 1) == SMSR_KEYSET_SCP81 ? "SCP81" : "SCP80", VTY_NEWLINE);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(k);
+	vty_out(vty, "%u EIS%s", n_eis, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
+DEFUN(show_change, show_change_cmd, "show change",
+      SHOW_STR "SM-SR Change procedures stored, with their step (digest §2.1)\n")
+{
+	sqlite3 *db = g_store ? smsr_store_sqlite(g_store) : NULL;
+	sqlite3_stmt *q = NULL;
+	unsigned int n = 0;
+
+	if (!db) {
+		vty_out(vty, "%% store not open%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (sqlite3_prepare_v2(db,
+			       "SELECT eid, role, step, peer, deadline, requester, warning FROM smsr_change ORDER BY "
+			       "eid",
+			       -1, &q, NULL) != SQLITE_OK) {
+		vty_out(vty, "no SM-SR Change table (%s)%s", sqlite3_errmsg(db), VTY_NEWLINE);
+		return CMD_SUCCESS;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char dl[32];
+
+		n++;
+		time_str(sqlite3_column_int64(q, 4), dl, sizeof(dl));
+		vty_out(vty, "EID %s role %s step %s peer %s deadline %s requester %s%s%s", col(q, 0),
+			sqlite3_column_int(q, 1) == 1 ? "SR1" : "SR2", col(q, 2), col(q, 3)[0] ? col(q, 3) : "-", dl,
+			col(q, 5)[0] ? col(q, 5) : "-", sqlite3_column_int(q, 6) ? " (warning)" : "", VTY_NEWLINE);
+	}
+	sqlite3_finalize(q);
+	vty_out(vty, "%u stored, %u running%s", n, g_chg ? smsr_change_num_procs(g_chg) : 0, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
+/* ---- set-up and reading -------------------------------------------------------------------------- */
+
+void smsr_vty_set_cfg(struct smsr_vty_cfg *cfg)
+{
+	g_cfg = cfg;
+}
+
+void smsr_vty_set_daemon(struct smsr_store *store, struct smsr_change *chg, struct esnet *es)
+{
+	g_store = store;
+	g_chg = chg;
+	g_es = es;
+}
+
+void smsr_vty_init(struct smsr_vty_cfg *cfg)
+{
+	g_cfg = cfg;
+	install_element(CONFIG_NODE, &cfg_smsr_cmd);
+	install_node(&smsr_node, config_write_smsr);
+	install_element(SMSR_NODE, &cfg_smsr_id_cmd);
+	install_element(SMSR_NODE, &cfg_db_cmd);
+	install_element(SMSR_NODE, &cfg_listen_cmd);
+	install_element(SMSR_NODE, &cfg_port_cmd);
+	install_element(SMSR_NODE, &cfg_url_cmd);
+	install_element(SMSR_NODE, &cfg_notify_url_cmd);
+	install_element(SMSR_NODE, &cfg_mno_cmd);
+	install_element(SMSR_NODE, &cfg_no_mno_cmd);
+	install_element(SMSR_NODE, &cfg_cert_cmd);
+	install_element(SMSR_NODE, &cfg_key_cmd);
+	install_element(SMSR_NODE, &cfg_ca_cmd);
+	install_element(SMSR_NODE, &cfg_keylog_cmd);
+	install_element(SMSR_NODE, &cfg_net_env_cmd);
+	install_element(SMSR_NODE, &cfg_sms_transport_cmd);
+	install_element(SMSR_NODE, &cfg_transaction_cmd);
+	install_element(SMSR_NODE, &cfg_no_transaction_cmd);
+	install_element(SMSR_NODE, &cfg_spi_cmd);
+	install_element(SMSR_NODE, &cfg_scp81_listen_cmd);
+	install_element(SMSR_NODE, &cfg_scp81_push_addr_cmd);
+	install_element(SMSR_NODE, &cfg_es8_relay_cmd);
+	install_element(SMSR_NODE, &cfg_peer_cmd);
+	install_element(SMSR_NODE, &cfg_no_peer_cmd);
+	install_element(SMSR_NODE, &cfg_sr_cert_cmd);
+	install_element(SMSR_NODE, &cfg_sr_key_cmd);
+	install_element(SMSR_NODE, &cfg_ci_cmd);
+	install_element(SMSR_NODE, &cfg_eum_cmd);
+	install_element(SMSR_NODE, &cfg_no_eum_cmd);
+	install_element(SMSR_NODE, &cfg_addressing_cmd);
+	install_element(SMSR_NODE, &cfg_no_addressing_cmd);
+	install_element(SMSR_NODE, &cfg_f2_cmd);
+	install_element(SMSR_NODE, &cfg_hide_cmd);
+	install_element(SMSR_NODE, &cfg_notify_cmd);
+	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
+	install_element(SMSR_NODE, &cfg_por_timeout_cmd);
+	install_element_ve(&show_config_cmd);
+	install_element_ve(&show_counters_cmd);
+	install_element_ve(&show_eis_cmd);
+	install_element_ve(&show_change_cmd);
+}
+
+int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t errlen)
+{
+	struct smsr_vty_cfg *saved = g_cfg, *tmp = talloc_zero(NULL, struct smsr_vty_cfg);
+	struct vty *vty;
+	int rc;
+
+	if (!tmp)
+		return -ENOMEM;
+	vty = vty_new();
+	if (!vty) {
+		talloc_free(tmp);
+		return -ENOMEM;
+	}
+	*tmp = *cfg; /* the lines apply on top of cfg, all or nothing */
+	g_cfg = tmp;
+	g_err[0] = '\0';
+	vty->type = VTY_FILE;
+	vty->node = CONFIG_NODE;
+	vty->fd = -1; /* messages of refused lines: g_err */
+	rc = config_from_file(vty, f);
+	if (rc == CMD_SUCCESS || rc == CMD_ERR_NOTHING_TODO) {
+		*cfg = *tmp;
+		rc = 0;
+	} else {
+		char line[128];
+		size_t l;
+
+		osmo_strlcpy(line, vty->buf ? vty->buf : "", sizeof(line));
+		l = strcspn(line, "\r\n");
+		line[l] = '\0';
+		if (err)
+			snprintf(err, errlen, "'%s': %s", line,
+				 g_err[0]		    ? g_err
+				 : rc == CMD_ERR_AMBIGUOUS  ? "ambiguous command"
+				 : rc == CMD_ERR_INCOMPLETE ? "incomplete command"
+							    : "no such command, or a value out of range");
+		rc = -EINVAL;
+	}
+	vty_close(vty);
+	g_cfg = saved;
+	talloc_free(tmp);
+	return rc;
+}
+
+int smsr_vty_read_config(struct smsr_vty_cfg *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		if (err)
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	rc = smsr_vty_read_configp(cfg, f, err, errlen);
+	fclose(f);
+	return rc;
+}
