@@ -82,7 +82,8 @@ void test_runner_flagship(void)
 	if (geteuid() == 0) {
 		CU_ASSERT_EQUAL(st, 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(out, "   [init  ] device1 attached as 001010000000001"));
-		CU_ASSERT_PTR_NOT_NULL(strstr(out, "device1 attached as 001020000000001 in 001-02, at hlr-mno2 (home)"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "device1 attached as 001020000000001 in 001-02, at hlr-mno2 "
+						   "(home)"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 error, 0 warning"));
 		CU_ASSERT_PTR_NULL(strstr(out, " fail  "));
 		CU_ASSERT_PTR_NOT_NULL(strstr(out, "card1, device1, smdp2, smdp1, smsr2, smsr1"));

@@ -26,6 +26,11 @@ struct osmo_tdef smsr_change_tdefs[] = {
 	  .default_val = 120,
 	  .unit = OSMO_TDEF_S,
 	  .desc = "SM-SR Change: an ES5 exchange (3A01, 3A02, FinaliseISDRhandover, 3A07)" },
+	{ .T = SMSR_CHG_T_ES7_RETRY,
+	  .default_val = 30,
+	  .unit = OSMO_TDEF_S,
+	  .desc = "SM-SR Change (new SM-SR): no answer to AuthenticateSMSR / CreateAdditionalKeySet, or the "
+		  "current SM-SR unreachable: ask again from step 7 (within the validity period)" },
 	{}
 };
 
@@ -572,6 +577,14 @@ static void sr1_rx_auth(struct proc *p, const struct ev_req *e)
 		reply_now(e->reply, e->req->id, &ST_NOT_ALLOWED);
 		return;
 	}
+	if (p->have_relay && p->relay_id == e->req->id) {
+		/* SR2 asks again (its answer timer ran out while the eUICC was slow): the 3A01 on its way
+		 * answers this request; the earlier one is closed as busy (SR2 dropped it) */
+		LOGPFSML(p->fi, LOGL_INFO, "AuthenticateSMSR again: answered with the pending 3A01's result\n");
+		reply_now(&p->relay, p->relay_id, &ST_BUSY);
+		p->relay = *e->reply;
+		return;
+	}
 	if (p->have_relay) {
 		reply_now(e->reply, e->req->id, &ST_BUSY);
 		return;
@@ -888,6 +901,15 @@ static void sr2_fail(struct proc *p, const struct status *s)
 	proc_end(p);
 }
 
+/* Steps 7 and 15 wait for SR1 at most T_ES7_RETRY (then step 7 again: SR1 may have restarted and lost
+ * the relayed request, or the answer was lost), and never past the validity period. */
+static unsigned long sr2_wait_s(struct proc *p)
+{
+	unsigned long retry = tdef_s(p->c, SMSR_CHG_T_ES7_RETRY), left = until(p->deadline);
+
+	return retry && retry < left ? retry : left;
+}
+
 /* Step 7: AuthenticateSMSR with CERT.SR.ECDSA. */
 static void sr2_authenticate(struct proc *p)
 {
@@ -912,7 +934,7 @@ static void sr2_authenticate(struct proc *p)
 		} else {
 			m->u.es7_authenticate_smsr_req.eid = (struct es_hex){ p->eid_bin, 16 };
 		}
-		go(p, SR2_ST_7_AUTHENTICATE_SENT, until(p->deadline), 0);
+		go(p, SR2_ST_7_AUTHENTICATE_SENT, sr2_wait_s(p), 0);
 		LOGPFSML(p->fi, LOGL_INFO, "step 7: AuthenticateSMSR to %s\n", p->peer);
 		rc = es7_call(p, m);
 		talloc_free(m);
@@ -978,7 +1000,7 @@ static void sr2_create_keyset(struct proc *p, const struct es_hex *rc_hex)
 		q->host_id = (struct es_hex){ host_id, sizeof(host_id) };
 		q->ephemeral_public_key = (struct es_hex){ epk_val, epk_len };
 		q->signature = (struct es_hex){ sig, sizeof(sig) };
-		go(p, SR2_ST_15_CREATE_KEYSET_SENT, until(p->deadline), 0);
+		go(p, SR2_ST_15_CREATE_KEYSET_SENT, sr2_wait_s(p), 0);
 		LOGPFSML(p->fi, LOGL_INFO, "step 15: CreateAdditionalKeySet (KVN %02X) to %s\n", p->kvn, p->peer);
 		rc = es7_call(p, m);
 		talloc_free(m);
@@ -1334,6 +1356,13 @@ static void sr2_es7_resp(struct proc *p, const struct ev_resp *r)
 	bool auth = p->fi->state == SR2_ST_7_AUTHENTICATE_SENT;
 	enum es_msg_id want = auth ? ES_MSG_ES7_AUTHENTICATE_SMSR_RESP : ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_RESP;
 
+	if (r->rc < 0 && p->deadline > now_s()) {
+		/* SR1 unreachable or its answer lost (a restart): the retry timer asks again */
+		LOGPFSML(p->fi, LOGL_NOTICE, "%s not answered (%d): asking again within %lu s\n",
+			 auth ? "AuthenticateSMSR" : "CreateAdditionalKeySet", r->rc, sr2_wait_s(p));
+		osmo_fsm_inst_state_chg(p->fi, p->fi->state, sr2_wait_s(p), 0);
+		return;
+	}
 	if (r->rc < 0 || !r->resp || r->resp->is_fault || r->resp->id != want) {
 		sr2_fail(p, &ST_PEER);
 		return;
@@ -1528,8 +1557,16 @@ static int sr2_timer_cb(struct osmo_fsm_inst *fi)
 		return 0;
 	case SR2_ST_7_AUTHENTICATE_SENT:
 	case SR2_ST_15_CREATE_KEYSET_SENT:
-		p->c->stats.expired++;
-		sr2_fail(p, &ST_EXPIRED);
+		if (p->deadline <= now_s()) {
+			p->c->stats.expired++;
+			sr2_fail(p, &ST_EXPIRED);
+			return 0;
+		}
+		/* before the commit point nothing is lost by starting over: a new RC, new key parameters */
+		p->c->stats.es7_retries++;
+		LOGPFSML(fi, LOGL_NOTICE, "no answer from %s: from step 7 again\n", p->peer);
+		p->tag = 0; /* an answer to the earlier call is dropped */
+		sr2_authenticate(p);
 		return 0;
 	case SR2_ST_25_FINALISE_SENT:
 	case SR2_ST_26_ADDRESSING_SENT:

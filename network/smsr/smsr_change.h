@@ -57,6 +57,7 @@
 enum smsr_change_timer {
 	SMSR_CHG_T_ES7 = -70,
 	SMSR_CHG_T_ES5 = -71,
+	SMSR_CHG_T_ES7_RETRY = -72, /* SR2: no answer to step 7 or 15 yet: from step 7 again */
 };
 extern struct osmo_tdef smsr_change_tdefs[];
 
@@ -130,7 +131,7 @@ struct smsr_change_cfg {
 };
 
 struct smsr_change_stats {
-	unsigned long started_sr1, started_sr2, committed, succeeded, warnings, failed, expired, resumed;
+	unsigned long started_sr1, started_sr2, committed, succeeded, warnings, failed, expired, resumed, es7_retries;
 };
 
 /* sr: the procedure layer of the same SM-SR (SR1 builds the EIS it hands over with smsr_eis_build()). */

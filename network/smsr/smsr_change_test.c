@@ -1004,6 +1004,30 @@ void test_smsr_change_expiry_step15(void)
 	world_teardown();
 }
 
+void test_smsr_change_lost_request_retried_from_step7(void)
+{
+	world_setup();
+	register_eis(ecasd_cert, ecasd_cert_len);
+	mno_prepare(600);
+	mno_smsr_change(600);
+	btw("Steps 5-13 flow; the CreateAdditionalKeySet (step 15) is lost (SR1 restarting, a network cut)");
+	CU_ASSERT_TRUE(pump_until_req(ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_REQ));
+	drop_queue();
+	CU_ASSERT_EQUAL(card.cmds, 1);
+	btw("After T_ES7_RETRY (60 s here) SR2 starts again from step 7: a new RC, new key parameters");
+	fake_time_passes(59);
+	CU_ASSERT_EQUAL(smsr_change_stats(sr2.chg)->es7_retries, 0);
+	fake_time_passes(2);
+	CU_ASSERT_EQUAL(smsr_change_stats(sr2.chg)->es7_retries, 1);
+	pump();
+	btw("The change completes within the validity period");
+	CU_ASSERT_EQUAL(mno.n, 1);
+	CU_ASSERT_EQUAL(mno.status, ES_STATUS_EXECUTED_SUCCESS);
+	assert_at_sr2(true);
+	CU_ASSERT_EQUAL(card.cmds, 7); /* 3A01, then 3A01 3A02 F2 3A07 and SR2's own 3A01 3A02 */
+	world_teardown();
+}
+
 void test_smsr_change_already_managed(void)
 {
 	world_setup();
