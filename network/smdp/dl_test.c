@@ -40,6 +40,8 @@ struct fx {
 	struct smdp *s;
 };
 static struct fx fx;
+/* Each request of the MNO is a new function call: fci-1, fci-2, ... (SGP.02 §5.1); a retry repeats one. */
+static unsigned int fci_n;
 
 int suite_setup(void)
 {
@@ -79,6 +81,7 @@ static void up(void)
 	struct smdp_ops ops;
 
 	memset(&fx, 0, sizeof(fx));
+	fci_n = 0;
 	smdp_cfg_init(&fx.cfg);
 	unlink(dbpath);
 	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
@@ -110,7 +113,8 @@ static void time_passes(int secs)
 	osmo_timers_update();
 }
 
-static void download(const char *eid_hex, const char *smsr, const char *iccid, const char *type, bool enable)
+static void download_fci(const char *fci, const char *eid_hex, const char *smsr, const char *iccid, const char *type,
+			 bool enable, const char *mno_ref)
 {
 	struct es_msg *m = talloc_zero(ctx, struct es_msg);
 	uint8_t eid[16];
@@ -118,7 +122,7 @@ static void download(const char *eid_hex, const char *smsr, const char *iccid, c
 
 	m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_REQ;
 	m->u.es2_download_profile_req.present = true;
-	m->u.es2_download_profile_req.function_call_identifier = "fci-1";
+	m->u.es2_download_profile_req.function_call_identifier = fci;
 	m->u.es2_download_profile_req.eid = (struct es_hex){ eid, n > 0 ? (size_t)n : 0 };
 	m->u.es2_download_profile_req.smsr_id = smsr;
 	m->u.es2_download_profile_req.iccid = iccid;
@@ -129,8 +133,16 @@ static void download(const char *eid_hex, const char *smsr, const char *iccid, c
 	m->wsa.reply_to = MNO_REPLY_TO;
 	m->wsa.message_id = MNO_MSG_ID;
 	m->ns_seen = ES_NS_V1;
-	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-1"), 0);
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, mno_ref), 0);
 	talloc_free(m);
+}
+
+static void download(const char *eid_hex, const char *smsr, const char *iccid, const char *type, bool enable)
+{
+	char fci[16];
+
+	snprintf(fci, sizeof(fci), "fci-%u", ++fci_n);
+	download_fci(fci, eid_hex, smsr, iccid, type, enable, "mno-ref-1");
 }
 
 static enum smdp_profile_state pstate(void)
@@ -538,9 +550,10 @@ void test_dl_refused_input_changes_nothing(void)
 	assert_failed_with("8.2.1", "3.3");
 	smdp_stub_run(fx.st);
 	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
-	/* ... and to another eUICC after it was handed to this one. */
+	/* ... and to another eUICC after it was handed to this one: digest §6.5 "8.2.1 Invalid
+	 * destination" (3.4, open-questions §11). */
 	download("89001012012341234012345678901299", "sr1", ICCID, NULL, false);
-	assert_failed_with("8.2.1", "1.2");
+	assert_failed_with("8.2.1", "3.4");
 	down();
 }
 
