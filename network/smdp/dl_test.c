@@ -433,6 +433,9 @@ void test_dl_cleanup_failure_left_for_restart(void)
 	CU_ASSERT_FALSE(fx.st->isdp);
 	CU_ASSERT_EQUAL(active_rows(), 0);
 	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	/* The MNO had its answer before the restart: the resumed clean-up does not answer again. */
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 0);
 	down();
 }
 
@@ -1261,5 +1264,120 @@ void test_dl_second_eid_and_busy_eid_refused(void)
 	download(EID_B, "sr1", ICCID2, NULL, false);
 	CU_ASSERT_EQUAL(smdp_store_profile_get(fx.store, ICCID2, &p), 0);
 	CU_ASSERT_STRING_EQUAL(p.eid, EID_B);
+	down();
+}
+
+/* A crash at each persisted step (the answer of that step's ES3 call never arrives; the process and its
+ * store handle die; a new one opens the file and recovers): the download is resumed or cleaned up with
+ * DeleteISDP, the profile is bound to at most this EID, and the MNO gets exactly one answer (a callback
+ * to the stored return address); its retry afterwards gets the same result without a new procedure. */
+void test_dl_crash_at_each_persisted_step(void)
+{
+	static const struct {
+		const char *step;
+		enum es_msg_id drop;
+		unsigned int nth;
+		bool enable, create_fail, cleanup;
+		enum es_status st;
+		enum smdp_profile_state ps;
+	} rows[] = {
+		{ "get-eis", ES_MSG_ES3_GET_EIS_REQ, 1, false, false, false, ES_STATUS_EXECUTED_SUCCESS,
+		  SMDP_PROFILE_DOWNLOADED },
+		{ "create-isdp", ES_MSG_ES3_CREATE_ISDP_REQ, 1, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "keyset 3A01", ES_MSG_ES3_SEND_DATA_REQ, 1, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "keyset 3A02", ES_MSG_ES3_SEND_DATA_REQ, 2, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "download 84+85", ES_MSG_ES3_SEND_DATA_REQ, 3, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "download 86", ES_MSG_ES3_SEND_DATA_REQ, 5, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "completed", ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ, 1, true, false, false,
+		  ES_STATUS_EXECUTED_SUCCESS, SMDP_PROFILE_ENABLED },
+		{ "enable", ES_MSG_ES3_ENABLE_PROFILE_REQ, 1, true, false, false, ES_STATUS_EXECUTED_SUCCESS,
+		  SMDP_PROFILE_ENABLED },
+		{ "delete-isdp", ES_MSG_ES3_DELETE_ISDP_REQ, 1, false, true, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct smdp_dl_rec d;
+		char a[SMDP_EID_LEN + 1];
+		unsigned int sent, deletes;
+		int arc;
+
+		up();
+		fx.st->drop = rows[i].drop;
+		fx.st->drop_nth = rows[i].nth;
+		fx.st->create_fail = rows[i].create_fail;
+		download(EID, "sr1", ICCID, NULL, rows[i].enable);
+		smdp_stub_run(fx.st);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+		CU_ASSERT_EQUAL(smdp_store_dl_get(fx.store, 1, &d), 0);
+		CU_ASSERT_STRING_EQUAL(get_value_string(smdp_dl_step_names, d.step),
+				       strchr(rows[i].step, ' ') ? (rows[i].nth <= 2 ? "keyset" : "download")
+								 : rows[i].step);
+		deletes = fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ];
+		restart();
+		fx.st->create_fail = false;
+		CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+		smdp_stub_run(fx.st);
+		/* Exactly one answer, by callback to the stored address, with the outcome. */
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+		CU_ASSERT_EQUAL(fx.st->n_es2_callback, 1);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_ret.message_id, MNO_MSG_ID);
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_EQUAL(pstate(), rows[i].ps);
+		CU_ASSERT_EQUAL(active_rows(), 0);
+		CU_ASSERT_EQUAL(fx.s->active_dl, 0);
+		if (rows[i].cleanup) {
+			CU_ASSERT_FALSE(fx.st->isdp);
+			CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], deletes + 1);
+		} else {
+			CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+			CU_ASSERT(fx.st->isdp);
+		}
+		/* Never handed to two EIDs: bound to this one, or (failure before CreateISDP) to none. */
+		arc = smdp_store_assignment_get(fx.store, ICCID, a);
+		CU_ASSERT(arc == 0 || arc == -ENOENT);
+		if (arc == 0)
+			CU_ASSERT_STRING_EQUAL(a, EID);
+		download_fci("fci-1", EID_B, "sr1", ICCID, NULL, false, "other-eid");
+		CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED); /* reused identifier or bound profile */
+		download_fci("fci-2", EID_B, "sr1", ICCID, NULL, false, "other-eid");
+		assert_failed_with("8.2.1", "3.4"); /* every row got as far as CreateISDP: bound to EID */
+		CU_ASSERT_EQUAL(pstate(), rows[i].ps);
+		/* The MNO's retry of the original call: the stored result, nothing sent. */
+		sent = es3_total();
+		download_fci("fci-1", EID, "sr1", ICCID, NULL, rows[i].enable, "retry");
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "retry");
+		CU_ASSERT_EQUAL(smdp_stub_run(fx.st), 0);
+		CU_ASSERT_EQUAL(es3_total(), sent);
+		down();
+	}
+}
+
+/* A crash right after step 1 was committed (before GetEIS was recorded): started again from GetEIS. */
+void test_dl_crash_after_accepted(void)
+{
+	struct smdp_dl_rec rec = { 0 };
+
+	up();
+	osmo_strlcpy(rec.eid, EID, sizeof(rec.eid));
+	osmo_strlcpy(rec.iccid, ICCID, sizeof(rec.iccid));
+	osmo_strlcpy(rec.smsr_id, "sr1", sizeof(rec.smsr_id));
+	osmo_strlcpy(rec.ret.reply_to, MNO_REPLY_TO_URL, sizeof(rec.ret.reply_to));
+	osmo_strlcpy(rec.ret.message_id, MNO_MSG_ID, sizeof(rec.ret.message_id));
+	CU_ASSERT_EQUAL_FATAL(smdp_store_dl_begin(fx.store, &rec), 0);
+	restart();
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 1);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
 	down();
 }
