@@ -75,19 +75,21 @@ static void dl_goto(struct osmo_fsm_inst *fi, enum smdp_dl_state st)
 	dl_send(fi);
 }
 
-/* Step 27 and the end of the instance. */
+/* Step 27 and the end of the instance. The MNO is answered once per ES2 call: a download resumed after
+ * a restart whose call already has its result (a clean-up left for the next start answered it) ends
+ * without a second answer. */
 static void dl_finish(struct osmo_fsm_inst *fi, enum smdp_profile_state to, bool keep_row)
 {
 	struct smdp_dl *dl = fi->priv;
 	struct smdp *s = dl->s;
+	struct smdp_call_rec call;
+	struct smdp_call_key key;
+	struct smdp_call_result res;
+	bool has_call = smdp_store_call_get_by_dl(s->store, dl->rec.id, &call) == 0;
+	bool answered = has_call && call.done;
 	struct es_msg *m;
 	int rc;
 
-	if (!keep_row) {
-		rc = smdp_store_dl_finish(s->store, dl->rec.id, to, dl->failed ? dl->message : "ok");
-		if (rc < 0)
-			LOG_DL(fi, LOGL_ERROR, "store: cannot finish download: %d\n", rc);
-	}
 	if (dl->failed)
 		rate_ctr_inc(rate_ctr_group_get_ctr(s->ctrs, SMDP_CTR_DL_FAILED));
 	else
@@ -101,12 +103,34 @@ static void dl_finish(struct osmo_fsm_inst *fi, enum smdp_profile_state to, bool
 		smdp_fes_set(&m->u.es2_download_profile_resp.function_execution_status, dl->status, dl->subject,
 			     dl->reason, dl->failed || dl->status != ES_STATUS_EXECUTED_SUCCESS ? dl->message : NULL);
 		m->u.es2_download_profile_resp.iccid = dl->rec.iccid;
+		smdp_call_result_from(&res, m);
+	}
+	if (has_call) {
+		osmo_strlcpy(key.requester, call.requester, sizeof(key.requester));
+		osmo_strlcpy(key.fci, call.fci, sizeof(key.fci));
+	}
+	/* The download row and the call's result in one transaction: a retry after a crash right after
+	 * it gets the result from the store. */
+	if (!keep_row) {
+		rc = smdp_store_dl_finish_call(s->store, dl->rec.id, to, dl->failed ? dl->message : "ok",
+					       has_call && !answered && m ? &res : NULL);
+		if (rc < 0)
+			LOG_DL(fi, LOGL_ERROR, "store: cannot finish download: %d\n", rc);
+	} else if (has_call && !answered && m) {
+		if (smdp_store_call_finish(s->store, key.requester, key.fci, &res) < 0)
+			LOG_DL(fi, LOGL_ERROR, "store: cannot keep the call's result\n");
+	}
+	if (m && answered) {
+		LOG_DL(fi, LOGL_NOTICE, "ES2 call %s was answered before the restart: not answered again\n", key.fci);
+	} else if (m) {
 		if (dl->rec.mno_ref[0] && s->ops.es2_respond)
 			s->ops.es2_respond(s, dl->rec.mno_ref, m);
 		else if (dl->rec.ret.reply_to[0] && dl->rec.ret.message_id[0] && s->ops.es2_callback)
 			s->ops.es2_callback(s, &dl->rec.ret, m);
 		else
 			LOG_DL(fi, LOGL_ERROR, "ES2.DownloadProfile answer cannot be delivered: no return address\n");
+		if (has_call)
+			smdp_es2_call_end(s, &key, m, true); /* the retries held meanwhile */
 	}
 	talloc_free(m);
 	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_REGULAR, NULL);

@@ -40,6 +40,8 @@ struct fx {
 	struct smdp *s;
 };
 static struct fx fx;
+/* Each request of the MNO is a new function call: fci-1, fci-2, ... (SGP.02 §5.1); a retry repeats one. */
+static unsigned int fci_n;
 
 int suite_setup(void)
 {
@@ -79,6 +81,7 @@ static void up(void)
 	struct smdp_ops ops;
 
 	memset(&fx, 0, sizeof(fx));
+	fci_n = 0;
 	smdp_cfg_init(&fx.cfg);
 	unlink(dbpath);
 	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
@@ -110,7 +113,8 @@ static void time_passes(int secs)
 	osmo_timers_update();
 }
 
-static void download(const char *eid_hex, const char *smsr, const char *iccid, const char *type, bool enable)
+static void download_fci(const char *fci, const char *eid_hex, const char *smsr, const char *iccid, const char *type,
+			 bool enable, const char *mno_ref)
 {
 	struct es_msg *m = talloc_zero(ctx, struct es_msg);
 	uint8_t eid[16];
@@ -118,7 +122,7 @@ static void download(const char *eid_hex, const char *smsr, const char *iccid, c
 
 	m->id = ES_MSG_ES2_DOWNLOAD_PROFILE_REQ;
 	m->u.es2_download_profile_req.present = true;
-	m->u.es2_download_profile_req.function_call_identifier = "fci-1";
+	m->u.es2_download_profile_req.function_call_identifier = fci;
 	m->u.es2_download_profile_req.eid = (struct es_hex){ eid, n > 0 ? (size_t)n : 0 };
 	m->u.es2_download_profile_req.smsr_id = smsr;
 	m->u.es2_download_profile_req.iccid = iccid;
@@ -129,8 +133,16 @@ static void download(const char *eid_hex, const char *smsr, const char *iccid, c
 	m->wsa.reply_to = MNO_REPLY_TO;
 	m->wsa.message_id = MNO_MSG_ID;
 	m->ns_seen = ES_NS_V1;
-	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-1"), 0);
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, mno_ref), 0);
 	talloc_free(m);
+}
+
+static void download(const char *eid_hex, const char *smsr, const char *iccid, const char *type, bool enable)
+{
+	char fci[16];
+
+	snprintf(fci, sizeof(fci), "fci-%u", ++fci_n);
+	download_fci(fci, eid_hex, smsr, iccid, type, enable, "mno-ref-1");
 }
 
 static enum smdp_profile_state pstate(void)
@@ -421,6 +433,9 @@ void test_dl_cleanup_failure_left_for_restart(void)
 	CU_ASSERT_FALSE(fx.st->isdp);
 	CU_ASSERT_EQUAL(active_rows(), 0);
 	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	/* The MNO had its answer before the restart: the resumed clean-up does not answer again. */
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 0);
 	down();
 }
 
@@ -538,9 +553,10 @@ void test_dl_refused_input_changes_nothing(void)
 	assert_failed_with("8.2.1", "3.3");
 	smdp_stub_run(fx.st);
 	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
-	/* ... and to another eUICC after it was handed to this one. */
+	/* ... and to another eUICC after it was handed to this one: digest §6.5 "8.2.1 Invalid
+	 * destination" (3.4, open-questions §11). */
 	download("89001012012341234012345678901299", "sr1", ICCID, NULL, false);
-	assert_failed_with("8.2.1", "1.2");
+	assert_failed_with("8.2.1", "3.4");
 	down();
 }
 
@@ -842,5 +858,526 @@ void test_dl_audit_eis(void)
 	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, peer, eid, NULL, 1, audit_cb, &res), -EINVAL);
 	CU_ASSERT_EQUAL(smdp_audit_eis(fx.s, NULL, eid, NULL, 0, audit_cb, &res), -EINVAL);
 	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_AUDIT_EIS_REQ], 4);
+	down();
+}
+
+/* --- retries and duplicates (SGP.02 §5.1: the FunctionCallIdentifier identifies a call so that a retry
+ * of it is detected; digest §6.3) ---------------------------------------------------------------------- */
+
+#define ICCID2 "8949000000000000029"
+#define IMSI2  "001010000000029"
+#define EID_B  "89001012012341234012345678901299"
+
+static unsigned int es3_total(void)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < ES_MSG__COUNT; i++)
+		n += fx.st->n_calls[i];
+	return n;
+}
+
+static uint64_t retries(void)
+{
+	return rate_ctr_group_get_ctr(fx.s->ctrs, SMDP_CTR_ES2_RETRY)->current;
+}
+
+/* The process dies and starts again on the same store file (the stub SM-SR and card live on). */
+static void restart(void)
+{
+	struct smdp_ops ops;
+
+	smdp_free(fx.s);
+	smdp_store_close(fx.store);
+	CU_ASSERT_EQUAL_FATAL(smdp_store_open(ctx, dbpath, &fx.store), 0);
+	smdp_stub_ops(fx.st, &ops);
+	fx.s = smdp_alloc(ctx, &fx.cfg, fx.store, &ops);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.s);
+	fx.st->s = fx.s;
+}
+
+void test_retry_download_while_running_answered_at_end(void)
+{
+	up();
+	CU_ASSERT_EQUAL(fx.cfg.es2_retry, SMDP_RETRY_ANSWER_AT_END); /* the default */
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-1");
+	/* The MNO did not see the 202 and sends the same call again: held, no second procedure. */
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-2");
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+	CU_ASSERT_EQUAL(retries(), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 1);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_CREATE_ISDP_REQ], 1);
+	CU_ASSERT_EQUAL(fx.st->n_created, 1);
+	/* Both requests get the one final result; the retry last. */
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_DOWNLOAD_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-2");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_iccid, ICCID);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	CU_ASSERT_EQUAL(fx.s->n_waiters, 0);
+	down();
+}
+
+void test_retry_download_in_progress_variant(void)
+{
+	up();
+	fx.cfg.es2_retry = SMDP_RETRY_IN_PROGRESS;
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-1");
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-2");
+	/* Answered at once: Failed 1.6/3.3 "in progress"; the first call goes on. */
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	assert_failed_with("1.6", "3.3");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-2");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_message, "function call in progress");
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-1");
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 1);
+	down();
+}
+
+/* After the end, and after a restart: the stored result at once, nothing sent to the SM-SR. */
+void test_retry_download_after_end_and_restart_replayed(void)
+{
+	static const struct {
+		bool fail;
+		enum es_status st;
+	} rows[] = { { false, ES_STATUS_EXECUTED_SUCCESS }, { true, ES_STATUS_FAILED } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		unsigned int sent;
+
+		up();
+		fx.st->corrupt_receipt = rows[i].fail;
+		download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-1");
+		smdp_stub_run(fx.st);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		sent = es3_total();
+		download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-2");
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-2");
+		CU_ASSERT_STRING_EQUAL(fx.st->last_iccid, ICCID);
+		if (rows[i].fail)
+			assert_failed_with("8.4", "6.1");
+		restart();
+		CU_ASSERT_EQUAL(smdp_recover(fx.s), 0);
+		download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-3");
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 3);
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-3");
+		CU_ASSERT_EQUAL(smdp_stub_run(fx.st), 0);
+		CU_ASSERT_EQUAL(es3_total(), sent);
+		CU_ASSERT_EQUAL(retries(), 1); /* the counter is per process */
+		down();
+	}
+}
+
+/* A refusal is the call's result too: the retry gets the same refusal, even when the state changed. */
+void test_retry_of_refused_call_gets_same_refusal(void)
+{
+	up();
+	download_fci("dl-A", EID, "sr1", ICCID, "other", false, "mno-ref-1");
+	assert_failed_with("8.2.5", "2.1");
+	download_fci("dl-A", EID, "sr1", ICCID, "other", false, "mno-ref-2");
+	assert_failed_with("8.2.5", "2.1");
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+	CU_ASSERT_EQUAL(retries(), 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_AVAILABLE);
+	CU_ASSERT_EQUAL(es3_total(), 0);
+	down();
+}
+
+/* The same identifier with other parameters is not a retry: refused 1.6/3.3, nothing changes, the
+ * first call is not disturbed; another requester may use the same identifier. */
+void test_retry_identifier_reused_for_another_call(void)
+{
+	struct es_msg *m;
+	uint8_t eid[16];
+
+	up();
+	CU_ASSERT_EQUAL_FATAL(smdp_stub_add_profile(fx.store, ICCID2, IMSI2, "m2m"), 0);
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-1");
+	download_fci("dl-A", EID_B, "sr1", ICCID2, NULL, false, "mno-ref-2");
+	assert_failed_with("1.6", "3.3");
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, true, "mno-ref-3"); /* EnableProfile differs */
+	assert_failed_with("1.6", "3.3");
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+	CU_ASSERT_EQUAL(active_rows(), 1);
+	/* Another function under the same identifier. */
+	m = talloc_zero(ctx, struct es_msg);
+	osmo_hexparse(EID, eid, sizeof(eid));
+	m->id = ES_MSG_ES2_ENABLE_PROFILE_REQ;
+	m->u.es2_enable_profile_req = (struct es2_enable_profile_req){ .present = true,
+								       .function_call_identifier = "dl-A",
+								       .eid = { eid, 16 },
+								       .smsr_id = "sr1",
+								       .iccid = ICCID };
+	m->wsa.from = MNO_FROM;
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "mno-ref-4"), 0);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_subject, "1.6");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_reason, "3.3");
+	talloc_free(m);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_DOWNLOAD_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "mno-ref-1");
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_ENABLE_PROFILE_REQ], 0);
+	{
+		struct smdp_profile p;
+		CU_ASSERT_EQUAL(smdp_store_profile_get(fx.store, ICCID2, &p), 0);
+		CU_ASSERT_EQUAL(p.state, SMDP_PROFILE_AVAILABLE);
+	}
+	down();
+}
+
+/* The relayed functions: one ES3 call per ES2 call, retries held and answered with its result, then
+ * replayed from the store. */
+static struct es_msg *relay_req(enum es_msg_id id, const char *fci, uint8_t eid[16])
+{
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	const char *iccid = ICCID;
+
+	osmo_hexparse(EID, eid, 16);
+	m->id = id;
+	m->wsa.from = MNO_FROM;
+	switch (id) {
+	case ES_MSG_ES2_ENABLE_PROFILE_REQ:
+		m->u.es2_enable_profile_req = (struct es2_enable_profile_req){ .present = true,
+									       .function_call_identifier = fci,
+									       .eid = { eid, 16 },
+									       .smsr_id = "sr1",
+									       .iccid = iccid };
+		break;
+	case ES_MSG_ES2_DISABLE_PROFILE_REQ:
+		m->u.es2_disable_profile_req = (struct es2_disable_profile_req){ .present = true,
+										 .function_call_identifier = fci,
+										 .eid = { eid, 16 },
+										 .smsr_id = "sr1",
+										 .iccid = iccid };
+		break;
+	case ES_MSG_ES2_DELETE_PROFILE_REQ:
+		m->u.es2_delete_profile_req = (struct es2_delete_profile_req){ .present = true,
+									       .function_call_identifier = fci,
+									       .eid = { eid, 16 },
+									       .smsr_id = "sr1",
+									       .iccid = iccid };
+		break;
+	case ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ:
+		m->u.es2_update_subscription_address_req.present = true;
+		m->u.es2_update_subscription_address_req.function_call_identifier = fci;
+		m->u.es2_update_subscription_address_req.eid = (struct es_hex){ eid, 16 };
+		m->u.es2_update_subscription_address_req.smsr_id = "sr1";
+		m->u.es2_update_subscription_address_req.iccid = iccid;
+		m->u.es2_update_subscription_address_req.new_subscription_address =
+			(struct es_subscription_address){ .present = true, .imsi = IMSI, .msisdn = "491701112233" };
+		break;
+	default: /* ES_MSG_ES2_UPDATE_POLICY_RULES_REQ */
+		m->u.es2_update_policy_rules_req.present = true;
+		m->u.es2_update_policy_rules_req.function_call_identifier = fci;
+		m->u.es2_update_policy_rules_req.eid = (struct es_hex){ eid, 16 };
+		m->u.es2_update_policy_rules_req.smsr_id = "sr1";
+		m->u.es2_update_policy_rules_req.iccid = iccid;
+		m->u.es2_update_policy_rules_req.pol2.present = true;
+		m->u.es2_update_policy_rules_req.pol2.n_rule = 1;
+		m->u.es2_update_policy_rules_req.pol2.rule[0] = (struct es_pol2_rule){ true, ES_POL2_SUBJECT_PROFILE,
+										       ES_POL2_ACTION_DISABLE,
+										       ES_POL2_QUAL_NOT_ALLOWED };
+		break;
+	}
+	return m;
+}
+
+void test_retry_relayed_functions(void)
+{
+	static const struct {
+		enum es_msg_id req, es3;
+	} rows[] = {
+		{ ES_MSG_ES2_UPDATE_POLICY_RULES_REQ, ES_MSG_ES3_UPDATE_POLICY_RULES_REQ },
+		{ ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ, ES_MSG_ES3_UPDATE_SUBSCRIPTION_ADDRESS_REQ },
+		{ ES_MSG_ES2_ENABLE_PROFILE_REQ, ES_MSG_ES3_ENABLE_PROFILE_REQ },
+		{ ES_MSG_ES2_DISABLE_PROFILE_REQ, ES_MSG_ES3_DISABLE_PROFILE_REQ },
+		{ ES_MSG_ES2_DELETE_PROFILE_REQ, ES_MSG_ES3_DELETE_ISDP_REQ },
+	};
+	uint8_t eid[16];
+
+	up();
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL_FATAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		char fci[16];
+		struct es_msg *m;
+		unsigned int before = fx.st->n_calls[rows[i].es3], resp = fx.st->n_es2_resp;
+
+		snprintf(fci, sizeof(fci), "relay-%zu", i);
+		m = relay_req(rows[i].req, fci, eid);
+		CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "first"), 0);
+		CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "retry-running"), 0);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, resp);
+		smdp_stub_run(fx.st);
+		CU_ASSERT_EQUAL(fx.st->n_calls[rows[i].es3], before + 1);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, resp + 2);
+		CU_ASSERT_EQUAL(fx.st->last_es2_id, rows[i].req + 1);
+		CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "retry-running");
+		CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "retry-ended"), 0);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, resp + 3);
+		CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "retry-ended");
+		CU_ASSERT_EQUAL(smdp_stub_run(fx.st), 0);
+		CU_ASSERT_EQUAL(fx.st->n_calls[rows[i].es3], before + 1);
+		talloc_free(m);
+	}
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DELETED);
+	/* GetEIS is a read: no retry detection, answered afresh each time. */
+	es2_simple(ES_MSG_ES2_GET_EIS_REQ, EID, NULL);
+	es2_simple(ES_MSG_ES2_GET_EIS_REQ, EID, NULL);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 3);
+	down();
+}
+
+/* A relay running when the process died: no procedure will end it, the restart ends it Failed 1.6/4.2;
+ * the MNO's retry gets that, and the SM-SR is not asked again. */
+void test_retry_relay_interrupted_by_restart(void)
+{
+	struct es_msg *m;
+	uint8_t eid[16];
+	unsigned int sent;
+
+	up();
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	fx.st->drop = ES_MSG_ES3_ENABLE_PROFILE_REQ;
+	fx.st->drop_nth = 1;
+	m = relay_req(ES_MSG_ES2_ENABLE_PROFILE_REQ, "en-1", eid);
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "first"), 0);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1); /* the download only */
+	restart();
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 0);
+	sent = es3_total();
+	CU_ASSERT_EQUAL(smdp_es2_rx(fx.s, m, "retry"), 0);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 2);
+	CU_ASSERT_EQUAL(fx.st->last_es2_id, ES_MSG_ES2_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(fx.st->last_subject, "1.6");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_reason, "4.2");
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(es3_total(), sent);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	talloc_free(m);
+	down();
+}
+
+/* Bounded retention: after es2-call-retention seconds the identifier is forgotten, and the same
+ * identifier is a new call (here refused: the profile is no longer available). The row cap too. */
+void test_retry_retention_bounded(void)
+{
+	struct smdp_call_rec c;
+
+	up();
+	fx.cfg.es2_call_retention = 100;
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-1");
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(smdp_store_call_get(fx.store, "1.3.6.1.4.1.99999.3", "dl-A", &c), 0);
+	CU_ASSERT(c.done);
+	CU_ASSERT_EQUAL(c.dl_id, 1);
+	time_passes(50);
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-2");
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(retries(), 1);
+	time_passes(200);
+	download_fci("dl-A", EID, "sr1", ICCID, NULL, false, "mno-ref-3");
+	CU_ASSERT_EQUAL(retries(), 1);
+	assert_failed_with("8.2.1", "3.3");
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
+	/* The cap: only the newest ended calls stay; running ones are never purged. */
+	for (unsigned int i = 0; i < 5; i++) {
+		struct smdp_call_rec n = { .function = ES_MSG_ES2_ENABLE_PROFILE_REQ, .received = 1000 + i };
+		struct smdp_call_result r = { .status = ES_STATUS_EXECUTED_SUCCESS };
+		snprintf(n.requester, sizeof(n.requester), "mno");
+		snprintf(n.fci, sizeof(n.fci), "cap-%u", i);
+		CU_ASSERT_EQUAL(smdp_store_call_begin(fx.store, &n), 0);
+		if (i != 0)
+			CU_ASSERT_EQUAL(smdp_store_call_finish(fx.store, "mno", n.fci, &r), 0);
+	}
+	CU_ASSERT_EQUAL(smdp_store_call_begin(fx.store, &c), -EEXIST);
+	/* Ended: cap-1..cap-4 and the refused new dl-A (5); the 2 newest by receipt stay. */
+	CU_ASSERT_EQUAL(smdp_store_call_purge(fx.store, 0, 2), 3);
+	CU_ASSERT_EQUAL(smdp_store_call_get(fx.store, "mno", "cap-0", NULL), 0); /* running */
+	CU_ASSERT_EQUAL(smdp_store_call_get(fx.store, "mno", "cap-1", NULL), -ENOENT);
+	CU_ASSERT_EQUAL(smdp_store_call_get(fx.store, "mno", "cap-4", NULL), 0);
+	down();
+}
+
+/* "A profile is never handed to two EIDs" (issue 9): the same ICCID for a second EID is refused while
+ * the first download runs (3.3) and after it (3.4), a second download to a busy EID too (8.1.1/3.3);
+ * none of them changes any state. */
+void test_dl_second_eid_and_busy_eid_refused(void)
+{
+	struct smdp_profile p;
+	char a[SMDP_EID_LEN + 1];
+
+	up();
+	CU_ASSERT_EQUAL_FATAL(smdp_stub_add_profile(fx.store, ICCID2, IMSI2, "m2m"), 0);
+	download(EID, "sr1", ICCID, NULL, false);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	download(EID_B, "sr1", ICCID, NULL, false);
+	assert_failed_with("8.2.1", "3.3");
+	download(EID, "sr1", ICCID2, NULL, false);
+	assert_failed_with("8.1.1", "3.3");
+	download(EID, "sr1", NULL, "m2m", false); /* by type: ICCID2 is free, the EID is not */
+	assert_failed_with("8.1.1", "3.3");
+	CU_ASSERT_EQUAL(smdp_store_profile_get(fx.store, ICCID2, &p), 0);
+	CU_ASSERT_EQUAL(p.state, SMDP_PROFILE_AVAILABLE);
+	CU_ASSERT_STRING_EQUAL(p.eid, "");
+	CU_ASSERT_EQUAL(active_rows(), 1);
+	/* Mid-download (CreateISDP sent, assignment written): still refused. */
+	fx.st->drop = ES_MSG_ES3_SEND_DATA_REQ;
+	fx.st->drop_nth = 1;
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADING);
+	download(EID_B, "sr1", ICCID, NULL, false);
+	assert_failed_with("8.2.1", "3.4");
+	time_passes(700);
+	smdp_stub_run(fx.st);
+	assert_failed_with("1.6", "5.4");
+	/* Ended (profile bound to EID after the clean-up): refused for EID_B, still possible for EID. */
+	download(EID_B, "sr1", ICCID, NULL, false);
+	assert_failed_with("8.2.1", "3.4");
+	CU_ASSERT_EQUAL(smdp_store_assignment_get(fx.store, ICCID, a), 0);
+	CU_ASSERT_STRING_EQUAL(a, EID);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_RESERVED);
+	fx.st->drop = ES_MSG_NONE;
+	download(EID, "sr1", ICCID, NULL, false);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	/* ICCID2 goes to EID_B now that EID is free of downloads. */
+	download(EID_B, "sr1", ICCID2, NULL, false);
+	CU_ASSERT_EQUAL(smdp_store_profile_get(fx.store, ICCID2, &p), 0);
+	CU_ASSERT_STRING_EQUAL(p.eid, EID_B);
+	down();
+}
+
+/* A crash at each persisted step (the answer of that step's ES3 call never arrives; the process and its
+ * store handle die; a new one opens the file and recovers): the download is resumed or cleaned up with
+ * DeleteISDP, the profile is bound to at most this EID, and the MNO gets exactly one answer (a callback
+ * to the stored return address); its retry afterwards gets the same result without a new procedure. */
+void test_dl_crash_at_each_persisted_step(void)
+{
+	static const struct {
+		const char *step;
+		enum es_msg_id drop;
+		unsigned int nth;
+		bool enable, create_fail, cleanup;
+		enum es_status st;
+		enum smdp_profile_state ps;
+	} rows[] = {
+		{ "get-eis", ES_MSG_ES3_GET_EIS_REQ, 1, false, false, false, ES_STATUS_EXECUTED_SUCCESS,
+		  SMDP_PROFILE_DOWNLOADED },
+		{ "create-isdp", ES_MSG_ES3_CREATE_ISDP_REQ, 1, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "keyset 3A01", ES_MSG_ES3_SEND_DATA_REQ, 1, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "keyset 3A02", ES_MSG_ES3_SEND_DATA_REQ, 2, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "download 84+85", ES_MSG_ES3_SEND_DATA_REQ, 3, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "download 86", ES_MSG_ES3_SEND_DATA_REQ, 5, false, false, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+		{ "completed", ES_MSG_ES3_PROFILE_DOWNLOAD_COMPLETED_REQ, 1, true, false, false,
+		  ES_STATUS_EXECUTED_SUCCESS, SMDP_PROFILE_ENABLED },
+		{ "enable", ES_MSG_ES3_ENABLE_PROFILE_REQ, 1, true, false, false, ES_STATUS_EXECUTED_SUCCESS,
+		  SMDP_PROFILE_ENABLED },
+		{ "delete-isdp", ES_MSG_ES3_DELETE_ISDP_REQ, 1, false, true, true, ES_STATUS_FAILED,
+		  SMDP_PROFILE_RESERVED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct smdp_dl_rec d;
+		char a[SMDP_EID_LEN + 1];
+		unsigned int sent, deletes;
+		int arc;
+
+		up();
+		fx.st->drop = rows[i].drop;
+		fx.st->drop_nth = rows[i].nth;
+		fx.st->create_fail = rows[i].create_fail;
+		download(EID, "sr1", ICCID, NULL, rows[i].enable);
+		smdp_stub_run(fx.st);
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 0);
+		CU_ASSERT_EQUAL(smdp_store_dl_get(fx.store, 1, &d), 0);
+		CU_ASSERT_STRING_EQUAL(get_value_string(smdp_dl_step_names, d.step),
+				       strchr(rows[i].step, ' ') ? (rows[i].nth <= 2 ? "keyset" : "download")
+								 : rows[i].step);
+		deletes = fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ];
+		restart();
+		fx.st->create_fail = false;
+		CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+		smdp_stub_run(fx.st);
+		/* Exactly one answer, by callback to the stored address, with the outcome. */
+		CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+		CU_ASSERT_EQUAL(fx.st->n_es2_callback, 1);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_ret.message_id, MNO_MSG_ID);
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_EQUAL(pstate(), rows[i].ps);
+		CU_ASSERT_EQUAL(active_rows(), 0);
+		CU_ASSERT_EQUAL(fx.s->active_dl, 0);
+		if (rows[i].cleanup) {
+			CU_ASSERT_FALSE(fx.st->isdp);
+			CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], deletes + 1);
+		} else {
+			CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
+			CU_ASSERT(fx.st->isdp);
+		}
+		/* Never handed to two EIDs: bound to this one, or (failure before CreateISDP) to none. */
+		arc = smdp_store_assignment_get(fx.store, ICCID, a);
+		CU_ASSERT(arc == 0 || arc == -ENOENT);
+		if (arc == 0)
+			CU_ASSERT_STRING_EQUAL(a, EID);
+		download_fci("fci-1", EID_B, "sr1", ICCID, NULL, false, "other-eid");
+		CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_FAILED); /* reused identifier or bound profile */
+		download_fci("fci-2", EID_B, "sr1", ICCID, NULL, false, "other-eid");
+		assert_failed_with("8.2.1", "3.4"); /* every row got as far as CreateISDP: bound to EID */
+		CU_ASSERT_EQUAL(pstate(), rows[i].ps);
+		/* The MNO's retry of the original call: the stored result, nothing sent. */
+		sent = es3_total();
+		download_fci("fci-1", EID, "sr1", ICCID, NULL, rows[i].enable, "retry");
+		CU_ASSERT_EQUAL(fx.st->last_status, rows[i].st);
+		CU_ASSERT_STRING_EQUAL(fx.st->last_mno_ref, "retry");
+		CU_ASSERT_EQUAL(smdp_stub_run(fx.st), 0);
+		CU_ASSERT_EQUAL(es3_total(), sent);
+		down();
+	}
+}
+
+/* A crash right after step 1 was committed (before GetEIS was recorded): started again from GetEIS. */
+void test_dl_crash_after_accepted(void)
+{
+	struct smdp_dl_rec rec = { 0 };
+
+	up();
+	osmo_strlcpy(rec.eid, EID, sizeof(rec.eid));
+	osmo_strlcpy(rec.iccid, ICCID, sizeof(rec.iccid));
+	osmo_strlcpy(rec.smsr_id, "sr1", sizeof(rec.smsr_id));
+	osmo_strlcpy(rec.ret.reply_to, MNO_REPLY_TO_URL, sizeof(rec.ret.reply_to));
+	osmo_strlcpy(rec.ret.message_id, MNO_MSG_ID, sizeof(rec.ret.message_id));
+	CU_ASSERT_EQUAL_FATAL(smdp_store_dl_begin(fx.store, &rec), 0);
+	restart();
+	CU_ASSERT_EQUAL(smdp_recover(fx.s), 1);
+	smdp_stub_run(fx.st);
+	CU_ASSERT_EQUAL(fx.st->n_es2_resp, 1);
+	CU_ASSERT_EQUAL(fx.st->n_es2_callback, 1);
+	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_GET_EIS_REQ], 1);
+	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
 	down();
 }

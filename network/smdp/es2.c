@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
+#include "lib/crypto/ec.h"
+#include "lib/soap/rps_header.h"
 #include "network/smdp/dl.h"
 #include "network/smdp/logging.h"
 #include "network/smdp/relay.h"
@@ -26,7 +29,281 @@ static void refuse(struct smdp *s, const struct es_msg *req, const char *mno_ref
 	smdp_fes_set(smdp_es2_resp_fes(m), ES_STATUS_FAILED, subject, reason, message);
 	if (s->ops.es2_respond)
 		s->ops.es2_respond(s, mno_ref, m);
+	/* A refusal is the call's result too: a retry of it is answered the same way. */
+	if (s->es2_cur)
+		smdp_es2_call_end(s, s->es2_cur, m, false);
 	talloc_free(m);
+}
+
+/* --- ES2 calls and retries (SGP.02 §5.1; digest §6.3: "FunctionCallIdentifier ... lets the provider
+ * detect retries") ----------------------------------------------------------------------------------- */
+
+struct smdp_es2_waiter {
+	struct llist_head list; /* first: freed as a list head by smdp_free() */
+	struct smdp_call_key k;
+	char mno_ref[SMDP_ID_MAX + 1];
+};
+
+static bool key_eq(const struct smdp_call_key *a, const struct smdp_call_key *b)
+{
+	return strcmp(a->requester, b->requester) == 0 && strcmp(a->fci, b->fci) == 0;
+}
+
+bool smdp_es2_call_key(const struct es_msg *req, struct smdp_call_key *k)
+{
+	/* BaseRequestType's FunctionCallIdentifier: the same first member of every request body. */
+	const char *fci = req->u.es2_download_profile_req.function_call_identifier;
+	const char *from = req->wsa.from;
+	struct soap_findings f;
+	struct rps_header rh;
+	char arena[1024];
+
+	memset(k, 0, sizeof(*k));
+	switch (req->id) {
+	case ES_MSG_ES2_DOWNLOAD_PROFILE_REQ:
+	case ES_MSG_ES2_UPDATE_POLICY_RULES_REQ:
+	case ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ:
+	case ES_MSG_ES2_ENABLE_PROFILE_REQ:
+	case ES_MSG_ES2_DISABLE_PROFILE_REQ:
+	case ES_MSG_ES2_DELETE_PROFILE_REQ: break;
+	default: return false; /* GetEIS: a read, answered afresh */
+	}
+	if (!fci || !fci[0] || strlen(fci) > SMDP_ID_MAX)
+		return false;
+	osmo_strlcpy(k->fci, fci, sizeof(k->fci));
+	/* digest §6.2: wsa:From = <URL>?EntityId=<OID>&EntityName=...: the entity, not its endpoint URL. */
+	if (rps_header_from_wsa(&req->wsa, arena, sizeof(arena), &rh, &f) == 0 && rh.sender_id &&
+	    strlen(rh.sender_id) <= SMDP_ID_MAX)
+		osmo_strlcpy(k->requester, rh.sender_id, sizeof(k->requester));
+	else if (from && strlen(from) <= SMDP_ID_MAX)
+		osmo_strlcpy(k->requester, from, sizeof(k->requester));
+	else if (from)
+		return false; /* an identity we cannot keep: no retry detection */
+	return true;
+}
+
+/* What makes two requests under one identifier the same call: the function and its parameters. */
+static void call_fingerprint(const struct es_msg *req, char out[SMDP_FP_LEN + 1])
+{
+	uint8_t d[SHA256_LEN];
+	char *t = talloc_asprintf(NULL, "%d", (int)req->id);
+	const struct es_hex *eid = NULL;
+	const char *a = NULL, *b = NULL, *c = NULL;
+
+#define FP_STR(x) t = talloc_asprintf_append(t, "|%zu:%s", (x) ? strlen(x) : 0, (x) ? (x) : "")
+	switch (req->id) {
+	case ES_MSG_ES2_DOWNLOAD_PROFILE_REQ: {
+		const struct es2_download_profile_req *r = &req->u.es2_download_profile_req;
+		eid = &r->eid;
+		a = r->smsr_id;
+		b = r->iccid;
+		c = r->profile_type;
+		t = talloc_asprintf_append(t, "|%d%d", r->enable_profile.present, r->enable_profile.v);
+		break;
+	}
+	case ES_MSG_ES2_UPDATE_POLICY_RULES_REQ: {
+		const struct es2_update_policy_rules_req *r = &req->u.es2_update_policy_rules_req;
+		eid = &r->eid;
+		a = r->smsr_id;
+		b = r->iccid;
+		for (unsigned int i = 0; t && i < r->pol2.n_rule && i < ARRAY_SIZE(r->pol2.rule); i++)
+			t = talloc_asprintf_append(t, "|%d.%d.%d", r->pol2.rule[i].subject, r->pol2.rule[i].action,
+						   r->pol2.rule[i].qualification);
+		break;
+	}
+	case ES_MSG_ES2_UPDATE_SUBSCRIPTION_ADDRESS_REQ: {
+		const struct es2_update_subscription_address_req *r = &req->u.es2_update_subscription_address_req;
+		eid = &r->eid;
+		a = r->smsr_id;
+		b = r->iccid;
+		if (t) {
+			FP_STR(r->new_subscription_address.imsi);
+		}
+		c = r->new_subscription_address.msisdn;
+		break;
+	}
+	case ES_MSG_ES2_ENABLE_PROFILE_REQ:
+		eid = &req->u.es2_enable_profile_req.eid;
+		a = req->u.es2_enable_profile_req.smsr_id;
+		b = req->u.es2_enable_profile_req.iccid;
+		break;
+	case ES_MSG_ES2_DISABLE_PROFILE_REQ:
+		eid = &req->u.es2_disable_profile_req.eid;
+		a = req->u.es2_disable_profile_req.smsr_id;
+		b = req->u.es2_disable_profile_req.iccid;
+		break;
+	case ES_MSG_ES2_DELETE_PROFILE_REQ:
+		eid = &req->u.es2_delete_profile_req.eid;
+		a = req->u.es2_delete_profile_req.smsr_id;
+		b = req->u.es2_delete_profile_req.iccid;
+		break;
+	default: break;
+	}
+	if (t) {
+		FP_STR(a);
+		FP_STR(b);
+		FP_STR(c);
+	}
+#undef FP_STR
+	if (t && eid && eid->data)
+		t = talloc_asprintf_append(t, "|%s", osmo_hexdump_nospc(eid->data, eid->len));
+	memset(out, 0, SMDP_FP_LEN + 1);
+	if (!t || crypto_sha256((const uint8_t *)t, strlen(t), d) < 0) {
+		osmo_strlcpy(out, "-", SMDP_FP_LEN + 1); /* never equal to a hash: no call matches */
+	} else {
+		for (size_t i = 0; i < sizeof(d); i++)
+			snprintf(out + 2 * i, 3, "%02x", d[i]);
+	}
+	talloc_free(t);
+}
+
+void smdp_call_result_from(struct smdp_call_result *res, struct es_msg *resp)
+{
+	const struct es_fes *fes = smdp_es2_resp_fes(resp);
+
+	memset(res, 0, sizeof(*res));
+	if (!fes || !fes->present)
+		return;
+	res->status = fes->status;
+	if (fes->status_code_data.present) {
+		osmo_strlcpy(res->subject, fes->status_code_data.subject ? fes->status_code_data.subject : "",
+			     sizeof(res->subject));
+		osmo_strlcpy(res->reason, fes->status_code_data.reason ? fes->status_code_data.reason : "",
+			     sizeof(res->reason));
+		osmo_strlcpy(res->message, fes->status_code_data.message ? fes->status_code_data.message : "",
+			     sizeof(res->message));
+	}
+	if (resp->id == ES_MSG_ES2_DOWNLOAD_PROFILE_RESP && resp->u.es2_download_profile_resp.iccid)
+		osmo_strlcpy(res->iccid, resp->u.es2_download_profile_resp.iccid, sizeof(res->iccid));
+}
+
+void smdp_es2_call_end(struct smdp *s, const struct smdp_call_key *k, struct es_msg *resp, bool stored)
+{
+	struct smdp_es2_waiter *w, *n;
+	struct smdp_call_result res;
+	int rc;
+
+	if (!stored) {
+		smdp_call_result_from(&res, resp);
+		rc = smdp_store_call_finish(s->store, k->requester, k->fci, &res);
+		if (rc < 0)
+			LOGP(DES2, LOGL_ERROR, "store: result of call %s not kept (%d)\n", k->fci, rc);
+	}
+	llist_for_each_entry_safe (w, n, &s->waiters, list) {
+		if (!key_eq(&w->k, k))
+			continue;
+		llist_del(&w->list);
+		s->n_waiters--;
+		LOGP(DES2, LOGL_INFO, "retry %s of call %s answered with its result\n", w->mno_ref, k->fci);
+		if (s->ops.es2_respond)
+			s->ops.es2_respond(s, w->mno_ref, resp);
+		talloc_free(w);
+	}
+}
+
+/* Answer a retry from the stored call (or, running, with the in-progress status). */
+static void answer_from_call(struct smdp *s, const struct es_msg *req, const char *mno_ref,
+			     const struct smdp_call_rec *c)
+{
+	struct es_msg *m = talloc_zero(s, struct es_msg);
+	struct es_fes *fes;
+
+	if (!m)
+		return;
+	m->id = (enum es_msg_id)(req->id + 1);
+	fes = smdp_es2_resp_fes(m);
+	if (!c->done) {
+		smdp_fes_set(fes, ES_STATUS_FAILED, "1.6", "3.3", "function call in progress");
+	} else {
+		smdp_fes_set(fes, (enum es_status)c->res.status, c->res.subject[0] ? c->res.subject : NULL,
+			     c->res.reason[0] ? c->res.reason : NULL, c->res.message[0] ? c->res.message : NULL);
+		if (m->id == ES_MSG_ES2_DOWNLOAD_PROFILE_RESP) {
+			m->u.es2_download_profile_resp.present = true;
+			m->u.es2_download_profile_resp.iccid = c->res.iccid[0] ? c->res.iccid : NULL;
+		}
+	}
+	if (s->ops.es2_respond)
+		s->ops.es2_respond(s, mno_ref, m);
+	talloc_free(m);
+}
+
+/* Retry detection. Returns 1 when the request was answered or held (a retry, or an identifier reused
+ * for another call), 0 when it is a new call (recorded as running). */
+static int call_check(struct smdp *s, const struct es_msg *req, const char *mno_ref, const struct smdp_call_key *k)
+{
+	struct smdp_call_rec c = { 0 };
+	char fp[SMDP_FP_LEN + 1];
+	struct timeval tv;
+	int rc;
+
+	osmo_gettimeofday(&tv, NULL);
+	/* Bounded retention: ended calls older than the retention period, and beyond the cap, go. */
+	if (smdp_store_call_purge(s->store, (int64_t)tv.tv_sec - (int64_t)s->cfg->es2_call_retention,
+				  s->cfg->es2_call_max) < 0)
+		LOGP(DES2, LOGL_ERROR, "store: ES2 calls not purged\n");
+	call_fingerprint(req, fp);
+	rc = smdp_store_call_get(s->store, k->requester, k->fci, &c);
+	if (rc == -ENOENT) {
+		memset(&c, 0, sizeof(c));
+		osmo_strlcpy(c.requester, k->requester, sizeof(c.requester));
+		osmo_strlcpy(c.fci, k->fci, sizeof(c.fci));
+		osmo_strlcpy(c.fingerprint, fp, sizeof(c.fingerprint));
+		c.function = req->id;
+		c.received = tv.tv_sec;
+		rc = smdp_store_call_begin(s->store, &c);
+		if (rc == 0)
+			return 0;
+	}
+	if (rc < 0) {
+		refuse(s, req, mno_ref, "1.2", "4.2", "store failure");
+		return 1;
+	}
+	if (c.function != (int)req->id || strcmp(c.fingerprint, fp) != 0) {
+		/* Not a retry: the identifier names another call. Refused, nothing recorded. */
+		refuse(s, req, mno_ref, "1.6", "3.3", "FunctionCallIdentifier already used for another call");
+		return 1;
+	}
+	rate_ctr_inc(rate_ctr_group_get_ctr(s->ctrs, SMDP_CTR_ES2_RETRY));
+	if (!c.done && s->cfg->es2_retry == SMDP_RETRY_ANSWER_AT_END && s->n_waiters < SMDP_MAX_WAITERS) {
+		struct smdp_es2_waiter *w = talloc_zero(s, struct smdp_es2_waiter);
+		if (w) {
+			w->k = *k;
+			osmo_strlcpy(w->mno_ref, mno_ref ? mno_ref : "", sizeof(w->mno_ref));
+			llist_add_tail(&w->list, &s->waiters);
+			s->n_waiters++;
+			LOGP(DES2, LOGL_INFO, "%s: retry of running call %s held until it ends\n",
+			     es_msgs[req->id].name, k->fci);
+			return 1;
+		}
+	}
+	LOGP(DES2, LOGL_INFO, "%s: retry of call %s answered from the store (%s)\n", es_msgs[req->id].name, k->fci,
+	     c.done ? "ended" : "in progress");
+	answer_from_call(s, req, mno_ref, &c);
+	return 1;
+}
+
+static int end_orphan(const struct smdp_call_rec *c, void *priv)
+{
+	struct smdp *s = priv;
+	struct smdp_dl_rec d;
+	struct smdp_call_result res = { .status = ES_STATUS_FAILED };
+
+	/* A download that is still active finishes the call itself (dl.c). */
+	if (c->dl_id && smdp_store_dl_get(s->store, c->dl_id, &d) == 0 && !d.done)
+		return 0;
+	osmo_strlcpy(res.subject, "1.6", sizeof(res.subject));
+	osmo_strlcpy(res.reason, "4.2", sizeof(res.reason));
+	osmo_strlcpy(res.message, "interrupted by a restart of the SM-DP; outcome unknown", sizeof(res.message));
+	LOGP(DES2, LOGL_NOTICE, "%s call %s of %s was interrupted by the restart: ended Failed\n",
+	     es_msgs[c->function > 0 && c->function < ES_MSG__COUNT ? c->function : 0].name, c->fci, c->requester);
+	if (smdp_store_call_finish(s->store, c->requester, c->fci, &res) < 0)
+		LOGP(DES2, LOGL_ERROR, "store: call %s not ended\n", c->fci);
+	return 0;
+}
+
+int smdp_es2_calls_recover(struct smdp *s)
+{
+	return smdp_store_call_foreach_running(s->store, end_orphan, s);
 }
 
 static bool iccid_ok(const char *iccid)
@@ -80,9 +357,16 @@ static int download_profile(struct smdp *s, const struct es_msg *req, const char
 	smdp_es2_return_from(req, &rec.ret);
 	rec.enable = r->enable_profile.v;
 	OPENSSL_cleanse(&p, sizeof(p));
-	rc = smdp_store_dl_begin(s->store, &rec);
+	rc = smdp_store_dl_begin_call(s->store, &rec, s->es2_cur ? s->es2_cur->requester : NULL,
+				      s->es2_cur ? s->es2_cur->fci : NULL);
 	if (rc == -EEXIST) {
-		refuse(s, req, mno_ref, "8.2.1", "1.2", "profile belongs to another eUICC");
+		/* digest §6.5: "8.2.1 Invalid destination: ICCID installed on another eUICC" (3.4,
+		 * open-questions §11) */
+		refuse(s, req, mno_ref, "8.2.1", "3.4", "profile belongs to another eUICC");
+		return 0;
+	}
+	if (rc == -EALREADY) {
+		refuse(s, req, mno_ref, "8.1.1", "3.3", "a download to this eUICC is already running");
 		return 0;
 	}
 	if (rc == -EBUSY) {
@@ -144,11 +428,28 @@ static int relayed(struct smdp *s, const struct es_msg *req, const char *mno_ref
 	return 0;
 }
 
+static int es2_dispatch(struct smdp *s, const struct es_msg *req, const char *mno_ref);
+
 int smdp_es2_rx(struct smdp *s, const struct es_msg *req, const char *mno_ref)
 {
+	struct smdp_call_key k;
+	int rc;
+
 	if (!s || !req || req->is_fault || req->id <= ES_MSG_NONE || req->id >= ES_MSG__COUNT)
 		return -EINVAL;
 	rate_ctr_inc(rate_ctr_group_get_ctr(s->ctrs, SMDP_CTR_ES2_RX));
+	if (smdp_es2_call_key(req, &k)) {
+		if (call_check(s, req, mno_ref, &k))
+			return 0;
+		s->es2_cur = &k;
+	}
+	rc = es2_dispatch(s, req, mno_ref);
+	s->es2_cur = NULL;
+	return rc;
+}
+
+static int es2_dispatch(struct smdp *s, const struct es_msg *req, const char *mno_ref)
+{
 	switch (req->id) {
 	case ES_MSG_ES2_DOWNLOAD_PROFILE_REQ: return download_profile(s, req, mno_ref);
 	case ES_MSG_ES2_GET_EIS_REQ:

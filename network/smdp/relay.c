@@ -23,6 +23,8 @@ struct smdp_relay {
 	struct es_pol2 pol2;
 	char msisdn[SMDP_MSISDN_MAX + 1];
 	char imsi[SMDP_IMSI_MAX + 1];
+	struct smdp_call_key key; /* the ES2 call (retry detection), when keyed */
+	bool keyed;
 	/* AuditEIS (es2_req ES_MSG_NONE): the operator's callback */
 	smdp_audit_cb audit_cb;
 	void *audit_priv;
@@ -184,6 +186,8 @@ static void relay_answer(struct osmo_fsm_inst *fi, const struct smdp_es3_answer 
 	}
 	if (s->ops.es2_respond)
 		s->ops.es2_respond(s, r->mno_ref, m);
+	if (r->keyed)
+		smdp_es2_call_end(s, &r->key, m, false);
 end:
 	talloc_free(m);
 	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_REGULAR, NULL);
@@ -307,6 +311,9 @@ int smdp_relay_start(struct smdp *s, const struct smdp_smsr_peer *peer, const st
 	fi->priv = r;
 	r->s = s;
 	r->es2_req = req->id;
+	r->keyed = s->es2_cur != NULL;
+	if (r->keyed)
+		r->key = *s->es2_cur;
 	osmo_strlcpy(r->mno_ref, mno_ref ? mno_ref : "", sizeof(r->mno_ref));
 	memcpy(r->eid, eid->data, 16);
 	smdp_eid_to_str(eid, r->eid_str);

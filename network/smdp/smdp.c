@@ -52,6 +52,14 @@ static const struct rate_ctr_desc smdp_ctr_desc[] = {
 	[SMDP_CTR_DL_CLEANUP_FAILED] = { "dl:cleanup_failed", "ISD-P clean-ups left for the next start" },
 	[SMDP_CTR_SCP03T_SEGMENTS] = { "scp03t:segments", "SCP03t segments acknowledged" },
 	[SMDP_CTR_RELAY] = { "es2:relay", "ES2 functions relayed to ES3" },
+	[SMDP_CTR_ES2_RETRY] = { "es2:retry", "ES2 retries (known FunctionCallIdentifier) answered without a new "
+					      "call" },
+};
+
+const struct value_string smdp_retry_mode_names[] = {
+	{ SMDP_RETRY_ANSWER_AT_END, "answer-at-end" },
+	{ SMDP_RETRY_IN_PROGRESS, "in-progress" },
+	{ 0, NULL },
 };
 
 static const struct rate_ctr_group_desc smdp_ctrg_desc = {
@@ -80,6 +88,9 @@ void smdp_cfg_init(struct smdp_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	osmo_strlcpy(cfg->db_path, "rsplab-smdp.db", sizeof(cfg->db_path));
 	cfg->delete_retries = 3;
+	cfg->es2_retry = SMDP_RETRY_ANSWER_AT_END;
+	cfg->es2_call_retention = 86400;
+	cfg->es2_call_max = 10000;
 	cfg->tdefs = smdp_tdefs;
 	osmo_tdefs_reset(cfg->tdefs); /* val = default_val */
 }
@@ -188,6 +199,7 @@ struct smdp *smdp_alloc(void *ctx, struct smdp_cfg *cfg, struct smdp_store *stor
 	s->store = store;
 	s->ops = *ops;
 	INIT_LLIST_HEAD(&s->calls);
+	INIT_LLIST_HEAD(&s->waiters);
 	s->next_call_id = 1;
 	s->ctrs = rate_ctr_group_alloc(s, &smdp_ctrg_desc, ctrg_idx++);
 	if (!s->ctrs) {
@@ -215,6 +227,12 @@ void smdp_free(struct smdp *s)
 		return;
 	term_children(s, &smdp_dl_fsm);
 	term_children(s, &smdp_relay_fsm);
+	/* Held retries die with the process unanswered (their connections do too). */
+	while (!llist_empty(&s->waiters)) {
+		struct llist_head *w = s->waiters.next;
+		llist_del(w);
+		talloc_free(w);
+	}
 	llist_for_each_entry_safe (c, n, &s->calls, list) {
 		llist_del(&c->list);
 		talloc_free(c);
@@ -310,5 +328,7 @@ int smdp_recover(struct smdp *s)
 
 	s->recovered = 0;
 	rc = smdp_store_dl_foreach_active(s->store, recover_one, s);
+	if (rc >= 0 && smdp_es2_calls_recover(s) < 0)
+		LOGP(DSMDP, LOGL_ERROR, "store: the ES2 calls of the previous process could not be ended\n");
 	return rc < 0 ? rc : (int)s->recovered;
 }

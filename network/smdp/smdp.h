@@ -69,10 +69,25 @@ struct smdp_variants {
 };
 void smdp_variants_default(struct smdp_variants *v);
 
-#define SMDP_MAX_PEERS 8
-#define SMDP_MAX_EUMS  8
-#define SMDP_NAME_MAX  64
-#define SMDP_URL_MAX   256
+/* A retry (same requester and FunctionCallIdentifier, SGP.02 §5.1, digest §6.3) of an ES2 call that is
+ * still running. SGP.02 says the identifier lets the provider detect retries, not how to answer one
+ * before the first call has ended; FunctionExecutionStatus has no "in progress" value (digest §6.4). */
+enum smdp_retry_mode {
+	/* default: the retry is held and answered with the first call's final result when it ends (the
+	 * ES2 functions are asynchronous, digest §6.3: the answer is a later callback either way, so the
+	 * MNO gets the real outcome twice instead of a status it could mistake for the outcome) */
+	SMDP_RETRY_ANSWER_AT_END,
+	/* the retry is answered at once: Failed, subject 1.6 (Function), reason 3.3 (Already in Use,
+	 * open-questions §11), message "function call in progress"; the real result goes to the first */
+	SMDP_RETRY_IN_PROGRESS,
+};
+extern const struct value_string smdp_retry_mode_names[];
+
+#define SMDP_MAX_PEERS	 8
+#define SMDP_MAX_WAITERS 64 /* retries held at once (answer-at-end); beyond: answered as in-progress */
+#define SMDP_MAX_EUMS	 8
+#define SMDP_NAME_MAX	 64
+#define SMDP_URL_MAX	 256
 
 struct smdp_smsr_peer {
 	char id[SMDP_ID_MAX + 1]; /* the SmSr-id the MNO names in ES2 requests */
@@ -113,14 +128,26 @@ struct smdp_cfg {
 	char tls_key_file[SMDP_URL_MAX + 1];
 	char tls_ca_file[SMDP_URL_MAX + 1];
 	char tls_keylog_file[SMDP_URL_MAX + 1];
-	struct osmo_tdef *es_tdefs; /* lib/esnet's timers (HTTP X1..X3, callback X10); NULL = esnet_tdefs */
-	struct osmo_tdef *tdefs;    /* smdp_tdefs unless a test supplies its own */
+	/* ES2 retries (es2.c): what a retry of a running call gets, and how long / how many ended calls the
+	 * store keeps to answer retries from (bounded retention; a retry after that is a new call). */
+	enum smdp_retry_mode es2_retry;
+	unsigned int es2_call_retention; /* seconds, default 86400 */
+	unsigned int es2_call_max;	 /* ended calls kept, default 10000 */
+	struct osmo_tdef *es_tdefs;	 /* lib/esnet's timers (HTTP X1..X3, callback X10); NULL = esnet_tdefs */
+	struct osmo_tdef *tdefs;	 /* smdp_tdefs unless a test supplies its own */
 };
 void smdp_cfg_init(struct smdp_cfg *cfg);
 void smdp_cfg_fini(struct smdp_cfg *cfg);
 struct smdp_smsr_peer *smdp_cfg_peer(struct smdp_cfg *cfg, const char *id, bool create);
 
 struct smdp;
+
+/* The identity of an ES2 call (SGP.02 §5.1): the requester entity (the EntityId of wsa:From, digest
+ * §6.2; else the whole wsa:From address; else "") and its FunctionCallIdentifier. */
+struct smdp_call_key {
+	char requester[SMDP_ID_MAX + 1];
+	char fci[SMDP_ID_MAX + 1];
+};
 
 /* The transport boundary. */
 struct smdp_ops {
@@ -155,6 +182,7 @@ enum smdp_ctr {
 	SMDP_CTR_DL_CLEANUP_FAILED,
 	SMDP_CTR_SCP03T_SEGMENTS,
 	SMDP_CTR_RELAY,
+	SMDP_CTR_ES2_RETRY,
 };
 
 struct smdp {
@@ -166,6 +194,9 @@ struct smdp {
 	struct rate_ctr_group *ctrs;
 	unsigned int active_dl;
 	unsigned int recovered;
+	struct llist_head waiters; /* retries held until their call ends (struct smdp_es2_waiter, es2.c) */
+	unsigned int n_waiters;
+	const struct smdp_call_key *es2_cur; /* the call being handled inside smdp_es2_rx(), else NULL */
 };
 
 /* Registers the FSMs once per process (idempotent). */
@@ -182,9 +213,23 @@ int smdp_es2_rx(struct smdp *s, const struct es_msg *req, const char *mno_ref);
 void smdp_es3_rx(struct smdp *s, uint32_t call_id, int rc, const struct es_msg *resp);
 /* An ES3 Handle...Notification from the SM-SR: store update and ES2 notification to the MNO. */
 int smdp_es3_notification(struct smdp *s, const struct es_msg *notif);
-/* Restart recovery: resume or clean up every unfinished download in the store (store.h). Returns the
+/* Restart recovery: resume or clean up every unfinished download in the store (store.h), and end the
+ * ES2 calls that died with the old process (relays; Failed 1.6/4.2, so a retry gets that). Returns the
  * number of downloads picked up. */
 int smdp_recover(struct smdp *s);
+
+/* --- ES2 calls and their retries (es2.c) ----------------------------------------------------------- */
+/* The key of a request that is subject to retry detection: every ES2 function this SM-DP provides but
+ * GetEIS (a read, answered afresh) with a FunctionCallIdentifier that fits. false: none (the request
+ * is processed without retry detection: tolerant receive of a missing mandatory element). */
+bool smdp_es2_call_key(const struct es_msg *req, struct smdp_call_key *k);
+/* The stored form of an ES2 response (its FunctionExecutionStatus and, for DownloadProfile, ICCID). */
+void smdp_call_result_from(struct smdp_call_result *res, struct es_msg *resp);
+/* Call k ended with resp: store the result (unless `stored`: the caller did it in its own transaction)
+ * and answer every retry held for it with the same resp. */
+void smdp_es2_call_end(struct smdp *s, const struct smdp_call_key *k, struct es_msg *resp, bool stored);
+/* End the running calls of a previous process that no procedure will finish (see smdp_recover). */
+int smdp_es2_calls_recover(struct smdp *s);
 
 /* --- used by the procedures ------------------------------------------------------------------------- */
 struct osmo_fsm_inst;

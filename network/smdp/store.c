@@ -71,6 +71,22 @@ static const char *const schema[] = {
 	" ns INTEGER NOT NULL DEFAULT 0)",
 	/* At most one active download per profile. */
 	"CREATE UNIQUE INDEX IF NOT EXISTS download_active ON download(iccid) WHERE done = 0",
+	/* ES2 function calls by (requester, FunctionCallIdentifier): retries are answered from here. */
+	"CREATE TABLE IF NOT EXISTS es2_call ("
+	" requester TEXT NOT NULL,"
+	" fci TEXT NOT NULL,"
+	" function INTEGER NOT NULL,"
+	" fingerprint TEXT NOT NULL,"
+	" received INTEGER NOT NULL,"
+	" dl_id INTEGER NOT NULL DEFAULT 0,"
+	" done INTEGER NOT NULL DEFAULT 0,"
+	" status INTEGER NOT NULL DEFAULT 0,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" message TEXT NOT NULL DEFAULT '',"
+	" iccid TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (requester, fci))",
+	"CREATE INDEX IF NOT EXISTS es2_call_dl ON es2_call(dl_id) WHERE dl_id != 0",
 };
 
 /* Columns added after the first release of the schema: added to an older file at open. */
@@ -107,11 +123,23 @@ enum smdp_stmt {
 	STMT_DL_FINISH,
 	STMT_DL_GET,
 	STMT_DL_ACTIVE,
+	STMT_DL_ACTIVE_FOR_EID,
+	STMT_CALL_INSERT,
+	STMT_CALL_GET,
+	STMT_CALL_GET_BY_DL,
+	STMT_CALL_SET_DL,
+	STMT_CALL_FINISH,
+	STMT_CALL_FINISH_DL,
+	STMT_CALL_RUNNING,
+	STMT_CALL_PURGE_OLD,
+	STMT_CALL_PURGE_EXCESS,
 	_NUM_STMT
 };
 
 #define PROFILE_COLS "iccid, imsi, msisdn, profile_type, algo, k, opc, pol1, pol2, state, eid, length(package)"
-#define DL_COLS	     "id, eid, iccid, smsr_id, mno_ref, enable, step, isdp_aid, done, result, reply_to, message_id, fci, ns"
+#define CALL_COLS \
+	"requester, fci, function, fingerprint, received, dl_id, done, status, subject, reason, message, iccid"
+#define DL_COLS "id, eid, iccid, smsr_id, mno_ref, enable, step, isdp_aid, done, result, reply_to, message_id, fci, ns"
 
 static const char *const stmt_sql[_NUM_STMT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -141,6 +169,20 @@ static const char *const stmt_sql[_NUM_STMT] = {
 			   "= 0",
 	[STMT_DL_GET] = "SELECT " DL_COLS " FROM download WHERE id = ?1",
 	[STMT_DL_ACTIVE] = "SELECT " DL_COLS " FROM download WHERE done = 0 ORDER BY id",
+	[STMT_DL_ACTIVE_FOR_EID] = "SELECT id FROM download WHERE eid = ?1 AND done = 0",
+	[STMT_CALL_INSERT] = "INSERT INTO es2_call (requester, fci, function, fingerprint, received)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_CALL_GET] = "SELECT " CALL_COLS " FROM es2_call WHERE requester = ?1 AND fci = ?2",
+	[STMT_CALL_GET_BY_DL] = "SELECT " CALL_COLS " FROM es2_call WHERE dl_id = ?1 AND dl_id != 0",
+	[STMT_CALL_SET_DL] = "UPDATE es2_call SET dl_id = ?3 WHERE requester = ?1 AND fci = ?2 AND done = 0",
+	[STMT_CALL_FINISH] = "UPDATE es2_call SET done = 1, status = ?3, subject = ?4, reason = ?5, message = ?6,"
+			     " iccid = ?7 WHERE requester = ?1 AND fci = ?2 AND done = 0",
+	[STMT_CALL_FINISH_DL] = "UPDATE es2_call SET done = 1, status = ?2, subject = ?3, reason = ?4, message = ?5,"
+				" iccid = ?6 WHERE dl_id = ?1 AND dl_id != 0 AND done = 0",
+	[STMT_CALL_RUNNING] = "SELECT " CALL_COLS " FROM es2_call WHERE done = 0 ORDER BY received, rowid",
+	[STMT_CALL_PURGE_OLD] = "DELETE FROM es2_call WHERE done = 1 AND received < ?1",
+	[STMT_CALL_PURGE_EXCESS] = "DELETE FROM es2_call WHERE rowid IN (SELECT rowid FROM es2_call WHERE done = 1"
+				   " ORDER BY received DESC, rowid DESC LIMIT -1 OFFSET ?1)",
 };
 
 struct smdp_store {
@@ -561,12 +603,17 @@ static bool eid_ok(const char *eid)
 
 int smdp_store_dl_begin(struct smdp_store *s, struct smdp_dl_rec *rec)
 {
+	return smdp_store_dl_begin_call(s, rec, NULL, NULL);
+}
+
+int smdp_store_dl_begin_call(struct smdp_store *s, struct smdp_dl_rec *rec, const char *requester, const char *fci)
+{
 	struct smdp_profile p;
 	char assigned[SMDP_EID_LEN + 1];
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!s || !rec || !eid_ok(rec->eid) || !digits_ok(rec->iccid, 18, SMDP_ICCID_MAX))
+	if (!s || !rec || !eid_ok(rec->eid) || !digits_ok(rec->iccid, 18, SMDP_ICCID_MAX) || (!requester != !fci))
 		return -EINVAL;
 	rc = tx_begin(s);
 	if (rc)
@@ -590,6 +637,15 @@ int smdp_store_dl_begin(struct smdp_store *s, struct smdp_dl_rec *rec)
 			rc = -EBUSY;
 		sqlite3_reset(st);
 	}
+	if (rc == 0) {
+		/* One download per eUICC at a time: a second ES8 session would interleave with the first. */
+		st = stmt_get(s, STMT_DL_ACTIVE_FOR_EID);
+		if (bind_text(st, 1, rec->eid))
+			rc = -EIO;
+		else if (sqlite3_step(st) == SQLITE_ROW)
+			rc = -EALREADY;
+		sqlite3_reset(st);
+	}
 	if (rc == 0)
 		rc = set_state(s, rec->iccid, SMDP_PROFILE_RESERVED, rec->eid);
 	if (rc == 0) {
@@ -610,6 +666,16 @@ int smdp_store_dl_begin(struct smdp_store *s, struct smdp_dl_rec *rec)
 		rec->id = sqlite3_last_insert_rowid(s->db);
 		rec->step = SMDP_STEP_ACCEPTED;
 		rec->done = false;
+	}
+	if (rc == 0 && requester) {
+		st = stmt_get(s, STMT_CALL_SET_DL);
+		if (bind_text(st, 1, requester) || bind_text(st, 2, fci) ||
+		    sqlite3_bind_int64(st, 3, rec->id) != SQLITE_OK)
+			rc = -EIO;
+		else
+			rc = step_done(s, st);
+		if (rc == 0 && sqlite3_changes(s->db) != 1)
+			rc = -ENOENT;
 	}
 	return tx_end(s, rc);
 }
@@ -688,6 +754,21 @@ int smdp_store_dl_step(struct smdp_store *s, int64_t id, enum smdp_dl_step step,
 
 int smdp_store_dl_finish(struct smdp_store *s, int64_t id, enum smdp_profile_state to_state, const char *result)
 {
+	return smdp_store_dl_finish_call(s, id, to_state, result, NULL);
+}
+
+static int bind_result(sqlite3_stmt *st, int col, const struct smdp_call_result *res)
+{
+	if (sqlite3_bind_int(st, col, res->status) != SQLITE_OK || bind_text(st, col + 1, res->subject) ||
+	    bind_text(st, col + 2, res->reason) || bind_text(st, col + 3, res->message) ||
+	    bind_text(st, col + 4, res->iccid))
+		return -EIO;
+	return 0;
+}
+
+int smdp_store_dl_finish_call(struct smdp_store *s, int64_t id, enum smdp_profile_state to_state, const char *result,
+			      const struct smdp_call_result *res)
+{
 	struct smdp_dl_rec r;
 	sqlite3_stmt *st;
 	const char *eid;
@@ -725,6 +806,13 @@ int smdp_store_dl_finish(struct smdp_store *s, int64_t id, enum smdp_profile_sta
 		if (rc == 0)
 			rc = set_state(s, r.iccid, to_state, eid);
 	}
+	if (rc == 0 && res) {
+		st = stmt_get(s, STMT_CALL_FINISH_DL);
+		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_result(st, 2, res))
+			rc = -EIO;
+		else
+			rc = step_done(s, st);
+	}
 	return tx_end(s, rc);
 }
 
@@ -758,4 +846,173 @@ int smdp_store_dl_foreach_active(struct smdp_store *s, int (*cb)(const struct sm
 			break;
 	talloc_free(recs);
 	return 0;
+}
+
+/* --- ES2 function calls ------------------------------------------------------------------------------ */
+
+static void row_to_call(sqlite3_stmt *st, struct smdp_call_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	copy_col_text(r->requester, sizeof(r->requester), st, 0);
+	copy_col_text(r->fci, sizeof(r->fci), st, 1);
+	r->function = sqlite3_column_int(st, 2);
+	copy_col_text(r->fingerprint, sizeof(r->fingerprint), st, 3);
+	r->received = sqlite3_column_int64(st, 4);
+	r->dl_id = sqlite3_column_int64(st, 5);
+	r->done = sqlite3_column_int(st, 6) != 0;
+	r->res.status = sqlite3_column_int(st, 7);
+	copy_col_text(r->res.subject, sizeof(r->res.subject), st, 8);
+	copy_col_text(r->res.reason, sizeof(r->res.reason), st, 9);
+	copy_col_text(r->res.message, sizeof(r->res.message), st, 10);
+	copy_col_text(r->res.iccid, sizeof(r->res.iccid), st, 11);
+}
+
+static bool call_key_ok(const char *requester, const char *fci)
+{
+	return requester && fci && fci[0] && strlen(requester) <= SMDP_ID_MAX && strlen(fci) <= SMDP_ID_MAX;
+}
+
+int smdp_store_call_begin(struct smdp_store *s, const struct smdp_call_rec *rec)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s || !rec || !call_key_ok(rec->requester, rec->fci))
+		return -EINVAL;
+	rc = tx_begin(s);
+	if (rc)
+		return rc;
+	st = stmt_get(s, STMT_CALL_INSERT);
+	if (bind_text(st, 1, rec->requester) || bind_text(st, 2, rec->fci) ||
+	    sqlite3_bind_int(st, 3, rec->function) != SQLITE_OK || bind_text(st, 4, rec->fingerprint) ||
+	    sqlite3_bind_int64(st, 5, rec->received) != SQLITE_OK)
+		rc = -EIO;
+	else
+		rc = step_done(s, st); /* -EEXIST: the primary key (requester, fci) is taken */
+	return tx_end(s, rc);
+}
+
+static int call_get_one(struct smdp_store *s, sqlite3_stmt *st, struct smdp_call_rec *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW && out)
+		row_to_call(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int smdp_store_call_get(struct smdp_store *s, const char *requester, const char *fci, struct smdp_call_rec *out)
+{
+	sqlite3_stmt *st;
+
+	if (!s || !call_key_ok(requester, fci))
+		return -EINVAL;
+	st = stmt_get(s, STMT_CALL_GET);
+	if (bind_text(st, 1, requester) || bind_text(st, 2, fci))
+		return -EIO;
+	return call_get_one(s, st, out);
+}
+
+int smdp_store_call_get_by_dl(struct smdp_store *s, int64_t dl_id, struct smdp_call_rec *out)
+{
+	sqlite3_stmt *st;
+
+	if (!s || dl_id <= 0)
+		return -EINVAL;
+	st = stmt_get(s, STMT_CALL_GET_BY_DL);
+	if (sqlite3_bind_int64(st, 1, dl_id) != SQLITE_OK)
+		return -EIO;
+	return call_get_one(s, st, out);
+}
+
+int smdp_store_call_finish(struct smdp_store *s, const char *requester, const char *fci,
+			   const struct smdp_call_result *res)
+{
+	struct smdp_call_rec r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s || !res || !call_key_ok(requester, fci))
+		return -EINVAL;
+	rc = tx_begin(s);
+	if (rc)
+		return rc;
+	st = stmt_get(s, STMT_CALL_GET);
+	if (bind_text(st, 1, requester) || bind_text(st, 2, fci))
+		rc = -EIO;
+	else
+		rc = call_get_one(s, st, &r);
+	if (rc == 0 && r.done)
+		rc = -EBUSY;
+	if (rc == 0) {
+		st = stmt_get(s, STMT_CALL_FINISH);
+		if (bind_text(st, 1, requester) || bind_text(st, 2, fci) || bind_result(st, 3, res))
+			rc = -EIO;
+		else
+			rc = step_done(s, st);
+	}
+	return tx_end(s, rc);
+}
+
+int smdp_store_call_foreach_running(struct smdp_store *s, int (*cb)(const struct smdp_call_rec *r, void *priv),
+				    void *priv)
+{
+	struct smdp_call_rec *recs = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	if (!s || !cb)
+		return -EINVAL;
+	/* Collect first: the callback ends the calls (and reuses the statements). */
+	st = stmt_get(s, STMT_CALL_RUNNING);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct smdp_call_rec *nr = talloc_realloc(s, recs, struct smdp_call_rec, n + 1);
+		if (!nr) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		recs = nr;
+		row_to_call(st, &recs[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		talloc_free(recs);
+		return -EIO;
+	}
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cb(&recs[i], priv);
+	talloc_free(recs);
+	return (int)n;
+}
+
+int smdp_store_call_purge(struct smdp_store *s, int64_t before, unsigned int max_rows)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (!s)
+		return -EINVAL;
+	rc = tx_begin(s);
+	if (rc)
+		return rc;
+	st = stmt_get(s, STMT_CALL_PURGE_OLD);
+	if (sqlite3_bind_int64(st, 1, before) != SQLITE_OK)
+		rc = -EIO;
+	else
+		rc = step_done(s, st);
+	if (rc == 0) {
+		n = sqlite3_changes(s->db);
+		st = stmt_get(s, STMT_CALL_PURGE_EXCESS);
+		if (sqlite3_bind_int64(st, 1, max_rows) != SQLITE_OK)
+			rc = -EIO;
+		else
+			rc = step_done(s, st);
+		if (rc == 0)
+			n += sqlite3_changes(s->db);
+	}
+	rc = tx_end(s, rc);
+	return rc < 0 ? rc : n;
 }

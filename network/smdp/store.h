@@ -142,8 +142,12 @@ int smdp_store_assignment_get(struct smdp_store *s, const char *iccid, char eid[
 /* --- download transactions ---------------------------------------------------------------------- */
 /* One transaction: the profile AVAILABLE (or RESERVED for this very EID) -> RESERVED(eid), and a new
  * download row at SMDP_STEP_ACCEPTED. -EBUSY if the profile is in another state or has an active
- * download, -EEXIST if it was handed to another EID. rec->id is set. */
+ * download, -EEXIST if it was handed to another EID, -EALREADY if this EID has an active download (of
+ * any profile: one ES8 session per eUICC at a time). rec->id is set. */
 int smdp_store_dl_begin(struct smdp_store *s, struct smdp_dl_rec *rec);
+/* The same, and in the same transaction the ES2 call (requester, fci) (smdp_store_call_begin, must be
+ * running) is linked to the new download; requester/fci NULL: no call to link. */
+int smdp_store_dl_begin_call(struct smdp_store *s, struct smdp_dl_rec *rec, const char *requester, const char *fci);
 /* Advance a download to step; when to_state is not 0, the profile moves to it in the same transaction
  * (from the state implied by the step). Entering SMDP_STEP_CREATE_ISDP inserts the assignment row
  * (-EEXIST if the profile is bound to another EID, nothing changed). isdp_aid may be NULL. */
@@ -152,6 +156,52 @@ int smdp_store_dl_step(struct smdp_store *s, int64_t id, enum smdp_dl_step step,
 /* Finish a download (done = 1, result text, step DONE) and set the profile state in the same
  * transaction (0: unchanged; SMDP_PROFILE_AVAILABLE also clears the EID unless assigned). */
 int smdp_store_dl_finish(struct smdp_store *s, int64_t id, enum smdp_profile_state to_state, const char *result);
+struct smdp_call_result;
+/* The same, and in the same transaction the ES2 call linked to the download (if any) ends with res, so
+ * a retry of it after a crash right after this commit still gets the result. */
+int smdp_store_dl_finish_call(struct smdp_store *s, int64_t id, enum smdp_profile_state to_state, const char *result,
+			      const struct smdp_call_result *res);
 int smdp_store_dl_get(struct smdp_store *s, int64_t id, struct smdp_dl_rec *out);
 /* Every unfinished download, oldest first (restart recovery). */
 int smdp_store_dl_foreach_active(struct smdp_store *s, int (*cb)(const struct smdp_dl_rec *r, void *priv), void *priv);
+
+/* --- ES2 function calls (SGP.02 §5.1 / digest §6.3: FunctionCallIdentifier lets the provider detect
+ * retries) ------------------------------------------------------------------------------------------
+ * One row per (requester entity, FunctionCallIdentifier) received, kept after the call ended so that a
+ * retry is answered with the stored result instead of starting a second procedure. Strings are
+ * UNTRUSTED values bounded by the sizes below (longer ones are not recorded by the caller). */
+#define SMDP_FP_LEN 64 /* hex SHA-256 of the request's parameters */
+
+struct smdp_call_result {
+	int status; /* enum es_status */
+	char subject[16];
+	char reason[16];
+	char message[SMDP_RESULT_MAX + 1];
+	char iccid[SMDP_ICCID_MAX + 1]; /* DownloadProfile's answer carries the ICCID */
+};
+
+struct smdp_call_rec {
+	char requester[SMDP_ID_MAX + 1];
+	char fci[SMDP_ID_MAX + 1];
+	int function;			   /* enum es_msg_id of the request */
+	char fingerprint[SMDP_FP_LEN + 1]; /* the parameters: a reused FCI with other ones is no retry */
+	int64_t received;		   /* seconds (the caller's clock) */
+	int64_t dl_id;			   /* the download it started, 0 = none */
+	bool done;
+	struct smdp_call_result res; /* when done */
+};
+
+/* Record a new running call. -EEXIST if (requester, fci) is known (nothing changed). */
+int smdp_store_call_begin(struct smdp_store *s, const struct smdp_call_rec *rec);
+int smdp_store_call_get(struct smdp_store *s, const char *requester, const char *fci, struct smdp_call_rec *out);
+/* The call linked to download dl_id (-ENOENT if none). */
+int smdp_store_call_get_by_dl(struct smdp_store *s, int64_t dl_id, struct smdp_call_rec *out);
+/* End a running call with res (-ENOENT unknown, -EBUSY already ended). */
+int smdp_store_call_finish(struct smdp_store *s, const char *requester, const char *fci,
+			   const struct smdp_call_result *res);
+/* Every running call, oldest first (restart recovery). */
+int smdp_store_call_foreach_running(struct smdp_store *s, int (*cb)(const struct smdp_call_rec *r, void *priv),
+				    void *priv);
+/* Bounded retention: delete ended calls received before `before`, then the oldest ended ones beyond
+ * max_rows ended rows. Running calls are never deleted. Returns how many rows went, or a negative errno. */
+int smdp_store_call_purge(struct smdp_store *s, int64_t before, unsigned int max_rows);

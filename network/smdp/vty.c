@@ -213,6 +213,26 @@ DEFUN(cfg_delete_retries, cfg_delete_retries_cmd, "delete-retries <1-10>",
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_es2_retry, cfg_es2_retry_cmd, "es2-retry (answer-at-end|in-progress)",
+      "What a retry of a running ES2 call gets (same requester and FunctionCallIdentifier, SGP.02 5.1)\n"
+      "Held, answered with the call's final result when it ends (default)\n"
+      "Answered at once: Failed 1.6/3.3 function call in progress\n")
+{
+	g_cfg->es2_retry = (enum smdp_retry_mode)get_string_value(smdp_retry_mode_names, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_es2_call_retention, cfg_es2_call_retention_cmd, "es2-call-retention <60-31536000> [<1-1000000>]",
+      "How long (and how many) ended ES2 calls are kept to answer retries from\n"
+      "Seconds (default 86400)\n"
+      "Ended calls kept at most (default 10000)\n")
+{
+	g_cfg->es2_call_retention = atoi(argv[0]);
+	if (argc > 1)
+		g_cfg->es2_call_max = atoi(argv[1]);
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_listen, cfg_listen_cmd, "es-listen A.B.C.D <0-65535>",
       "Where the ES endpoint listens (ES2 from the MNO, ES3 callbacks/notifications)\n"
       "Address\n"
@@ -367,6 +387,8 @@ static int config_write_smdp(struct vty *vty)
 	for (unsigned int i = 0; i < g_cfg->n_eum; i++)
 		vty_out(vty, " eum-certificate %s%s", eum_files[i], VTY_NEWLINE);
 	vty_out(vty, " delete-retries %u%s", g_cfg->delete_retries, VTY_NEWLINE);
+	vty_out(vty, " es2-retry %s%s", get_value_string(smdp_retry_mode_names, g_cfg->es2_retry), VTY_NEWLINE);
+	vty_out(vty, " es2-call-retention %u %u%s", g_cfg->es2_call_retention, g_cfg->es2_call_max, VTY_NEWLINE);
 	if (g_cfg->listen_addr[0])
 		vty_out(vty, " es-listen %s %u%s", g_cfg->listen_addr, g_cfg->listen_port, VTY_NEWLINE);
 	if (g_cfg->own_url[0])
@@ -526,6 +548,8 @@ void smdp_vty_init(struct smdp_cfg *cfg, struct smdp_store **store)
 	install_element(SMDP_NODE, &cfg_ci_cmd);
 	install_element(SMDP_NODE, &cfg_eum_cmd);
 	install_element(SMDP_NODE, &cfg_delete_retries_cmd);
+	install_element(SMDP_NODE, &cfg_es2_retry_cmd);
+	install_element(SMDP_NODE, &cfg_es2_call_retention_cmd);
 	install_element(SMDP_NODE, &cfg_listen_cmd);
 	install_element(SMDP_NODE, &cfg_own_url_cmd);
 	install_element(SMDP_NODE, &cfg_mno_url_cmd);

@@ -110,6 +110,8 @@ void test_vty_config_round_trip(void)
 		" ci-certificate %s\n"
 		" eum-certificate %s\n"
 		" delete-retries 5\n"
+		" es2-retry in-progress\n"
+		" es2-call-retention 3600 500\n"
 		" es-listen 127.0.0.1 8443\n"
 		" own-url https://127.0.0.1:8443/\n"
 		" mno-url https://127.0.0.1:8445/ 1.3.6.1.4.1.99999.3\n"
@@ -154,6 +156,9 @@ void test_vty_config_round_trip(void)
 	CU_ASSERT(cfg.ci && X509_cmp(cfg.ci, st->ci_x509) == 0);
 	CU_ASSERT_EQUAL(cfg.n_eum, 1);
 	CU_ASSERT_EQUAL(cfg.delete_retries, 5);
+	CU_ASSERT_EQUAL(cfg.es2_retry, SMDP_RETRY_IN_PROGRESS);
+	CU_ASSERT_EQUAL(cfg.es2_call_retention, 3600);
+	CU_ASSERT_EQUAL(cfg.es2_call_max, 500);
 	CU_ASSERT_STRING_EQUAL(cfg.listen_addr, "127.0.0.1");
 	CU_ASSERT_EQUAL(cfg.listen_port, 8443);
 	CU_ASSERT_STRING_EQUAL(cfg.own_url, "https://127.0.0.1:8443/");
