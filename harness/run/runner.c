@@ -524,6 +524,14 @@ static int stock_from_steps(struct run_ctx *ctx, const struct run_scn *rs, const
 			if (s->step[k].kind == SCN_STEP_WAIT_ATTACH && hlr && hlr->op == smdp->op)
 				run_fmt(imsi, sizeof(imsi), "%s", s->step[k].imsi);
 		}
+		/* a fail-attach fault aimed at an IMSI of this operator's network (MCC 001, MNC 0<op>) */
+		for (size_t k = 0; k < s->n_steps && !imsi[0]; k++) {
+			char plmn[6];
+			run_fmt(plmn, sizeof(plmn), "0010%u", opd);
+			if (s->step[k].kind == SCN_STEP_FAULT && s->step[k].fault == SCN_FAULT_FAIL_ATTACH &&
+			    strncmp(s->step[k].imsi, plmn, 5) == 0)
+				run_fmt(imsi, sizeof(imsi), "%s", s->step[k].imsi);
+		}
 		for (size_t k = 0; k < s->n_expect && !imsi[0]; k++) {
 			const struct topo_comp *hlr = topo_find(&rs->topo, s->expect[k].where);
 			if (s->expect[k].kind == SCN_EXP_ATTACHED && hlr && hlr->op == smdp->op)
@@ -1844,7 +1852,8 @@ static int run_fault_fail_attach(struct run_ctx *ctx, const struct scn_step *st,
 {
 	char req[48];
 
-	run_fmt(req, sizeof(req), "fault fail-attach %u", st->count ? st->count : 1);
+	run_fmt(req, sizeof(req), "fault fail-attach %u%s%s", st->count ? st->count : 1, st->imsi[0] ? " " : "",
+		st->imsi);
 	return dev_fault(ctx, st->target, req, detail, len);
 }
 

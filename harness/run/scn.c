@@ -721,11 +721,15 @@ static int parse_fault(struct scn_step *st, struct lex_line *l, unsigned int lin
 		else
 			rc = opt_duration(&a, "by", &st->by_ms, line, err);
 		break;
-	case SCN_FAULT_FAIL_ATTACH:
+	case SCN_FAULT_FAIL_ATTACH: {
+		const char *imsi = arg(&a, "imsi"); /* optional: only that IMSI's attaches are refused */
 		rc = need_name(st->target, arg(&a, "device"), "device", line, err);
 		if (rc == 0)
 			rc = need_count(&a, &st->count, 1, line, err);
+		if (rc == 0 && imsi)
+			rc = need_imsi(st->imsi, imsi, line, err);
 		break;
+	}
 	case SCN_FAULT_KILL:
 	case SCN_FAULT_RESTART:
 		if (a.n_bare != 1 || !lex_name_valid(a.bare[0], SCN_NAME_MAX))

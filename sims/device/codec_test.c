@@ -294,6 +294,11 @@ void test_codec_ctrl_parse(void)
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault fail-attach"), 0);
 	CU_ASSERT_EQUAL(c.verb, DEV_CTRL_FAULT_FAIL_ATTACH);
 	CU_ASSERT_EQUAL(c.arg, -1); /* not given: the device takes 1 */
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault fail-attach 5 001020000000001"), 0);
+	CU_ASSERT_EQUAL(c.arg, 5);
+	CU_ASSERT_STRING_EQUAL(c.addr, "001020000000001");
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault fail-attach 5 00102x"), -EINVAL);
+	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault fail-attach 5 1 2"), -EINVAL);
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault bip-cut 100"), 0);
 	CU_ASSERT_EQUAL(c.arg, 100);
 	CU_ASSERT_EQUAL(dev_ctrl_parse(&c, "fault delay-mt 30000"), 0);

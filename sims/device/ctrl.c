@@ -28,14 +28,15 @@ const struct value_string dev_ctrl_verb_names[] = { { DEV_CTRL_POWER_ON, "power 
 static const struct {
 	const char *w1, *w2;
 	enum dev_ctrl_verb verb;
-	int arg; /* 0 none, 1 required, 2 optional, 3 required + an optional address */
+	int arg; /* 0 none, 1 required, 2 optional, 3 required + an optional address, 4 optional + an optional
+		  * address (fail-attach N IMSI) */
 } verbs[] = {
 	{ "power", "on", DEV_CTRL_POWER_ON, 0 },
 	{ "power", "off", DEV_CTRL_POWER_OFF, 0 },
 	{ "attach", NULL, DEV_CTRL_ATTACH, 0 },
 	{ "detach", NULL, DEV_CTRL_DETACH, 0 },
 	{ "fault", "drop-mt", DEV_CTRL_FAULT_DROP_MT, 1 },
-	{ "fault", "fail-attach", DEV_CTRL_FAULT_FAIL_ATTACH, 2 },
+	{ "fault", "fail-attach", DEV_CTRL_FAULT_FAIL_ATTACH, 4 },
 	{ "fault", "bip-cut", DEV_CTRL_FAULT_BIP_CUT, 1 },
 	{ "fault", "delay-mt", DEV_CTRL_FAULT_DELAY_MT, 3 },
 	{ "fault", "clear", DEV_CTRL_FAULT_CLEAR, 0 },
@@ -91,7 +92,7 @@ int dev_ctrl_parse(struct dev_ctrl_cmd *out, const char *line)
 		out->addr[0] = '\0';
 		if (n == k)
 			return verbs[i].arg == 1 || verbs[i].arg == 3 ? -EINVAL : 0;
-		if (verbs[i].arg == 3 && n == k + 2) {
+		if ((verbs[i].arg == 3 || verbs[i].arg == 4) && n == k + 2) {
 			size_t al = strlen(tok[k + 1]);
 			if (!al || al >= sizeof(out->addr) || strspn(tok[k + 1], "0123456789") != al)
 				return -EINVAL;

@@ -52,7 +52,7 @@ extern const struct value_string dev_ctrl_verb_names[];
 struct dev_ctrl_cmd {
 	enum dev_ctrl_verb verb;
 	long arg;      /* N where the verb takes one (-1: not given) */
-	char addr[21]; /* delay-mt: the TP-OA digits it applies to ("" = every MT SMS) */
+	char addr[21]; /* delay-mt: the TP-OA digits it applies to; fail-attach: the IMSI ("" = every one) */
 };
 
 /* Parse one request line (without or with its "\r\n"). 0 or -EINVAL (unknown verb, bad or extra arguments). */

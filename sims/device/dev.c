@@ -352,8 +352,13 @@ void dev_ctrl_exec(void *priv, const struct dev_ctrl_cmd *c, char *out, size_t c
 		append(out, cap, "OK drop-mt=%u\n", ms->faults.drop_mt);
 		break;
 	case DEV_CTRL_FAULT_FAIL_ATTACH:
+		if (strlen(c->addr) >= sizeof(ms->faults.fail_attach_imsi)) {
+			append(out, cap, "ERR an IMSI has at most 15 digits\n");
+			break;
+		}
 		ms->faults.fail_attach = c->arg < 0 ? 1 : (unsigned int)c->arg;
-		append(out, cap, "OK fail-attach=%u\n", ms->faults.fail_attach);
+		snprintf(ms->faults.fail_attach_imsi, sizeof(ms->faults.fail_attach_imsi), "%s", c->addr);
+		append(out, cap, "OK fail-attach=%u imsi=%s\n", ms->faults.fail_attach, c->addr[0] ? c->addr : "any");
 		break;
 	case DEV_CTRL_FAULT_BIP_CUT:
 		d->stk->bip_cut_after = c->arg;

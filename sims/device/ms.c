@@ -589,7 +589,8 @@ static void rx_auth_req(struct dev_ms *ms, const struct dev_l3 *l3)
 		conn_send_mm(ms, m);
 		return;
 	}
-	if (ms->fi->state == DEV_MS_ST_LU && ms->faults.fail_attach) {
+	if (ms->fi->state == DEV_MS_ST_LU && ms->faults.fail_attach &&
+	    (!ms->faults.fail_attach_imsi[0] || !strcmp(ms->faults.fail_attach_imsi, ms->imsi))) {
 		ms->faults.fail_attach--;
 		for (int i = 0; i < 4; i++)
 			res.sres[i] ^= 0xff;

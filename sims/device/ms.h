@@ -80,10 +80,11 @@ struct dev_ms_cfg {
 #define DEV_MS_HELD_RP_MAX     256 /* an RP-DATA is at most 3 + 12 + 1 + 1 + 164 octets (TS 24.011 §7.3.1) */
 
 struct dev_ms_faults {
-	unsigned int drop_mt;	  /* drop the next N MT SMS (no CP-ACK, no RP-ACK) */
-	unsigned int fail_attach; /* corrupt the SRES of the next N location updates (network rejects) */
-	unsigned int delay_mt_ms; /* hold every MT SMS this long before the card (CP-ACK at once); 0 = off */
-	char delay_mt_oa[21];	  /* only MT SMS whose TP-OA digits are these ("" = every MT SMS) */
+	unsigned int drop_mt;	   /* drop the next N MT SMS (no CP-ACK, no RP-ACK) */
+	unsigned int fail_attach;  /* corrupt the SRES of the next N location updates (network rejects) */
+	char fail_attach_imsi[16]; /* only those of this IMSI ("" = any): one profile's network refuses it */
+	unsigned int delay_mt_ms;  /* hold every MT SMS this long before the card (CP-ACK at once); 0 = off */
+	char delay_mt_oa[21];	   /* only MT SMS whose TP-OA digits are these ("" = every MT SMS) */
 };
 
 struct dev_ms;
