@@ -410,6 +410,8 @@ static enum topo_operator op_by_name(const char *name)
 	return strcmp(name, "mno1") == 0 ? TOPO_OP_MNO1 : strcmp(name, "mno2") == 0 ? TOPO_OP_MNO2 : TOPO_OP_NONE;
 }
 
+static void msisdn_of(const char *imsi, char *out, size_t len);
+
 /* One profile package (lib/saip) with a fresh random K/OPc; its subscriber line goes to subs. */
 static int make_profile(struct run_ctx *ctx, const char *iccid, const char *imsi, const char *opname, int pol1,
 			char *path, size_t plen, FILE *subs)
@@ -418,8 +420,7 @@ static int make_profile(struct run_ctx *ctx, const char *iccid, const char *imsi
 	struct saip_build_params p = {
 		.iccid = iccid, .imsi = imsi, .algo = SAIP_ALGO_MILENAGE, .key = k, .opc = opc, .pol1 = pol1
 	};
-	char dir[PATH_MAX];
-	size_t il = strlen(imsi);
+	char dir[PATH_MAX], msisdn[16];
 	int n;
 
 	if (crypto_random(k, sizeof(k)) < 0 || crypto_random(opc, sizeof(opc)) < 0)
@@ -433,7 +434,8 @@ static int make_profile(struct run_ctx *ctx, const char *iccid, const char *imsi
 	if (net_file_write(path, buf, (size_t)n, 0600) < 0)
 		return -EIO;
 	/* network/README.md: HLR,IMSI,MSISDN,ALGO,K,OPC (the MSISDN is ours: 1 + the IMSI's last 5 digits) */
-	fprintf(subs, "%s,%s,1%s,milenage,", opname, imsi, il > 5 ? imsi + il - 5 : imsi);
+	msisdn_of(imsi, msisdn, sizeof(msisdn));
+	fprintf(subs, "%s,%s,%s,milenage,", opname, imsi, msisdn);
 	for (size_t i = 0; i < 16; i++)
 		fprintf(subs, "%02x", k[i]);
 	fputc(',', subs);
@@ -465,8 +467,9 @@ static int smdp_stock(struct run_ctx *ctx, const struct topo_comp *c, unsigned i
 
 static int pol1_of(enum scn_pol1 p)
 {
-	/* SAIP POL1 bits (SGP.02 §2.4.1.1 [I]: bit 1 disable not allowed, bit 2 delete when disabled) */
-	return p == SCN_POL1_DISABLE_NOT_ALLOWED ? 0x02 : p == SCN_POL1_DELETE_WHEN_DISABLED ? 0x04 : -1;
+	/* POL1, one byte (open-questions §13, as the card reads it): b1 disabling not allowed, b2 deletion not
+	 * allowed, b3 deletion mandatory when disabled */
+	return p == SCN_POL1_DISABLE_NOT_ALLOWED ? 0x01 : p == SCN_POL1_DELETE_WHEN_DISABLED ? 0x04 : -1;
 }
 
 /* Does this SM-SR reach the cards through Kannel (it needs= a kannel component)? Otherwise, when the
@@ -481,12 +484,14 @@ static bool smsr_uses_kannel(const struct topo *t, const struct topo_comp *smsr)
 	return false;
 }
 
-/* The MSISDN the run gives a profile's IMSI in the HLRs (make_profile): 1 + the IMSI's last 5 digits. */
+/* The MSISDN the run gives a profile's IMSI in the HLRs (make_profile): 1, the MNC's last digit (the
+ * run's PLMNs are 001-01 and 001-02), then the IMSI's last 5 digits: the two operators' subscribers never
+ * share a number (the SM-SR tells the card's SMS apart by it). */
 static void msisdn_of(const char *imsi, char *out, size_t len)
 {
 	size_t il = strlen(imsi);
 
-	run_fmt(out, len, "1%s", il > 5 ? imsi + il - 5 : imsi);
+	run_fmt(out, len, "1%c%s", il > 5 ? imsi[4] : '0', il > 5 ? imsi + il - 5 : imsi);
 }
 
 /* The profiles a scenario downloads from a builtin SM-DP (`call ES2-DownloadProfile to=SMDP Iccid=X`):
@@ -494,7 +499,7 @@ static void msisdn_of(const char *imsi, char *out, size_t len)
  * names at an HLR of the SM-DP's operator (the profile the device attaches with after the download),
  * else 0010<op>000000<n>80. Built like the cards' profiles, subscribers included; paths into out. */
 static int stock_from_steps(struct run_ctx *ctx, const struct run_scn *rs, const struct topo_comp *smdp,
-			    char out[][PATH_MAX], size_t *n, FILE *subs)
+			    char out[][PATH_MAX], char out_imsi[][16], size_t *n, FILE *subs)
 {
 	const struct scn *s = &rs->scn;
 	unsigned int opd = smdp->op == TOPO_OP_MNO2 ? 2 : 1;
@@ -542,6 +547,7 @@ static int stock_from_steps(struct run_ctx *ctx, const struct run_scn *rs, const
 		rc = make_profile(ctx, iccid, imsi, opd == 2 ? "mno2" : "mno1", -1, out[*n], sizeof(out[0]), subs);
 		if (rc < 0)
 			return rc;
+		run_fmt(out_imsi[*n], 16, "%s", imsi);
 		(*n)++;
 	}
 	return 0;
@@ -610,7 +616,7 @@ static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char 
 	for (size_t i = 0; i < t->n && rc == 0; i++) {
 		const struct topo_comp *c = &t->comp[i];
 		char p1[PATH_MAX], p2[PATH_MAX], db[PATH_MAX], log[PATH_MAX], iccid[2][21], imsi[2][16], dir[PATH_MAX];
-		static char extra[RUN_STOCK_MAX][PATH_MAX];
+		static char extra[RUN_STOCK_MAX + 2][PATH_MAX], extra_imsi[RUN_STOCK_MAX + 2][16];
 		size_t n_extra;
 		if (c->kind != TOPO_SMDP || c->mode != TOPO_BUILTIN)
 			continue;
@@ -626,16 +632,25 @@ static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char 
 		run_fmt(db, sizeof(db), "%s/smdp.db", dir);
 		run_fmt(log, sizeof(log), "%s/%s.log", ctx->scndir, c->name);
 		n_extra = 0;
-		if (stock_from_steps(ctx, rs, c, extra, &n_extra, subs) < 0) {
+		if (stock_from_steps(ctx, rs, c, extra, extra_imsi, &n_extra, subs) < 0) {
 			run_fmt(why, wlen, "%s: the scenario's profiles could not be built", c->name);
 			rc = -EIO;
 			break;
 		}
-		{
-			char *argv[8 + RUN_STOCK_MAX] = { bin, "import", "--db", db, p1, p2 };
-			for (size_t k = 0; k < n_extra; k++)
-				argv[6 + k] = extra[k];
-			int st = run_tool(argv, NULL, log, 10000);
+		run_fmt(extra[n_extra], PATH_MAX, "%s", p1);
+		run_fmt(extra_imsi[n_extra++], 16, "%s", imsi[0]);
+		run_fmt(extra[n_extra], PATH_MAX, "%s", p2);
+		run_fmt(extra_imsi[n_extra++], 16, "%s", imsi[1]);
+		/* one import per profile: each with the MSISDN its HLR subscriber has, which the SM-DP reports to
+		 * the SM-SR in ProfileDownloadCompleted (the SM-SR recognises the card's SMS from that number
+		 * once the profile is enabled) */
+		for (size_t k = 0; k < n_extra && rc == 0; k++) {
+			char msisdn[16];
+			char *argv[] = { bin, "import", "--db", db, "--msisdn", msisdn, extra[k], NULL };
+			int st;
+
+			msisdn_of(extra_imsi[k], msisdn, sizeof(msisdn));
+			st = run_tool(argv, NULL, log, 10000);
 			if (st != 0) {
 				run_fmt(why, wlen, "%s: rsplab-smdp import failed (status %d, see %s)", c->name, st,
 					log);
