@@ -44,6 +44,7 @@ struct smdp_dl {
 	enum es_status status;
 	const char *subject, *reason;
 	char message[128];
+	char sr_subject[16], sr_reason[16]; /* the SM-SR's codes when they are passed on */
 	unsigned int delete_attempts;
 	bool isdp_maybe; /* CreateISDP was sent: failures end in DeleteISDP */
 };
@@ -895,6 +896,16 @@ static void rx_enable(struct osmo_fsm_inst *fi, const struct smdp_es3_answer *a)
 	dl->subject = "8.2";
 	dl->reason = "4.2";
 	snprintf(dl->message, sizeof(dl->message), "downloaded; enabling failed");
+	if (fes && fes->present && fes->status_code_data.subject && fes->status_code_data.reason) {
+		/* the SM-SR's (the eUICC's) reason, e.g. 8.2.2/3.8 POL1 refuses, is what the MNO needs to know
+		 * (digest §3.1 step 27) */
+		osmo_strlcpy(dl->sr_subject, fes->status_code_data.subject, sizeof(dl->sr_subject));
+		osmo_strlcpy(dl->sr_reason, fes->status_code_data.reason, sizeof(dl->sr_reason));
+		dl->subject = dl->sr_subject;
+		dl->reason = dl->sr_reason;
+		snprintf(dl->message, sizeof(dl->message), "downloaded; enabling failed: %.90s",
+			 fes->status_code_data.message ? fes->status_code_data.message : "");
+	}
 	dl_finish(fi, SMDP_PROFILE_DOWNLOADED, false);
 }
 

@@ -232,6 +232,9 @@ void test_dl_enable_refused_is_warning(void)
 	smdp_stub_run(fx.st);
 	/* Step 27: downloaded, enabling failed = Executed-WithWarning; no clean-up of a good profile. */
 	CU_ASSERT_EQUAL(fx.st->last_status, ES_STATUS_EXECUTED_WITHWARNING);
+	/* the SM-SR's reason (POL1 refuses: 8.2.2 / 3.8) reaches the MNO */
+	CU_ASSERT_STRING_EQUAL(fx.st->last_subject, "8.2.2");
+	CU_ASSERT_STRING_EQUAL(fx.st->last_reason, "3.8");
 	CU_ASSERT_EQUAL(fx.st->n_calls[ES_MSG_ES3_DELETE_ISDP_REQ], 0);
 	CU_ASSERT_EQUAL(pstate(), SMDP_PROFILE_DOWNLOADED);
 	down();
