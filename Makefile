@@ -153,7 +153,7 @@ check-fuzz-replay: $(REPLAY_BINS)
 
 # The scenario suites the testbed passes end to end through the real components (rsplab run; root only).
 check-integration: $(BUILDDIR)/bin/rsplab
-	@scripts/check-integration $(BUILDDIR) es1 es2
+	@scripts/check-integration $(BUILDDIR) es1 es2 smsr-change download
 
 # Same tests with AddressSanitizer + UndefinedBehaviorSanitizer; any report fails the run.
 asan: setup
