@@ -1368,6 +1368,15 @@ static void sr2_es7_resp(struct proc *p, const struct ev_resp *r)
 		return;
 	}
 	fes = FES((struct es_msg *)r->resp);
+	if (fes->status == ES_STATUS_FAILED && fes->status_code_data.subject && fes->status_code_data.reason &&
+	    !strcmp(fes->status_code_data.subject, ST_BUSY.subject) &&
+	    !strcmp(fes->status_code_data.reason, ST_BUSY.reason) && p->deadline > now_s()) {
+		/* SR1 is still relaying an earlier request of ours to the eUICC: not a refusal */
+		LOGPFSML(p->fi, LOGL_INFO, "%s busy with an earlier request: asking again within %lu s\n", p->peer,
+			 sr2_wait_s(p));
+		osmo_fsm_inst_state_chg(p->fi, p->fi->state, sr2_wait_s(p), 0);
+		return;
+	}
 	if (fes->status != ES_STATUS_EXECUTED_SUCCESS) {
 		/* pass SR1's (the eUICC's) reason on */
 		sr2_fail(p, &(struct status){ ES_STATUS_FAILED,
@@ -1684,7 +1693,8 @@ int smsr_change_es_request(struct smsr_change *c, const struct es_msg *req, cons
 	}
 	if ((ev == EV_HANDOVER_REQ) != (p->role == ROLE_SR2) ||
 	    (ev == EV_HANDOVER_REQ && p->fi->state != SR2_ST_2_AWAITING_HANDOVER) ||
-	    (ev == EV_AUTH_REQ && p->fi->state != SR1_ST_5_HANDOVER_SENT && p->fi->state != SR1_ST_13_WAIT_KEYSET_REQ &&
+	    (ev == EV_AUTH_REQ && p->fi->state != SR1_ST_5_HANDOVER_SENT && p->fi->state != SR1_ST_8_CERT_TO_ISDR &&
+	     p->fi->state != SR1_ST_13_WAIT_KEYSET_REQ && p->fi->state != SR1_ST_16_KEYAGREEMENT_TO_ISDR &&
 	     p->fi->state != SR1_ST_22_WAIT_HANDOVER_RESP) ||
 	    (ev == EV_KEYSET_REQ && p->fi->state != SR1_ST_13_WAIT_KEYSET_REQ)) {
 		reply_now(reply, req->id, &ST_NOT_ALLOWED);
