@@ -173,6 +173,7 @@ struct proc {
 	size_t n_old;
 	bool warning;
 	const char *warn_msg;
+	bool handover_resent; /* SR1: HandoverEUICC sent again (no answer at step 22, or a restart) */
 };
 
 struct status {
@@ -556,6 +557,13 @@ static void sr1_handover_result(struct proc *p, const struct ev_resp *r)
 		return;
 	}
 	fes = &r->resp->u.es7_handover_euicc_resp.function_execution_status;
+	if (p->handover_resent && fes->status == ES_STATUS_FAILED && fes->status_code_data.subject &&
+	    fes->status_code_data.reason && !strcmp(fes->status_code_data.subject, ST_BUSY.subject) &&
+	    !strcmp(fes->status_code_data.reason, ST_BUSY.reason)) {
+		/* SR2's procedure still runs: its own answer to the first HandoverEUICC will come */
+		go(p, SR1_ST_22_WAIT_HANDOVER_RESP, tdef_s(p->c, SMSR_CHG_T_ES7), SMSR_CHG_T_ES7);
+		return;
+	}
 	switch (fes->status) {
 	case ES_STATUS_EXECUTED_SUCCESS: sr1_finish(p, false); return;
 	case ES_STATUS_EXECUTED_WITHWARNING: sr1_finish(p, true); return;
@@ -713,8 +721,8 @@ static void sr1_es5_result(struct proc *p, const struct ev_es5 *r)
 	}
 	/* the next state before the answer: SR2 may react at once */
 	if (FES(m)->status == ES_STATUS_EXECUTED_SUCCESS)
-		go(p, cert ? SR1_ST_13_WAIT_KEYSET_REQ : SR1_ST_22_WAIT_HANDOVER_RESP, cert ? until(p->deadline) : 0,
-		   0);
+		go(p, cert ? SR1_ST_13_WAIT_KEYSET_REQ : SR1_ST_22_WAIT_HANDOVER_RESP,
+		   cert ? until(p->deadline) : tdef_s(p->c, SMSR_CHG_T_ES7), cert ? 0 : SMSR_CHG_T_ES7);
 	else
 		go(p, cert ? SR1_ST_5_HANDOVER_SENT : SR1_ST_13_WAIT_KEYSET_REQ, until(p->deadline), 0);
 	LOGPFSML(p->fi, LOGL_INFO, "step %s: %s answered to %s\n", cert ? "13" : "22",
@@ -738,6 +746,8 @@ static void sr1_wait_action(struct osmo_fsm_inst *fi, uint32_t event, void *data
 	}
 }
 
+static void sr1_handover_again(struct proc *p);
+
 static int sr1_timer_cb(struct osmo_fsm_inst *fi)
 {
 	struct proc *p = fi->priv;
@@ -751,8 +761,68 @@ static int sr1_timer_cb(struct osmo_fsm_inst *fi)
 		return 0;
 	case SR1_ST_8_CERT_TO_ISDR:
 	case SR1_ST_16_KEYAGREEMENT_TO_ISDR: sr1_es5_result(p, &(struct ev_es5){ .rc = -ETIMEDOUT }); return 0;
+	case SR1_ST_22_WAIT_HANDOVER_RESP:
+		/* SR2 may have committed: never abort here, ask again (its answer may have been lost) */
+		LOGPFSML(fi, LOGL_NOTICE, "no HandoverEUICC answer from %s: asking again\n", p->peer);
+		sr1_handover_again(p);
+		return 0;
 	default: return 0;
 	}
+}
+
+/* Step 5 (and again from step 22 when its answer does not come): HandoverEUICC with the EIS, our ISD-R
+ * key values withheld. The FunctionCallIdentifier stays the same for a repetition (SGP.02 §5.1: a
+ * retried call); each send has its own MessageID, kept for the answer after a restart. */
+static int sr1_send_handover(struct proc *p)
+{
+	struct smsr_change *c = p->c;
+	struct es_msg *m = talloc_zero(p, struct es_msg);
+	char fci[96], again_id[128];
+	int rc;
+
+	if (!m || smsr_eis_build(c->sr, m, p->eid, &m->u.es7_handover_euicc_req.eis) < 0) {
+		talloc_free(m);
+		return -EIO;
+	}
+	snprintf(fci, sizeof(fci), "handover-%s", p->eid);
+	m->id = ES_MSG_ES7_HANDOVER_EUICC_REQ;
+	m->u.es7_handover_euicc_req.present = true;
+	m->u.es7_handover_euicc_req.eis.present = true;
+	m->u.es7_handover_euicc_req.function_call_identifier = fci;
+	m->u.es7_handover_euicc_req.validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
+	{
+		struct es_security_domain *isdr = &m->u.es7_handover_euicc_req.eis.isd_r;
+
+		if (c->cfg.hide == SMSR_CHG_HIDE_KEYSETS)
+			isdr->n_keyset = 0;
+		for (unsigned int i = 0; i < isdr->n_keyset; i++)
+			isdr->keyset[i].n_key = 0;
+	}
+	/* the first send's MessageID is the stored one (SR2's answer after our restart is matched by it);
+	 * the answer to a repetition comes back on its own call */
+	if (p->handover_resent) {
+		msg_id_new(c, again_id, sizeof(again_id));
+		m->wsa.message_id = again_id;
+	} else {
+		m->wsa.message_id = p->out_msg_id;
+	}
+	p->tag = ++c->next_tag;
+	LOGPFSML(p->fi, LOGL_INFO, "step 5: HandoverEUICC to %s%s\n", p->peer, p->handover_resent ? " (again)" : "");
+	rc = c->ops.es_call(c->priv, p->peer, m, p->tag);
+	talloc_free(m);
+	return rc < 0 ? -ECOMM : 0;
+}
+
+/* Step 22 without SR2's answer for T_ES7 (or after our restart): ask again. SR2 answers "eUICC already
+ * managed" once it holds the eUICC, "busy" while its procedure runs, or Failed when it never got it. */
+static void sr1_handover_again(struct proc *p)
+{
+	struct smsr_change *c = p->c;
+
+	p->handover_resent = true;
+	go(p, SR1_ST_22_WAIT_HANDOVER_RESP, tdef_s(c, SMSR_CHG_T_ES7), SMSR_CHG_T_ES7);
+	if (sr1_send_handover(p) < 0)
+		LOGPFSML(p->fi, LOGL_NOTICE, "HandoverEUICC not sent again: trying after T_ES7\n");
 }
 
 /* Step 4: ES4.SMSRChange. */
@@ -761,7 +831,6 @@ static int sr1_start(struct smsr_change *c, const struct es_msg *req, const stru
 	const struct es4_smsr_change_req *q = &req->u.es4_smsr_change_req;
 	struct smsr_pending_row pend[16];
 	struct smsr_eis_row row;
-	struct es_msg *m;
 	char eid[SMSR_EID_HEX_MAX];
 	uint8_t bin[16];
 	struct proc *p;
@@ -816,31 +885,10 @@ static int sr1_start(struct smsr_change *c, const struct es_msg *req, const stru
 		return rc;
 	}
 	/* step 5: HandoverEUICC with the EIS, our ISD-R key values withheld */
-	m = talloc_zero(p, struct es_msg);
-	if (!m || smsr_eis_build(c->sr, m, eid, &m->u.es7_handover_euicc_req.eis) < 0) {
-		talloc_free(m);
+	rc = sr1_send_handover(p);
+	if (rc == -EIO)
 		sr1_abort(p, &ST_INTERNAL);
-		return -EIO;
-	}
-	m->id = ES_MSG_ES7_HANDOVER_EUICC_REQ;
-	m->u.es7_handover_euicc_req.present = true;
-	m->u.es7_handover_euicc_req.eis.present = true;
-	m->u.es7_handover_euicc_req.function_call_identifier = p->out_msg_id;
-	m->u.es7_handover_euicc_req.validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
-	{
-		struct es_security_domain *isdr = &m->u.es7_handover_euicc_req.eis.isd_r;
-
-		if (c->cfg.hide == SMSR_CHG_HIDE_KEYSETS)
-			isdr->n_keyset = 0;
-		for (unsigned int i = 0; i < isdr->n_keyset; i++)
-			isdr->keyset[i].n_key = 0;
-	}
-	m->wsa.message_id = p->out_msg_id;
-	p->tag = ++c->next_tag;
-	LOGPFSML(p->fi, LOGL_INFO, "step 5: HandoverEUICC to %s\n", p->peer);
-	rc = c->ops.es_call(c->priv, p->peer, m, p->tag);
-	talloc_free(m);
-	if (rc < 0)
+	else if (rc < 0)
 		sr1_abort(p, &ST_PEER);
 	return 0;
 }
@@ -1687,12 +1735,35 @@ int smsr_change_es_request(struct smsr_change *c, const struct es_msg *req, cons
 		break;
 	default: return -ENOTSUP;
 	}
-	if (eid_of(eidh, eid, sizeof(eid), bin) < 0 || !(p = proc_by_eid(c, eid))) {
+	if (eid_of(eidh, eid, sizeof(eid), bin) < 0) {
 		reply_now(reply, req->id, &ST_EID_UNKNOWN);
 		return -ENOENT;
 	}
+	p = proc_by_eid(c, eid);
+	if (ev == EV_HANDOVER_REQ && !p) {
+		/* SR1 asks again (its answer to step 28 was lost): we hold the eUICC, or we never did */
+		struct smsr_eis_row row;
+
+		if (smsr_store_eis_get(c->store, eid, &row) == 0 && row.state == SMSR_EIS_ACTIVE &&
+		    !strcmp(row.smsr_id, c->cfg.smsr_id)) {
+			reply_now(reply, req->id,
+				  &(struct status){ ES_STATUS_EXECUTED_WITHWARNING, "8.4", "4.3",
+						    SMSR_CHG_MSG_ALREADY_MANAGED });
+			return 0;
+		}
+		reply_now(reply, req->id, &ST_EID_UNKNOWN);
+		return -ENOENT;
+	}
+	if (!p) {
+		reply_now(reply, req->id, &ST_EID_UNKNOWN);
+		return -ENOENT;
+	}
+	if (ev == EV_HANDOVER_REQ && p->role == ROLE_SR2 && p->fi->state != SR2_ST_2_AWAITING_HANDOVER) {
+		/* a repeated HandoverEUICC while ours runs: the answer to the first one will come */
+		reply_now(reply, req->id, &ST_BUSY);
+		return -EBUSY;
+	}
 	if ((ev == EV_HANDOVER_REQ) != (p->role == ROLE_SR2) ||
-	    (ev == EV_HANDOVER_REQ && p->fi->state != SR2_ST_2_AWAITING_HANDOVER) ||
 	    (ev == EV_AUTH_REQ && p->fi->state != SR1_ST_5_HANDOVER_SENT && p->fi->state != SR1_ST_8_CERT_TO_ISDR &&
 	     p->fi->state != SR1_ST_13_WAIT_KEYSET_REQ && p->fi->state != SR1_ST_16_KEYAGREEMENT_TO_ISDR &&
 	     p->fi->state != SR1_ST_22_WAIT_HANDOVER_RESP) ||
@@ -1895,8 +1966,10 @@ static void resume_one(struct smsr_change *c, sqlite3_stmt *q)
 		p->answered = false; /* SMSRChange is answered through respond_stored */
 		switch (st) {
 		case SR1_ST_22_WAIT_HANDOVER_RESP:
-			/* SR2 may have committed: only its HandoverEUICC response ends this */
+			/* SR2 may have committed: only its HandoverEUICC answer ends this, and it may have come
+			 * while we were down: ask again */
 			osmo_fsm_inst_state_chg(p->fi, st, 0, 0);
+			sr1_handover_again(p);
 			return;
 		case SR1_ST_16_KEYAGREEMENT_TO_ISDR:
 		case SR1_ST_13_WAIT_KEYSET_REQ: st = SR1_ST_13_WAIT_KEYSET_REQ; break;
