@@ -305,6 +305,43 @@ static void kannel_handle(struct check_flow *cf, const struct http_msg *m, const
 	check_sms_ud(ck, frame, ud, (size_t)(udh_len + text_len), true, true, "Kannel");
 }
 
+/* Kannel's MO callback to the SM-SR (smsbox get-url, network/kannel/kannel.conf.tmpl: from=%p to=%P
+ * udh=%u bin=%b coding=%c): the card's PoRs and notifications on the Kannel path. */
+static void kannel_mo_handle(struct check_flow *cf, const char *query, uint32_t frame)
+{
+	struct checker *ck = cf->ck;
+	uint8_t udh[160], bin[512], num[32], ud[SMS_UD_MAX + 20];
+	char from[40] = "", to[40] = "";
+	int udh_len, bin_len, n;
+
+	udh_len = query_param(query, "udh", udh, sizeof(udh));
+	bin_len = query_param(query, "bin", bin, sizeof(bin));
+	if (bin_len < 0)
+		bin_len = query_param(query, "text", bin, sizeof(bin));
+	n = query_param(query, "from", num, sizeof(num) - 1);
+	if (n > 0) {
+		num[n] = 0;
+		snprintf(from, sizeof(from), "%s", (char *)num);
+	}
+	n = query_param(query, "to", num, sizeof(num) - 1);
+	if (n > 0) {
+		num[n] = 0;
+		snprintf(to, sizeof(to), "%s", (char *)num);
+	}
+	check_event_add(ck, frame, "KANNEL", "flow %u: MO callback from=%s to=%s udh=%d octets data=%d octets",
+			cf->fl->id, from, to, udh_len > 0 ? udh_len : 0, bin_len > 0 ? bin_len : 0);
+	ck->st.sms++;
+	if (udh_len <= 0 || bin_len < 0)
+		return;
+	if ((size_t)udh_len + (size_t)bin_len > sizeof(ud)) {
+		checker_add(ck, "SMS-001", frame, NULL, "udh + data = %d octets, above one SMS", udh_len + bin_len);
+		return;
+	}
+	memcpy(ud, udh, (size_t)udh_len);
+	memcpy(ud + udh_len, bin, (size_t)bin_len);
+	check_sms_ud(ck, frame, ud, (size_t)(udh_len + bin_len), true, false, "Kannel MO");
+}
+
 /* ---- HTTP ------------------------------------------------------------------------------------------ */
 
 static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m, uint32_t frame)
@@ -321,7 +358,11 @@ static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m
 		check_event_add(ck, frame, "HTTP", "flow %u %s -> %s: %s %.*s (%zu body bytes)", cf->fl->id,
 				cf->ep[dir], cf->ep[1 - dir], m->method, q ? (int)(q - m->url) : (int)strlen(m->url),
 				m->url, m->body_len);
-		if (q && (strstr(m->url, "/sendsms") || strstr(q, "udh=")))
+		if (q && strstr(m->url, "/sendsms"))
+			kannel_handle(cf, m, q + 1, frame);
+		else if (q && strstr(q, "udh=") && strstr(q, "from="))
+			kannel_mo_handle(cf, q + 1, frame);
+		else if (q && strstr(q, "udh="))
 			kannel_handle(cf, m, q + 1, frame);
 		else if (!q && m->body_len && ct && strcasestr(ct, "x-www-form-urlencoded") && m->body_len < 65536) {
 			char *form = talloc_strndup(cf, (const char *)m->body, m->body_len);

@@ -141,6 +141,7 @@ struct run_res {
 	} ev[RUN_EV_MAX];
 	size_t n_ev, ev_dropped;
 	bool ev_from_capture;
+	uint64_t steps_wall_us; /* wall clock when step one started (the capture's time base); 0 = never */
 	/* the checker over the scenario's capture */
 	enum { RUN_CHECK_NOT_RUN, RUN_CHECK_RAN } checker;
 	char checker_why[200]; /* why it did not run */
@@ -2137,7 +2138,7 @@ static void step_kpi(const struct scn *s, struct run_res *res, const char *range
 		res_kpi(res, name, (double)(to - from));
 }
 
-/* KPIs of the capture: protocol time (first to last ES message) and SMS round trips (an MT short message
+/* KPIs of the capture: protocol time (first to last ES message of the steps) and SMS round trips (an MT short message
  * by SMPP submit_sm or Kannel sendsms to the next MO answer on the same path: deliver_sm / the MO call). */
 static void capture_kpis(const struct check_event *ev, unsigned int n, struct run_res *res)
 {
@@ -2147,7 +2148,8 @@ static void capture_kpis(const struct check_event *ev, unsigned int n, struct ru
 	for (unsigned int i = 0; i < n; i++) {
 		int path = -1;
 		bool is_mt = false;
-		if (ev[i].es_id != ES_MSG_NONE) {
+		/* the scenario's protocol time: from its first step on (not the initial state's RegisterEIS) */
+		if (ev[i].es_id != ES_MSG_NONE && ev[i].ts_usec >= res->steps_wall_us) {
 			if (!first)
 				first = ev[i].ts_usec;
 			last = ev[i].ts_usec;
@@ -2156,10 +2158,9 @@ static void capture_kpis(const struct check_event *ev, unsigned int n, struct ru
 			path = 0, is_mt = true;
 		else if (ev[i].has_smpp && ev[i].smpp.has_sm && ev[i].smpp.cmd_id == SMPP_CMD_DELIVER_SM)
 			path = 0;
-		else if (strcmp(ev[i].proto, "KANNEL") == 0)
+		else if (strcmp(ev[i].proto, "KANNEL") == 0 && strstr(ev[i].summary, "sendsms"))
 			path = 1, is_mt = true;
-		else if (strcmp(ev[i].proto, "HTTP") == 0 && strstr(ev[i].summary, ": GET ") &&
-			 !strstr(ev[i].summary, "sendsms"))
+		else if (strcmp(ev[i].proto, "KANNEL") == 0 && strstr(ev[i].summary, "MO callback"))
 			path = 1;
 		if (path < 0)
 			continue;
@@ -2656,6 +2657,11 @@ static void run_one(struct run_ctx *ctx, const struct run_scn *rs, bool checker,
 		printf("   error: %s\n", res->reason);
 	} else {
 		res->verdict = "pass";
+		{
+			struct timespec w;
+			clock_gettime(CLOCK_REALTIME, &w);
+			res->steps_wall_us = (uint64_t)w.tv_sec * 1000000u + (uint64_t)w.tv_nsec / 1000u;
+		}
 		for (size_t i = 0; i < s->n_steps && !run_interrupted; i++) {
 			const struct scn_step *st = &s->step[i];
 			const struct run_step_ops *ops = step_ops_of(st);
