@@ -355,9 +355,12 @@ static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m
 	if (m->request) {
 		const char *q = strchr(m->url, '?');
 
-		check_event_add(ck, frame, "HTTP", "flow %u %s -> %s: %s %.*s (%zu body bytes)", cf->fl->id,
-				cf->ep[dir], cf->ep[1 - dir], m->method, q ? (int)(q - m->url) : (int)strlen(m->url),
-				m->url, m->body_len);
+		struct check_event *hev = check_event_add(
+			ck, frame, "HTTP", "flow %u %s -> %s: %s %.*s (%zu body bytes)", cf->fl->id, cf->ep[dir],
+			cf->ep[1 - dir], m->method, q ? (int)(q - m->url) : (int)strlen(m->url), m->url, m->body_len);
+
+		if (hev)
+			hev->flow = cf->fl->id; /* the sequence chart places Kannel's sendsms and MO callbacks by it */
 		if (q && strstr(m->url, "/sendsms"))
 			kannel_handle(cf, m, q + 1, frame);
 		else if (q && strstr(q, "udh=") && strstr(q, "from="))

@@ -2061,10 +2061,13 @@ static void capture_events(struct run_ctx *ctx, const struct check_event *ev, un
 		if (smpp && ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM &&
 		    ev[i].smpp.cmd_id != SMPP_CMD_SUBMIT_SM_RESP && ev[i].smpp.cmd_id != SMPP_CMD_DELIVER_SM_RESP)
 			continue; /* binds, enquire_link: not part of the procedures */
+		bool to_kannel = false;
 		if (http_cb) {
-			/* HTTP requests that are not ES messages: Kannel's MO/DLR callbacks to an SM-SR */
+			/* HTTP requests that are not ES messages: an SM-SR's sendsms to Kannel, Kannel's MO/DLR
+			 * callbacks to an SM-SR */
 			cd = comp_at_ep(t, dst, true);
-			if (!cd || cd->kind != TOPO_SMSR || strncmp(text, "GET ", 4) != 0)
+			to_kannel = cd && cd->kind == TOPO_KANNEL && strstr(text, "sendsms");
+			if (!to_kannel && (!cd || cd->kind != TOPO_SMSR || strncmp(text, "GET ", 4) != 0))
 				continue;
 		} else if (!es && !smpp && !kannel) {
 			continue;
@@ -2078,14 +2081,14 @@ static void capture_events(struct run_ctx *ctx, const struct check_event *ev, un
 			cd = comp_at_ep(t, dst, true);
 			cs = cd ? NULL : comp_at_ep(t, src, true);
 		}
-		if (kannel && !strcmp(client, "?")) {
+		if ((kannel || to_kannel) && !strcmp(client, "?")) {
 			const struct topo_comp *k1 = NULL;
 			for (size_t k = 0; k < t->n && !k1; k++)
 				if (t->comp[k].kind == TOPO_SMSR && smsr_uses_kannel(t, &t->comp[k]))
 					k1 = &t->comp[k];
 			client = k1 ? k1->name : "?";
 		}
-		if (http_cb)
+		if (http_cb && !to_kannel)
 			client = topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)
 					 ? topo_find_kind(t, TOPO_KANNEL, TOPO_OP_NONE)->name
 					 : "?";
@@ -2104,8 +2107,10 @@ static void capture_events(struct run_ctx *ctx, const struct check_event *ev, un
 			run_fmt(label, sizeof(label), "%s %s",
 				ev[i].smpp.cmd_id == SMPP_CMD_SUBMIT_SM_RESP ? "submit_sm_resp" : "deliver_sm_resp",
 				ev[i].smpp.status ? "error" : "ok");
-		else if (kannel)
+		else if (kannel || to_kannel)
 			run_fmt(label, sizeof(label), "sendsms");
+		else if (http_cb)
+			run_fmt(label, sizeof(label), "MO callback");
 		else
 			run_fmt(label, sizeof(label), "%.40s", text);
 		res_event(res, (int64_t)(ev[i].ts_usec / 1000) - ctx->wall0_ms, ev[i].frame, from, to, label);
