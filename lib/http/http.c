@@ -49,6 +49,16 @@ struct osmo_tdef http_tdefs[] = { { .T = HTTP_T_IDLE,
 				    .desc = "HTTP client: connect, send a request and receive its response" },
 				  {} };
 
+const struct value_string http_conn_end_names[] = {
+	{ HTTP_CONN_END_PEER, "closed by the peer" },
+	{ HTTP_CONN_END_IDLE, "idle timeout" },
+	{ HTTP_CONN_END_TIMEOUT, "request timeout" },
+	{ HTTP_CONN_END_ERROR, "error" },
+	{ HTTP_CONN_END_DONE, "closed after the response" },
+	{ HTTP_CONN_END_SHUTDOWN, "server shut down" },
+	{ 0, NULL },
+};
+
 struct http_conn {
 	struct http_server *srv;
 	struct http_client *cli; /* NULL once detached from its client */
@@ -65,6 +75,9 @@ struct http_conn {
 	struct osmo_timer_list t_idle, t_req;
 	bool connecting, eof, close_after_flush, in_pump, pump_again, dead;
 	struct http_req *req;
+	uint64_t id;		/* server: connection id */
+	void *data;		/* server: the user's pointer (borrowed) */
+	enum http_conn_end end; /* server: the first cause of closing, 0 = none yet */
 };
 
 struct http_req {
@@ -79,6 +92,7 @@ struct http_server {
 	struct osmo_fd lfd;
 	uint16_t port;
 	struct llist_head conns;
+	uint64_t next_conn_id;
 	struct http_server_stats stats;
 	char last_err[300];
 };
@@ -107,6 +121,13 @@ static void timer_start(struct osmo_timer_list *t, struct osmo_tdef *tdefs, int 
 {
 	unsigned long ms = osmo_tdef_get(tdefs, T, OSMO_TDEF_MS, 30000);
 	osmo_timer_schedule(t, (int)(ms / 1000), (int)(ms % 1000) * 1000);
+}
+
+/* Record why a server connection will close (the first cause wins). */
+static void conn_set_end(struct http_conn *c, enum http_conn_end why)
+{
+	if (!c->is_client && !c->end)
+		c->end = why;
 }
 
 /* ---- connection core ---------------------------------------------------------------------------- */
@@ -308,6 +329,7 @@ static void srv_dispatch(struct http_conn *c)
 	}
 	req = talloc_zero(c, struct http_req);
 	if (!req) {
+		conn_set_end(c, HTTP_CONN_END_ERROR);
 		srv_reply_status(c, 503, "out of memory\n", true);
 		return;
 	}
@@ -330,6 +352,21 @@ const struct http_msg *http_req_msg(const struct http_req *req)
 struct tls_conn *http_req_tls(const struct http_req *req)
 {
 	return req->conn->tls;
+}
+
+uint64_t http_req_conn_id(const struct http_req *req)
+{
+	return req->conn->id;
+}
+
+void http_req_set_conn_data(struct http_req *req, void *conn_data)
+{
+	req->conn->data = conn_data;
+}
+
+void *http_req_conn_data(const struct http_req *req)
+{
+	return req->conn->data;
 }
 
 void http_req_set_abort_cb(struct http_req *req, void (*cb)(struct http_req *req, void *priv), void *priv)
@@ -359,6 +396,7 @@ int http_req_respond(struct http_req *req, const struct http_out *resp)
 	c->req = NULL;
 	talloc_free(req);
 	if (o.close) {
+		conn_set_end(c, HTTP_CONN_END_DONE);
 		c->close_after_flush = true;
 	} else {
 		http_rx_next(c->rx);
@@ -374,6 +412,7 @@ static void srv_rx_error(struct http_conn *c)
 	char text[80];
 
 	c->srv->stats.rejected++;
+	conn_set_end(c, HTTP_CONN_END_ERROR);
 	osmo_timer_del(&c->t_req);
 	snprintf(text, sizeof(text), "%s\n", get_value_string(http_rx_err_names, e));
 	srv_reply_status(c, http_rx_err_status(e), text, true);
@@ -390,6 +429,7 @@ static void conn_idle_cb(void *data)
 		c->cli = NULL;
 	} else {
 		c->srv->stats.idle_timeouts++;
+		conn_set_end(c, HTTP_CONN_END_IDLE);
 	}
 	conn_close(c);
 }
@@ -399,6 +439,7 @@ static void conn_req_cb(void *data)
 	struct http_conn *c = data;
 
 	c->srv->stats.request_timeouts++;
+	conn_set_end(c, HTTP_CONN_END_TIMEOUT);
 	if (c->req) {
 		req_abort(c);
 		srv_reply_status(c, 503, "request timed out in the handler\n", true);
@@ -436,6 +477,7 @@ static void conn_fail(struct http_conn *c, int err, const char *reason)
 			}
 		}
 	} else {
+		conn_set_end(c, err == -ECONNRESET || err == -EPIPE ? HTTP_CONN_END_PEER : HTTP_CONN_END_ERROR);
 		if (err == -EPROTO)
 			c->srv->stats.tls_failures++;
 		srv_error(c->srv, err, "", reason);
@@ -499,6 +541,7 @@ static void conn_handle_eof(struct http_conn *c)
 	int rc;
 
 	c->eof = true;
+	conn_set_end(c, HTTP_CONN_END_PEER);
 	if (c->tls && !tls_conn_handshake_done(c->tls)) {
 		tls_conn_transport_closed(c->tls);
 		conn_fail(c, -EPROTO, tls_conn_err_str(c->tls));
@@ -685,6 +728,14 @@ static void conn_close(struct http_conn *c)
 	c->dead = true;
 	osmo_timer_del(&c->t_idle);
 	osmo_timer_del(&c->t_req);
+	if (!c->is_client)
+		llist_del_init(&c->list); /* no longer counted or reached by http_server_free() */
+	if (!c->is_client && c->srv->cfg.on_conn_close) {
+		void *data = c->data;
+
+		c->data = NULL;
+		c->srv->cfg.on_conn_close(c->srv, c->id, data, c->end ? c->end : HTTP_CONN_END_DONE, c->srv->cfg.priv);
+	}
 	if (!c->in_pump)
 		conn_free_now(c);
 }
@@ -732,6 +783,7 @@ static int srv_accept_cb(struct osmo_fd *ofd, unsigned int what)
 			continue;
 		}
 		c->srv = srv;
+		c->id = ++srv->next_conn_id;
 		llist_add_tail(&c->list, &srv->conns);
 		srv->stats.accepted++;
 		timer_start(&c->t_idle, conn_tdefs(c), HTTP_T_IDLE);
@@ -742,10 +794,13 @@ static int srv_accept_cb(struct osmo_fd *ofd, unsigned int what)
 
 static int srv_destructor(struct http_server *srv)
 {
-	struct http_conn *c, *c2;
+	/* conn_close() unlinks the connection, whatever the close callbacks do meanwhile */
+	while (!llist_empty(&srv->conns)) {
+		struct http_conn *c = llist_first_entry(&srv->conns, struct http_conn, list);
 
-	llist_for_each_entry_safe (c, c2, &srv->conns, list)
+		conn_set_end(c, HTTP_CONN_END_SHUTDOWN);
 		conn_close(c);
+	}
 	if (srv->lfd.fd >= 0) {
 		osmo_fd_unregister(&srv->lfd);
 		close(srv->lfd.fd);

@@ -10,6 +10,17 @@
  * until http_req_respond() is called on it or, if the connection dies first, until the abort callback
  * set with http_req_set_abort_cb() has run. Messages given to callbacks are valid during the callback.
  *
+ * Connection life (server): every accepted connection has an id (http_req_conn_id(): unique per server,
+ * never reused, never 0) and one opaque user pointer (http_req_set_conn_data(), borrowed: lib/http never
+ * dereferences or frees it). cfg.on_conn_close fires EXACTLY ONCE per accepted connection, when it is
+ * closed for whatever reason (enum http_conn_end), including the connections still open when
+ * http_server_free() runs (HTTP_CONN_END_SHUTDOWN, from inside it); never after http_server_free()
+ * returns. For a connection with a request not yet answered, the request's abort callback runs first.
+ * It is the place to drop application state bound to the connection (the nginx pool-cleanup /
+ * libosmocore closed_cb pattern); the callback may use the API on other connections but must not free
+ * the server. While a request is being handled the server does not read from its connection, so a
+ * peer's close is seen after the answer (or when X2 fires), not before.
+ *
  * Timers (osmo_tdef, Osmocom-specific X numbers, configurable by the caller's table):
  *   X1  idle keep-alive connection (server and client): closed after this long without a request
  *   X2  server: one request, from its first byte until the response is queued;
@@ -23,6 +34,7 @@
 #include <stdint.h>
 
 #include <osmocom/core/tdef.h>
+#include <osmocom/core/utils.h>
 
 #include "lib/http/http_msg.h"
 #include "lib/tls/tls.h"
@@ -48,6 +60,17 @@ struct http_route {
 	void *priv;
 };
 
+/* Why a server connection closed (the first cause wins). */
+enum http_conn_end {
+	HTTP_CONN_END_PEER = 1, /* the peer closed it (EOF, reset), also in the TLS handshake */
+	HTTP_CONN_END_IDLE,	/* X1 fired on an idle keep-alive connection */
+	HTTP_CONN_END_TIMEOUT,	/* X2 fired (408 / 503 sent) */
+	HTTP_CONN_END_ERROR,	/* TLS failure, malformed request or a limit (4xx sent), socket error */
+	HTTP_CONN_END_DONE,	/* we closed it after a response that said close (ours or the peer's wish) */
+	HTTP_CONN_END_SHUTDOWN, /* http_server_free() */
+};
+extern const struct value_string http_conn_end_names[];
+
 struct http_server_stats {
 	unsigned long accepted, requests, responses, rejected, tls_failures, idle_timeouts, request_timeouts, aborted;
 };
@@ -62,7 +85,11 @@ struct http_server_cfg {
 	struct osmo_tdef *tdefs;   /* NULL = http_tdefs */
 	/* Optional: called when a connection fails (TLS failure, limit, timeout); reason is readable. */
 	void (*on_error)(struct http_server *srv, int err, const char *reason, void *priv);
-	void *priv;
+	/* Optional: a connection closed (see "Connection life" above); conn_data is what a handler set on
+	 * it with http_req_set_conn_data() (NULL if none). */
+	void (*on_conn_close)(struct http_server *srv, uint64_t conn_id, void *conn_data, enum http_conn_end why,
+			      void *priv);
+	void *priv; /* for on_error and on_conn_close */
 };
 
 /* Bind and listen. Returns NULL on failure (the reason is in errno). */
@@ -82,6 +109,12 @@ struct tls_conn *http_req_tls(const struct http_req *req);
  * connection is closed after it if the request asked for that or resp->close is set. req is invalid
  * after this call, whatever it returns (-EINVAL for a bad header: a 500 is sent instead). */
 int http_req_respond(struct http_req *req, const struct http_out *resp);
+/* The id of the connection the request came over (stable for its life, unique per server, never 0). */
+uint64_t http_req_conn_id(const struct http_req *req);
+/* Set / get the user pointer of the request's connection (kept across its requests, handed to
+ * cfg.on_conn_close). Borrowed: the caller keeps it valid until on_conn_close or sets it to NULL. */
+void http_req_set_conn_data(struct http_req *req, void *conn_data);
+void *http_req_conn_data(const struct http_req *req);
 /* Called (once) if the connection goes away before http_req_respond(); req is freed afterwards. */
 void http_req_set_abort_cb(struct http_req *req, void (*cb)(struct http_req *req, void *priv), void *priv);
 

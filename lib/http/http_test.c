@@ -788,3 +788,238 @@ void test_http_scp81_psk_memory_pipe_client(void)
 	http_server_free(srv);
 	talloc_free(st);
 }
+
+/* ---- connection close notification (on_conn_close, conn id, conn data) -------------------------------- */
+
+static struct {
+	unsigned int n;
+	uint64_t id[8];
+	void *data[8];
+	enum http_conn_end why[8];
+	bool abort_first; /* the held request's abort callback had run when the close came */
+} closes;
+static uint64_t mark_id;
+static unsigned int mark_calls;
+static int marker;
+
+static void on_conn_close(struct http_server *srv, uint64_t conn_id, void *conn_data, enum http_conn_end why,
+			  void *priv)
+{
+	CU_ASSERT_PTR_EQUAL(priv, &closes);
+	if (closes.n < 8) {
+		closes.id[closes.n] = conn_id;
+		closes.data[closes.n] = conn_data;
+		closes.why[closes.n] = why;
+	}
+	closes.n++;
+	closes.abort_first = held_aborted;
+}
+
+/* Marks its connection on the first request, checks the mark and the id on the next ones. */
+static void mark_cb(struct http_req *req, void *priv)
+{
+	uint64_t id = http_req_conn_id(req);
+
+	CU_ASSERT(id != 0);
+	if (mark_calls++ == 0 || !http_req_conn_data(req)) {
+		CU_ASSERT_PTR_NULL(http_req_conn_data(req));
+		http_req_set_conn_data(req, &marker);
+		mark_id = id;
+	} else {
+		CU_ASSERT_EQUAL(id, mark_id);
+		CU_ASSERT_PTR_EQUAL(http_req_conn_data(req), &marker);
+	}
+	CU_ASSERT_EQUAL(http_req_respond(req, &(struct http_out){ .status = 200 }), 0);
+}
+
+static const struct http_route close_routes[] = {
+	{ .path = "/mark", .cb = mark_cb },
+	{ .path = "/hold", .cb = hold_cb },
+};
+
+static struct http_server *close_server(struct tls_ctx *tls)
+{
+	struct http_server_cfg cfg = { .addr = "127.0.0.1",
+				       .tls = tls,
+				       .routes = close_routes,
+				       .num_routes = 2,
+				       .tdefs = fast_tdefs,
+				       .on_conn_close = on_conn_close,
+				       .priv = &closes };
+	struct http_server *srv = http_server_alloc(ctx, &cfg);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	memset(&closes, 0, sizeof(closes));
+	mark_calls = 0;
+	mark_id = 0;
+	held = NULL;
+	held_aborted = false;
+	return srv;
+}
+
+/* Run the loop until n closes were seen (bounded by the guard). */
+static void wait_closes(unsigned int n)
+{
+	struct osmo_timer_list guard = { 0 };
+
+	guard_fired = false;
+	osmo_timer_setup(&guard, guard_cb, NULL);
+	osmo_timer_schedule(&guard, 5, 0);
+	for (int i = 0; i < 20000 && closes.n < n && !guard_fired; i++)
+		osmo_select_main(0);
+	osmo_timer_del(&guard);
+	CU_ASSERT_EQUAL(closes.n, n);
+}
+
+static struct http_client *slow_client(struct http_server *srv, struct tls_ctx *tls)
+{
+	static struct osmo_tdef slow[] = {
+		{ .T = HTTP_T_IDLE, .default_val = 5000, .val = 5000, .unit = OSMO_TDEF_MS, .desc = "idle" },
+		{ .T = HTTP_T_RESPONSE, .default_val = 3000, .val = 3000, .unit = OSMO_TDEF_MS, .desc = "response" },
+		{}
+	};
+	struct http_client_cfg cfg = { .host = "127.0.0.1", .port = http_server_port(srv), .tls = tls, .tdefs = slow };
+	struct http_client *cli = http_client_alloc(ctx, &cfg);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cli);
+	return cli;
+}
+
+static void conn_close_cases(struct tls_ctx *st, struct tls_ctx *ct)
+{
+	struct http_server *srv = close_server(st);
+	struct http_client *cli = slow_client(srv, ct), *cli2;
+	struct result r;
+	uint64_t first, second;
+
+	/* 1. closed by the peer: once, with the id and the data its handler set */
+	for (int i = 0; i < 3; i++) {
+		post(cli, "/mark", "", false, &r);
+		CU_ASSERT_EQUAL(r.status, 200);
+	}
+	CU_ASSERT_EQUAL(mark_calls, 3);
+	CU_ASSERT_EQUAL(http_client_num_connects(cli), 1);
+	CU_ASSERT_EQUAL(closes.n, 0);
+	first = mark_id;
+	http_client_free(cli);
+	wait_closes(1);
+	CU_ASSERT_EQUAL(closes.id[0], first);
+	CU_ASSERT_PTR_EQUAL(closes.data[0], &marker);
+	CU_ASSERT_EQUAL(closes.why[0], HTTP_CONN_END_PEER);
+	CU_ASSERT_STRING_EQUAL(get_value_string(http_conn_end_names, closes.why[0]), "closed by the peer");
+	run_some(5);
+	CU_ASSERT_EQUAL(closes.n, 1); /* exactly once */
+
+	/* 2. the server's idle timeout (X1; the client's is longer): a new id, its data */
+	cli = slow_client(srv, ct);
+	mark_calls = 0;
+	post(cli, "/mark", "", false, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	second = mark_id;
+	CU_ASSERT(second > first);
+	wait_closes(2);
+	CU_ASSERT_EQUAL(closes.id[1], second);
+	CU_ASSERT_PTR_EQUAL(closes.data[1], &marker);
+	CU_ASSERT_EQUAL(closes.why[1], HTTP_CONN_END_IDLE);
+	CU_ASSERT(http_server_stats(srv)->idle_timeouts >= 1);
+	run_some(3);
+	http_client_free(cli);
+
+	/* 3. a held request, then the peer closes: the server does not read while a request is being
+	 * handled, so X2 ends it: the abort callback first, then the close (TIMEOUT), no data */
+	cli = slow_client(srv, ct);
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(http_client_request(cli, &(struct http_out){ .method = "POST", .url = "/hold" }, result_cb, &r),
+			0);
+	for (int i = 0; i < 2000 && !held; i++)
+		osmo_select_main(1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
+	CU_ASSERT(http_req_conn_id(held) > second);
+	CU_ASSERT_PTR_NULL(http_req_conn_data(held));
+	http_client_free(cli);
+	wait_closes(3);
+	CU_ASSERT(held_aborted);
+	CU_ASSERT(closes.abort_first);
+	CU_ASSERT_PTR_NULL(closes.data[2]);
+	CU_ASSERT_EQUAL(closes.why[2], HTTP_CONN_END_TIMEOUT);
+
+	/* 4. two connections open when the server is freed: both reported from inside the free, then
+	 * never again */
+	cli = slow_client(srv, ct);
+	cli2 = slow_client(srv, ct);
+	mark_calls = 0;
+	post(cli, "/mark", "", false, &r);
+	mark_calls = 0;
+	post(cli2, "/mark", "", false, &r);
+	CU_ASSERT_EQUAL(http_server_num_conns(srv), 2);
+	CU_ASSERT_EQUAL(http_server_stats(srv)->accepted, 5);
+	CU_ASSERT_EQUAL(closes.n, 3);
+	http_server_free(srv);
+	CU_ASSERT_EQUAL(closes.n, 5); /* once per accepted connection in all */
+	CU_ASSERT_EQUAL(closes.why[3], HTTP_CONN_END_SHUTDOWN);
+	CU_ASSERT_EQUAL(closes.why[4], HTTP_CONN_END_SHUTDOWN);
+	CU_ASSERT_PTR_EQUAL(closes.data[3], &marker);
+	CU_ASSERT(closes.id[3] != closes.id[4]);
+	run_some(5);
+	CU_ASSERT_EQUAL(closes.n, 5);
+	http_client_free(cli);
+	http_client_free(cli2);
+	run_some(3);
+	CU_ASSERT_EQUAL(closes.n, 5);
+}
+
+void test_http_conn_close_plain(void)
+{
+	conn_close_cases(NULL, NULL);
+}
+
+void test_http_conn_close_tls(void)
+{
+	struct tls_ctx *st = srv_tls(srv_cert, srv_key), *ct = cli_tls(cli_cert, cli_key, ca);
+	struct tls_ctx *bad = cli_tls(cli_cert, cli_key, ca2);
+	struct http_server *srv;
+	struct http_client *cli;
+	struct result r;
+
+	conn_close_cases(st, ct);
+
+	/* a failed handshake closes the connection too: reported once, as an error */
+	srv = close_server(st);
+	cli = client(srv, bad);
+	post(cli, "/mark", "", false, &r);
+	CU_ASSERT_EQUAL(r.rc, -EPROTO);
+	wait_closes(1);
+	CU_ASSERT_EQUAL(closes.why[0], HTTP_CONN_END_ERROR);
+	CU_ASSERT_PTR_NULL(closes.data[0]);
+	CU_ASSERT_EQUAL(mark_calls, 0);
+	http_client_free(cli);
+	run_some(5);
+	CU_ASSERT_EQUAL(closes.n, 1);
+	http_server_free(srv);
+	CU_ASSERT_EQUAL(closes.n, 1);
+	talloc_free(st);
+	talloc_free(ct);
+	talloc_free(bad);
+}
+
+/* A server answering with Connection: close reports its own close as DONE. */
+void test_http_conn_close_after_response(void)
+{
+	struct http_server *srv = close_server(NULL);
+	int fd = raw_connect(srv);
+	static const char req[] = "POST /mark HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+	char buf[1024];
+	bool closed;
+
+	run_some(2);
+	CU_ASSERT_EQUAL(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	raw_read_all(fd, buf, sizeof(buf), &closed);
+	CU_ASSERT(closed);
+	CU_ASSERT_EQUAL(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+	wait_closes(1);
+	CU_ASSERT_EQUAL(closes.why[0], HTTP_CONN_END_DONE);
+	CU_ASSERT_PTR_EQUAL(closes.data[0], &marker);
+	close(fd);
+	http_server_free(srv);
+	CU_ASSERT_EQUAL(closes.n, 1);
+}

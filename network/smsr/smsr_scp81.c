@@ -76,6 +76,7 @@ struct sess {
 	struct script queued;
 	struct script out; /* the script whose response is awaited */
 	struct http_req *held;
+	uint64_t conn_id; /* lib/http id of the connection of the card's last accepted POST, 0 = none */
 	char next_uri[160];
 	struct osmo_timer_list timer;
 };
@@ -287,6 +288,33 @@ static void abort_cb(struct http_req *req, void *priv)
 	sess_end(x, -ECONNRESET);
 }
 
+/* lib/http: a connection of the admin server closed. GP Amd B: the HTTP session is bound to its TLS
+ * connection, so the card closing it (the BIP channel dropped) ends the administration session: the
+ * exchange in flight fails now (-ECONNRESET, as X51's -ETIMEDOUT would later). A held POST was ended
+ * by its abort callback already. Our own close after an answer (a 4xx, Connection: close) leaves the
+ * session to its timer as before; on shutdown the sessions are gone already. */
+static void conn_close_cb(struct http_server *srv, uint64_t conn_id, void *conn_data, enum http_conn_end why,
+			  void *priv)
+{
+	struct smsr_scp81 *s = priv;
+	struct sess *x;
+
+	if (why == HTTP_CONN_END_DONE || why == HTTP_CONN_END_SHUTDOWN)
+		return;
+	llist_for_each_entry (x, &s->sessions, entry) {
+		if (x->conn_id != conn_id)
+			continue;
+		s->stats.conn_closed++;
+		if (why == HTTP_CONN_END_PEER)
+			LOGP(DHTTP, LOGL_NOTICE, "EID-%s: connection closed by the card\n", x->eid);
+		else
+			LOGP(DHTTP, LOGL_NOTICE, "EID-%s: connection closed (%s)\n", x->eid,
+			     get_value_string(http_conn_end_names, why));
+		sess_end(x, -ECONNRESET);
+		return;
+	}
+}
+
 /* ---- the admin server -------------------------------------------------------------------------------- */
 
 static void respond_status(struct http_req *req, unsigned int status)
@@ -337,6 +365,7 @@ static void handler(struct http_req *req, void *priv)
 			respond_status(req, 404);
 			return;
 		}
+		x->conn_id = http_req_conn_id(req);
 		if (!x->posted) {
 			s->stats.sessions++;
 			smsr_ctr_inc(SMSR_CTRG_SCP81, SMSR_CTR_SCP81_SESSION_OPENED);
@@ -361,6 +390,7 @@ static void handler(struct http_req *req, void *priv)
 			rc = -EPROTO;
 		}
 		s->stats.responses++;
+		x->conn_id = http_req_conn_id(req);
 		memset(&x->out, 0, sizeof(x->out));
 		x->state = SS_HOLD;
 		x->held = req;
@@ -624,6 +654,8 @@ struct smsr_scp81 *smsr_scp81_alloc(void *ctx, struct smsr_store *store, const s
 								 .routes = &s->route,
 								 .num_routes = 1,
 								 .limits = { .max_body = SCRIPT_MAX },
+								 .on_conn_close = conn_close_cb,
+								 .priv = s,
 								 .tdefs = cfg->http_tdefs ? cfg->http_tdefs
 											  : admin_http_tdefs });
 	if (!s->srv) {

@@ -17,7 +17,9 @@
  * Timers (osmo_tdef): X50 = push -> first POST (default 60 s; then the push is sent again, up to
  * cfg.max_pushes times in all), X51 = script out -> its response POST (60 s), X52 = held POST waiting
  * for the next script (60 s). A session that fails reports -ETIMEDOUT / -ECONNRESET / -EPROTO for the
- * exchange in flight. A POST with X-Admin-Script-Status other than ok reports -EPROTO.
+ * exchange in flight. The session is bound to the card's TLS connection (GP Amd B): when the card closes
+ * it (or it fails) while a script's response is awaited, the session fails at once with -ECONNRESET
+ * (stats conn_closed), not at X51; X51 stays for a connection that is open but silent. A POST with X-Admin-Script-Status other than ok reports -EPROTO.
  *
  * Trust: everything from the card (identities, headers, bodies) is UNTRUSTED; the store is ours. PSKs
  * never reach a log. Ownership: struct smsr_scp81 is a talloc object; sessions hang off it.
@@ -74,6 +76,7 @@ struct smsr_scp81_up {
 struct smsr_scp81_stats {
 	unsigned long pushes, push_failures, sessions, sessions_ok, sessions_failed, posts, scripts, responses,
 		bad_posts, psk_unknown;
+	unsigned long conn_closed; /* sessions ended because the card's connection closed (not by us) */
 };
 
 struct smsr_scp81;

@@ -462,3 +462,94 @@ void test_scp81_failures(void)
 	smsr_scp81_free(s);
 	smsr_store_close(st);
 }
+
+/* GP Amd B: the HTTP session is bound to its TLS connection. The live case: the device drops the BIP
+ * channel mid-download, so the card's TCP connection closes while the SM-SR waits for the response POST. */
+void test_scp81_card_closes_connection(void)
+{
+	struct smsr_store *st = store_new();
+	struct smsr_scp81 *s = server_new(st);
+	struct card *c;
+	char next[160];
+
+	btw("Script out (200), then the card closes its TLS connection instead of POSTing the response");
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 21, isdr, 16, hx(SCRIPT_GET_STATUS), 16, true), 0);
+	c = card_new(psk, 0x40);
+	card_post(c, "/gsma/adminagent", NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(c->status, 200);
+	CU_ASSERT_EQUAL(up.n, 0);
+	talloc_free(c); /* closes the socket (no close_notify: the bearer is gone) */
+	usleep(10000);	/* loopback: the FIN is queued at the server by now */
+	btw("... the relay fails in the next event-loop round (no time passes): -ECONNRESET");
+	osmo_select_main(1);
+	CU_ASSERT_EQUAL(up.n, 1);
+	CU_ASSERT_EQUAL(up.op, 21);
+	CU_ASSERT_EQUAL(up.rc, -ECONNRESET);
+	CU_ASSERT_EQUAL(up.len, 0);
+	CU_ASSERT_EQUAL(smsr_scp81_num_sessions(s), 0);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->conn_closed, 1);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->sessions_failed, 1);
+	btw("... and X51 has nothing left to report");
+	fake_time_passes(61);
+	CU_ASSERT_EQUAL(up.n, 1);
+
+	btw("The next script: a new push and a new session that completes");
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 22, isdr, 16, hx(SCRIPT_GET_STATUS), 16, false), 0);
+	CU_ASSERT_EQUAL(push.n, 2);
+	c = card_new(psk, 0x40);
+	card_post(c, "/gsma/adminagent", NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(c->status, 200);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, RESP_GET_STATUS, "ok");
+	CU_ASSERT_EQUAL(c->status, 204);
+	CU_ASSERT_EQUAL(up.n, 2);
+	CU_ASSERT_EQUAL(up.op, 22);
+	CU_ASSERT_EQUAL(up.rc, 0);
+	TEST_ASSERT_HEX_EQ(up.rsp, up.len, "AF80230AE3084F009F70011F90000000");
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->sessions_ok, 1);
+	btw("... the card closing after the session ended changes nothing");
+	talloc_free(c);
+	for (int i = 0; i < 5; i++) {
+		usleep(2000);
+		osmo_select_main(1);
+	}
+	CU_ASSERT_EQUAL(up.n, 2);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->conn_closed, 1);
+
+	btw("A connection that stays open but silent still fails at X51 (-ETIMEDOUT)");
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 23, isdr, 16, hx(SCRIPT_GET_STATUS), 16, false), 0);
+	c = card_new(psk, 0x40);
+	card_post(c, "/gsma/adminagent", NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(c->status, 200);
+	for (int i = 0; i < 5; i++) {
+		usleep(2000);
+		osmo_select_main(1);
+	}
+	CU_ASSERT_EQUAL(up.n, 2);
+	fake_time_passes(61);
+	CU_ASSERT_EQUAL(up.n, 3);
+	CU_ASSERT_EQUAL(up.op, 23);
+	CU_ASSERT_EQUAL(up.rc, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->conn_closed, 1);
+	talloc_free(c);
+	for (int i = 0; i < 5; i++) {
+		usleep(2000);
+		osmo_select_main(1);
+	}
+	CU_ASSERT_EQUAL(up.n, 3);
+
+	btw("The card's connection closing while its POST is held (MoreToDo) fails the session as before");
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 24, isdr, 16, hx(SCRIPT_GET_STATUS), 16, true), 0);
+	c = card_new(psk, 0x40);
+	card_post(c, "/gsma/adminagent", NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(c->status, 200);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, RESP_GET_STATUS, "ok");
+	CU_ASSERT_FALSE(c->done); /* held */
+	CU_ASSERT_EQUAL(up.n, 4);
+	CU_ASSERT_EQUAL(up.rc, 0);
+	smsr_scp81_free(s); /* shutdown with a held POST on an open connection: nothing more reported */
+	CU_ASSERT_EQUAL(up.n, 4);
+	talloc_free(c);
+	smsr_store_close(st);
+}
