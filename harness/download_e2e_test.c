@@ -110,10 +110,11 @@ static bool port_listening(uint16_t port)
 static int smsr_start(void)
 {
 	char bin[PATH_MAX], db[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], env[PATH_MAX], log[PATH_MAX];
-	char port[8], url[64], notify[64], scp81[32];
+	char eum_pem[PATH_MAX], port[8], url[64], notify[64], scp81[32];
 	int64_t deadline;
 
 	snprintf(bin, sizeof(bin), "%.4000s/rsplab-smsr", tb.bindir);
+	tb_path(&tb, eum_pem, sizeof(eum_pem), "pki/eum/cert.pem"); /* RegisterEIS checks the EumSignature */
 	tb_path(&tb, db, sizeof(db), "smsr.db");
 	tb_path(&tb, cert, sizeof(cert), "pki/smsr2/tls-cert.pem");
 	tb_path(&tb, key, sizeof(key), "pki/smsr2/tls-key.pem");
@@ -137,7 +138,8 @@ static int smsr_start(void)
 			       env,	  "--sms-transport",
 			       "smpp",	  "--scp81-listen",
 			       scp81,	  "--scp81-push-addr",
-			       SMSR_ADDR, NULL };
+			       SMSR_ADDR, "--eum",
+			       eum_pem,	  NULL };
 	smsr_pid = tb_spawn(argv, log, NULL, NULL);
 	if (smsr_pid < 0)
 		return -errno;

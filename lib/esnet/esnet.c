@@ -68,6 +68,8 @@ struct esnet_in {
 	char sender_id[ES_TXN_STR_MAX];
 	char reply_url[ESNET_HOST_MAX + ESNET_PATH_MAX + 16];
 	char *arena;
+	uint8_t *body; /* the received SOAP envelope as it came (requests and notifications given to a handler) */
+	size_t body_len;
 };
 
 struct esnet_call {
@@ -377,6 +379,13 @@ static void in_abort_cb(struct http_req *req, void *priv)
 const struct es_msg *esnet_in_msg(const struct esnet_in *in)
 {
 	return &in->msg;
+}
+
+const uint8_t *esnet_in_body(const struct esnet_in *in, size_t *len)
+{
+	if (len)
+		*len = in->body_len;
+	return in->body;
 }
 
 const struct soap_findings *esnet_in_findings(const struct esnet_in *in)
@@ -758,6 +767,14 @@ static void rx_cb(struct http_req *req, void *priv)
 		return;
 	}
 	peer_cn_of(req, in->peer_cn, sizeof(in->peer_cn));
+	/* the raw envelope for handlers that check a signature over its bytes (ES1 EumSignature); the HTTP
+	 * request may be gone once an async request has been acknowledged */
+	if (!(in->body = talloc_memdup(in, m->body, m->body_len ? m->body_len : 1))) {
+		respond_raw(req, 503, NULL, NULL, 0);
+		talloc_free(in);
+		return;
+	}
+	in->body_len = m->body_len;
 	{
 		struct soap_findings scratch;
 		char arena[1024];

@@ -145,6 +145,9 @@ unsigned int esnet_num_pending_calls(const struct esnet *e);
 
 const struct es_msg *esnet_in_msg(const struct esnet_in *in);
 const struct soap_findings *esnet_in_findings(const struct esnet_in *in);
+/* The request's SOAP envelope byte for byte as received (UNTRUSTED; what esnet_in_msg() was decoded
+ * from), e.g. to check a signature over its XML; valid as long as in. *len (may be NULL) gets its size. */
+const uint8_t *esnet_in_body(const struct esnet_in *in, size_t *len);
 bool esnet_in_is_retry(const struct esnet_in *in);
 /* The peer's TLS certificate subject CN copied at receipt ("" if plain HTTP or none). */
 const char *esnet_in_peer_cn(const struct esnet_in *in);

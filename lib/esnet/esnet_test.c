@@ -144,6 +144,18 @@ static void fill_ok(struct es_fes *fes)
 	fes->status = ES_STATUS_EXECUTED_SUCCESS;
 }
 
+/* esnet_in_body(): the envelope as received, also after an async request was acknowledged */
+static void assert_body(struct esnet_in *in, const char *element)
+{
+	size_t len = 0;
+	const uint8_t *b = esnet_in_body(in, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(len > 100);
+	CU_ASSERT_PTR_NOT_NULL(memmem(b, len, element, strlen(element)));
+	CU_ASSERT_PTR_NOT_NULL(memmem(b, len, "Envelope", 8));
+}
+
 static void h_get_eis(struct esnet_in *in, void *priv)
 {
 	const struct es_msg *m = esnet_in_msg(in);
@@ -154,6 +166,7 @@ static void h_get_eis(struct esnet_in *in, void *priv)
 	snprintf(ps.last_sender, sizeof(ps.last_sender), "%s", esnet_in_sender_id(in));
 	snprintf(ps.last_cn, sizeof(ps.last_cn), "%s", esnet_in_peer_cn(in));
 	CU_ASSERT_EQUAL(m->id, ES_MSG_ES3_GET_EIS_REQ);
+	assert_body(in, "ES3-GetEISRequest>");
 	CU_ASSERT_FALSE(esnet_in_expired(in));
 	if (ps.fault) {
 		CU_ASSERT_EQUAL(esnet_in_fault(in, SOAP_FAULT_RECEIVER, NULL, "store unavailable"), 0);
@@ -183,6 +196,7 @@ static void h_create_isdp(struct esnet_in *in, void *priv)
 {
 	ps.n_create_isdp++;
 	ps.n_retries += esnet_in_is_retry(in);
+	assert_body(in, "ES3-CreateISDPRequest>");
 	if (ps.hold) {
 		ps.held = in;
 		return;

@@ -23,11 +23,14 @@
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none]
+ *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none] [--eis-sig dsig-detached|direct|none]
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
  * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
+ * --eis-sig: how ES1 RegisterEIS checks the EumSignature (lib/es/es_eumsig.h variants; default
+ * dsig-detached) against the --eum certificates (each tried; with --ci only those the CI signed); `none`
+ * = not checked (vendor interop; a warning at start-up). Refused: Failed 8.6/6.1 or 8.6/2.1, nothing stored.
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
  * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
@@ -466,6 +469,8 @@ static void handler(struct esnet_in *in, void *priv)
 	const struct es_msg *m = esnet_in_msg(in);
 	struct smsr_reply r = { .respond = respond_cb, .handle = in, .requester = esnet_in_sender_id(in) };
 
+	r.xml = esnet_in_body(in, &r.xml_len);
+
 	if (esnet_in_expired(in)) {
 		struct es_msg *resp = talloc_zero(NULL, struct es_msg);
 
@@ -515,6 +520,7 @@ int main(int argc, char **argv)
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
 		{ "por-timeout", 1, NULL, 267 },
+		{ "eis-sig", 1, NULL, 268 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -543,6 +549,9 @@ int main(int argc, char **argv)
 	unsigned int n_eum = 0;
 	static uint8_t sr_cert[1024], addressing[128];
 	X509 *ci = NULL, *eum[4];
+	EVP_PKEY *eum_keys[4];
+	size_t n_eum_keys = 0;
+	enum smsr_eis_sig eis_sig = SMSR_EIS_SIG_DSIG_DETACHED; /* smsr.h: default */
 	EVP_PKEY *sr_key = NULL;
 	struct smsr_change_cfg ccfg = { .f2 = ES5_F2_DELETE_LIST, .ecka = ecka_variants_default };
 	bool tls_fail = false;
@@ -620,6 +629,8 @@ int main(int argc, char **argv)
 		ccfg.scp81 = (enum smsr_change_scp81)file_cfg.scp81_keyset;
 	if (file_cfg.por_timeout > 0)
 		por_timeout = file_cfg.por_timeout;
+	if (file_cfg.eis_sig >= 0)
+		eis_sig = (enum smsr_eis_sig)file_cfg.eis_sig;
 	/* (the file's peer-smsr, mno-notify and eum-certificate lines join after the options: an OID given on
 	 * the command line keeps the command line's URL) */
 	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
@@ -723,6 +734,13 @@ int main(int argc, char **argv)
 			}
 			ccfg.scp81 = (enum smsr_change_scp81)v;
 			break;
+		case 268:
+			if ((v = get_string_value(smsr_eis_sig_names, optarg)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --eis-sig: dsig-detached, direct or none\n");
+				return 2;
+			}
+			eis_sig = (enum smsr_eis_sig)v;
+			break;
 		case 267:
 			por_timeout = atoi(optarg);
 			if (por_timeout < 1 || por_timeout > 3600) {
@@ -754,7 +772,8 @@ int main(int argc, char **argv)
 							    "delete-list|keep-list] [--handover-hide "
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
-							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n"
+							    "[--scp81-keyset ecka|none] [--eis-sig "
+							    "dsig-detached|direct|none] [--tls-keylog FILE]\n"
 							    "                   [--por-timeout S]\n");
 			return c == 'h' ? 0 : 2;
 		}
@@ -819,6 +838,7 @@ int main(int argc, char **argv)
 	running.notify = ccfg.notify;
 	running.scp81_keyset = ccfg.scp81;
 	running.por_timeout = por_timeout > 0 ? por_timeout : -1;
+	running.eis_sig = eis_sig;
 	for (unsigned int i = 0; i < g_n_peers; i++) {
 		RUN_STR(peer[running.n_peer].id, g_peers[i].id);
 		RUN_STR(peer[running.n_peer++].url, g_peers[i].url);
@@ -850,6 +870,19 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < n_eum; i++)
 		if (!(eum[i] = load_x509(eum_paths[i])))
 			return 1;
+	/* ES1 RegisterEIS: PK.EUM.ECDSA of each --eum (chained to --ci when one is given) */
+	for (unsigned int i = 0; i < n_eum; i++) {
+		if (ci && crypto_x509_verify_signed_by(eum[i], ci) < 0) {
+			fprintf(stderr, "rsplab-smsr: %s is not signed by the CI: not used for RegisterEIS\n",
+				eum_paths[i]);
+			continue;
+		}
+		if (crypto_x509_public_key(eum[i], &eum_keys[n_eum_keys]) < 0) {
+			fprintf(stderr, "rsplab-smsr: %s: not an EC key on a supported curve\n", eum_paths[i]);
+			return 1;
+		}
+		n_eum_keys++;
+	}
 	store = smsr_store_open(ctx, db, err, sizeof(err));
 	if (!store) {
 		fprintf(stderr, "rsplab-smsr: %s\n", err);
@@ -894,8 +927,22 @@ int main(int argc, char **argv)
 		}
 		es5.send_script = smsr_ota_send_script;
 	}
-	sr = smsr_alloc(ctx, store, &(struct smsr_cfg){ .smsr_id = smsr_id, .owner_has_es4 = owner_has_es4_cb }, &es5,
-			notify_cb, g_ota);
+	if (eis_sig == SMSR_EIS_SIG_NONE)
+		LOGP(DES1, LOGL_NOTICE, "WARNING: --eis-sig none: the EumSignature of RegisterEIS is NOT checked\n");
+	else if (!n_eum_keys)
+		LOGP(DES1, LOGL_NOTICE,
+		     "no usable --eum certificate: every RegisterEIS will be refused (--eis-sig %s)\n",
+		     get_value_string(smsr_eis_sig_names, eis_sig));
+	else
+		LOGP(DES1, LOGL_INFO, "RegisterEIS: EumSignature checked (%s) against %zu EUM certificate(s)\n",
+		     get_value_string(smsr_eis_sig_names, eis_sig), n_eum_keys);
+	sr = smsr_alloc(ctx, store,
+			&(struct smsr_cfg){ .smsr_id = smsr_id,
+					    .owner_has_es4 = owner_has_es4_cb,
+					    .eis_sig = eis_sig,
+					    .eum_keys = eum_keys,
+					    .n_eum_keys = n_eum_keys },
+			&es5, notify_cb, g_ota);
 	g_sr = sr;
 	for (unsigned int i = 0; i < g_n_peers; i++)
 		g_peers[i].tls = client_tls_for(ctx, g_peers[i].url, cert, key, ca, keylog, &tls_fail);
@@ -1004,6 +1051,8 @@ int main(int argc, char **argv)
 	X509_free(ci);
 	for (unsigned int i = 0; i < n_eum; i++)
 		X509_free(eum[i]);
+	for (size_t i = 0; i < n_eum_keys; i++)
+		EVP_PKEY_free(eum_keys[i]);
 	smsr_ctr_fini();
 	log_fini();
 	talloc_free(ctx);

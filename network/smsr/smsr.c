@@ -93,6 +93,13 @@ struct proc {
 
 static struct osmo_fsm proc_fsm;
 
+const struct value_string smsr_eis_sig_names[] = {
+	{ SMSR_EIS_SIG_DSIG_DETACHED, "dsig-detached" },
+	{ SMSR_EIS_SIG_DIRECT, "direct" },
+	{ SMSR_EIS_SIG_NONE, "none" },
+	{ 0, NULL },
+};
+
 /* ---- response building ------------------------------------------------------------------------ */
 
 /* Every response struct starts with ES_BASE_RESP (common initial sequence, C11 6.5.2.3p6). */
@@ -152,6 +159,14 @@ static const struct status ST_ICCID_UNKNOWN = { ES_STATUS_FAILED, "8.2.1", "1.1"
 static const struct status ST_ICCID_OTHER = { ES_STATUS_FAILED, "8.2.1", "3.10", "ICCID on another eUICC" };
 static const struct status ST_EIS_EXISTS = { ES_STATUS_FAILED, "8.1.1", "3.3", "EID already registered" };
 static const struct status ST_BAD_EIS = { ES_STATUS_FAILED, "8.6", "2.1", "EIS invalid" };
+/* EumSignature refused. Subject 8.6 EIS (digest §6.5); reason 6.1 Verification Failed (digest §6.5: the
+ * SGP.22 base numbering, applicability to SGP.02 [I]) when it does not verify or we hold no EUM key to
+ * verify it with, 2.1 Invalid when it is missing or not of the supported shape (es_eumsig.h). */
+static const struct status ST_EIS_SIG = { ES_STATUS_FAILED, "8.6", "6.1", "EumSignature verification failed" };
+static const struct status ST_EIS_SIG_NO_EUM = { ES_STATUS_FAILED, "8.6", "6.1",
+						 "no EUM certificate to verify the EumSignature with" };
+static const struct status ST_EIS_SIG_BAD = { ES_STATUS_FAILED, "8.6", "2.1",
+					      "EumSignature missing or of an unsupported form" };
 static const struct status ST_BUSY = { ES_STATUS_FAILED, "8.1", "3.3", "an operation is pending on this eUICC" };
 static const struct status ST_STATE = { ES_STATUS_FAILED, "8.2", "3.5", "profile not in a state that allows this" };
 static const struct status ST_POL2 = { ES_STATUS_FAILED, "8.2.3", "3.8", "POL2 refuses" };
@@ -548,6 +563,28 @@ static int es_register_eis(struct smsr *sr, const struct es_msg *req, const stru
 	if (si->eid.len != 16 || ids_eid_verify(row.eid, 32, NULL) != 0) {
 		reply_now(reply, req->id, &ST_BAD_EIS);
 		return -EINVAL;
+	}
+	/* the EUM's signature over EumSignedInfo, before anything is stored (digest §4.1) */
+	if (sr->cfg.eis_sig != SMSR_EIS_SIG_NONE) {
+		const struct status *st = NULL;
+
+		if (!sr->cfg.n_eum_keys)
+			st = &ST_EIS_SIG_NO_EUM;
+		else if (!reply->xml)
+			st = &ST_EIS_SIG_BAD;
+		else
+			switch (es_eumsig_verify(reply->xml, reply->xml_len, sr->cfg.eum_keys, sr->cfg.n_eum_keys,
+						 (enum es_eumsig_variant)sr->cfg.eis_sig, NULL)) {
+			case 0: break;
+			case -EACCES: st = &ST_EIS_SIG; break;
+			default: st = &ST_EIS_SIG_BAD; break;
+			}
+		if (st) {
+			LOGP(DES1, LOGL_NOTICE, "EID-%s: RegisterEIS refused: %s (%s)\n", row.eid, st->message,
+			     get_value_string(smsr_eis_sig_names, sr->cfg.eis_sig));
+			reply_now(reply, req->id, st);
+			return -EACCES;
+		}
 	}
 	snprintf(row.eum_id, sizeof(row.eum_id), "%s", si->eum_id);
 	snprintf(row.smsr_id, sizeof(row.smsr_id), "%s", sr->cfg.smsr_id);

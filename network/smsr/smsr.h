@@ -22,7 +22,11 @@
 
 #include <osmocom/core/tdef.h>
 
+#include <openssl/evp.h>
+#include <osmocom/core/utils.h>
+
 #include "lib/es/es.h"
+#include "lib/es/es_eumsig.h"
 #include "lib/es5/es5.h"
 #include "lib/es5/notification.h"
 #include "network/smsr/smsr_store.h"
@@ -47,7 +51,20 @@ struct smsr_reply {
 	void (*respond)(void *handle, struct es_msg *resp);
 	void *handle;
 	const char *requester; /* the caller's entity id (audit, ownership checks) */
+	/* the request's SOAP envelope as received (esnet_in_body()): what an ES1 RegisterEIS EumSignature
+	 * is checked over. NULL = not known (then a RegisterEIS under a checking eis_sig is refused). */
+	const uint8_t *xml;
+	size_t xml_len;
 };
+
+/* How ES1 RegisterEIS checks the EumSignature: the named variants of lib/es/es_eumsig.h, or not at all
+ * (vendor interop only: the daemon logs a warning at start-up). Default: dsig-detached. */
+enum smsr_eis_sig {
+	SMSR_EIS_SIG_DSIG_DETACHED = ES_EUMSIG_DSIG_DETACHED,
+	SMSR_EIS_SIG_DIRECT = ES_EUMSIG_DIRECT,
+	SMSR_EIS_SIG_NONE,
+};
+extern const struct value_string smsr_eis_sig_names[];
 
 /* ES3/ES4 Handle*Notification to the owner (mno_id) of a profile; msg->id says which. */
 typedef void (*smsr_notify_cb)(struct smsr *sr, const char *mno_id, struct es_msg *msg, void *priv);
@@ -60,6 +77,12 @@ struct smsr_cfg {
 	 * Handle*Notification goes over ES4 even for an ES3 request (open-questions §9 routing); NULL =
 	 * none has, ES3 requests are notified over ES3. */
 	bool (*owner_has_es4)(const char *mno_id, void *priv);
+	/* ES1 RegisterEIS: the EumSignature must verify under eis_sig with one of the EUM public keys
+	 * eum_keys[0..n_eum_keys) (PK.EUM.ECDSA of the configured EUM certificates, each tried in turn;
+	 * borrowed). None configured: every RegisterEIS is refused unless eis_sig is SMSR_EIS_SIG_NONE. */
+	enum smsr_eis_sig eis_sig;
+	EVP_PKEY *const *eum_keys;
+	size_t n_eum_keys;
 };
 
 struct smsr_stats {

@@ -471,7 +471,9 @@ static void side_open(struct side *s)
 	s->store = smsr_store_open(ctx, s->db, err, sizeof(err));
 	if (!s->store)
 		die(err);
-	s->sr = smsr_alloc(ctx, s->store, &(struct smsr_cfg){ .smsr_id = s->id },
+	s->sr = smsr_alloc(ctx, s->store,
+			   &(struct smsr_cfg){ .smsr_id = s->id,
+					       .eis_sig = SMSR_EIS_SIG_NONE /* unsigned example EIS */ },
 			   &(struct smsr_es5_ops){ .send_script = stub_send_script }, NULL, NULL);
 	s->chg = s->sr ? smsr_change_alloc(ctx, s->sr, s->store, &s->cfg, &ops, s) : NULL;
 	if (!s->chg)

@@ -504,8 +504,8 @@ static pid_t smsr_start(const char *name, const char *id, uint16_t port, const c
 		argv[n++] = "--sr-cert", argv[n++] = gpc;
 		argv[n++] = "--sr-key", argv[n++] = gpk;
 		argv[n++] = "--ci", argv[n++] = ca;
-		argv[n++] = "--eum", argv[n++] = eum;
 	}
+	argv[n++] = "--eum", argv[n++] = eum; /* SR2: the ECASD chain; SR1: RegisterEIS's EumSignature */
 	argv[n] = NULL;
 	pid = spawn(argv, log, NULL, NULL);
 	if (pid <= 0 || !wait_port(port, pid, 5000)) {

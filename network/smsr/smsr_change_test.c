@@ -587,7 +587,9 @@ static void side_open(struct side *s)
 
 	s->store = smsr_store_open(ctx, s->db, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->store);
-	s->sr = smsr_alloc(ctx, s->store, &(struct smsr_cfg){ .smsr_id = s->id },
+	s->sr = smsr_alloc(ctx, s->store,
+			   &(struct smsr_cfg){ .smsr_id = s->id,
+					       .eis_sig = SMSR_EIS_SIG_NONE /* unsigned example EIS */ },
 			   &(struct smsr_es5_ops){ .send_script = stub_send_script }, NULL, NULL);
 	s->chg = smsr_change_alloc(ctx, s->sr, s->store, &s->cfg, &ops, s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->chg);

@@ -158,7 +158,9 @@ static char *vty_run(const char *cmd)
 
 void test_smsr_ctr_procedures(void)
 {
-	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs };
+	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4",
+				.tdefs = test_tdefs,
+				.eis_sig = SMSR_EIS_SIG_NONE /* unsigned example */ };
 	struct smsr_store *store;
 	struct smsr *sr;
 	struct es_msg *m;

@@ -175,7 +175,9 @@ static void world_setup(struct world *w)
 	osmo_hexparse(EID, eid_bytes, sizeof(eid_bytes));
 	w->store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->store);
-	w->sr = smsr_alloc(ctx, w->store, &(struct smsr_cfg){ .smsr_id = "1.2.3.4" },
+	w->sr = smsr_alloc(ctx, w->store,
+			   &(struct smsr_cfg){ .smsr_id = "1.2.3.4",
+					       .eis_sig = SMSR_EIS_SIG_NONE /* unsigned example EIS */ },
 			   &(struct smsr_es5_ops){ .send_script = no_es5 }, NULL, NULL);
 	w->e = smsr_es3_alloc(ctx, w->sr, w->store, &(struct smsr_es3_cfg){ .tdefs = test_tdefs }, &stub_ops, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->e);
@@ -370,7 +372,9 @@ void test_es3_download_completed(void)
 						 ES_POL2_QUAL_NOT_ALLOWED };
 
 	btw("Another SM-DP than the creator: Failed 8.2.1 / 1.2, nothing changes");
-	CU_ASSERT_EQUAL(smsr_es3_request(w.e, m, &(struct smsr_reply){ stub_respond, NULL, "1.2.3.8" }), -EPERM);
+	CU_ASSERT_EQUAL(smsr_es3_request(w.e, m,
+					 &(struct smsr_reply){ .respond = stub_respond, .requester = "1.2.3.8" }),
+			-EPERM);
 	assert_failed("8.2.1", "1.2");
 	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, ICCID_NEW, &p), 0);
 	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_CREATED);
@@ -569,7 +573,9 @@ void test_es3_audit_eis(void)
 
 	btw("An ICCID of another MNO in ES4 AuditEIS: Failed 8.2.1 / 1.2, nothing sent");
 	relay.n = 0;
-	CU_ASSERT_EQUAL(smsr_es3_request(w.e, m, &(struct smsr_reply){ stub_respond, NULL, "1.2.3.2" }), -EPERM);
+	CU_ASSERT_EQUAL(smsr_es3_request(w.e, m,
+					 &(struct smsr_reply){ .respond = stub_respond, .requester = "1.2.3.2" }),
+			-EPERM);
 	assert_failed("8.2.1", "1.2");
 	CU_ASSERT_EQUAL(relay.n, 0);
 	talloc_free(m);

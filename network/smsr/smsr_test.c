@@ -13,6 +13,8 @@
 #include <osmocom/core/utils.h>
 #include <talloc.h>
 
+#include "lib/crypto/ec.h"
+#include "lib/es/es_eumsig.h"
 #include "lib/es5/notification.h"
 #include "lib/test/runner.h"
 #include "network/smsr/smsr.h"
@@ -180,7 +182,10 @@ static bool owner_has_es4(const char *mno_id, void *priv)
 static void world_setup(struct world *w)
 {
 	char err[128];
-	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs, .owner_has_es4 = owner_has_es4 };
+	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4",
+				.tdefs = test_tdefs,
+				.owner_has_es4 = owner_has_es4,
+				.eis_sig = SMSR_EIS_SIG_NONE /* the example EIS is unsigned */ };
 	struct es_msg *reg = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
 	struct es_eis *eis = &reg->u.es1_register_eis_req.eis;
 	struct es_keyset *ks;
@@ -307,6 +312,170 @@ void test_smsr_register_eis_rows(void)
 	CU_ASSERT_EQUAL(smsr_store_eis_count(w.store), 1);
 	talloc_free(reg);
 	world_teardown(&w);
+}
+
+/* ---- RegisterEIS: the EumSignature (lib/es/es_eumsig.h) ---------------------------------------------- */
+
+static uint8_t signed_xml[65536];
+
+/* es_example's RegisterEIS signed with key under v; *m decoded from the bytes (as esnet hands it on) */
+static int sign_example(EVP_PKEY *key, enum es_eumsig_variant v, struct es_msg **m, char **arena)
+{
+	struct es_msg *src = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
+	struct es_eumsig_buf b;
+	int n = es_eumsig_sign(signed_xml, sizeof(signed_xml), src, &b, key, v, NULL);
+
+	talloc_free(src);
+	CU_ASSERT_FATAL(n > 0);
+	return n;
+}
+
+/* decode xml as esnet would and hand it to the SM-SR with the raw bytes */
+static int register_xml(struct smsr *sr, const uint8_t *xml, size_t len)
+{
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	char *arena = talloc_size(m, len + 64);
+	struct smsr_reply r = rep;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(es_msg_decode(m, arena, len + 64, xml, len, NULL, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(m->id, ES_MSG_ES1_REGISTER_EIS_REQ);
+	r.xml = xml;
+	r.xml_len = len;
+	memset(&reply, 0, sizeof(reply));
+	rc = smsr_es_request(sr, m, &r);
+	talloc_free(m);
+	return rc;
+}
+
+static void assert_refused(const char *reason)
+{
+	CU_ASSERT_EQUAL(reply.n, 1);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.6");
+	CU_ASSERT_STRING_EQUAL(reply.reason, reason);
+}
+
+void test_smsr_register_eis_eum_signature(void)
+{
+	char err[256];
+	EVP_PKEY *eum = NULL, *other = NULL;
+	EVP_PKEY *keys[2];
+	struct smsr_store *store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
+	struct smsr_cfg cfg = { .smsr_id = "1.2.3.4", .tdefs = test_tdefs, .eis_sig = SMSR_EIS_SIG_DSIG_DETACHED };
+	struct smsr *sr, *sr_none;
+	uint8_t *copy;
+	char *p;
+	int n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(store);
+	CU_ASSERT_EQUAL_FATAL(crypto_ec_generate(CRYPTO_CURVE_P256, &eum), 0);
+	CU_ASSERT_EQUAL_FATAL(crypto_ec_generate(CRYPTO_CURVE_P256, &other), 0);
+	keys[0] = other;
+	keys[1] = eum;
+	cfg.eum_keys = &keys[1];
+	cfg.n_eum_keys = 1;
+	sr = smsr_alloc(ctx, store, &cfg, &stub_es5, stub_notify, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sr);
+	n = sign_example(eum, ES_EUMSIG_DSIG_DETACHED, NULL, NULL);
+	copy = talloc_memdup(ctx, signed_xml, (size_t)n);
+
+	btw("Without the raw request the signature cannot be checked: refused (8.6 / 2.1), nothing stored");
+	{
+		struct es_msg *m = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
+
+		memset(&reply, 0, sizeof(reply));
+		CU_ASSERT_EQUAL(smsr_es_request(sr, m, &rep), -EACCES);
+		assert_refused("2.1");
+		talloc_free(m);
+	}
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+
+	btw("A signed field (PlatformVersion in EumSignedInfo) changed after signing: 8.6 / 6.1, nothing stored");
+	p = memmem(copy, (size_t)n, "PlatformVersion>1.0.0", 21);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p[20] = '1';
+	CU_ASSERT_EQUAL(register_xml(sr, copy, (size_t)n), -EACCES);
+	assert_refused("6.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+	memcpy(copy, signed_xml, (size_t)n);
+
+	btw("The ECASD key set's certificate (signed) changed: refused");
+	p = memmem(copy, (size_t)n, "<rps:Value>0102", 15);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p[14] = '3';
+	CU_ASSERT_EQUAL(register_xml(sr, copy, (size_t)n), -EACCES);
+	assert_refused("6.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+
+	btw("Signed by another key: 8.6 / 6.1; under the other variant: 8.6 / 6.1; nothing stored");
+	n = sign_example(other, ES_EUMSIG_DSIG_DETACHED, NULL, NULL);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), -EACCES);
+	assert_refused("6.1");
+	n = sign_example(eum, ES_EUMSIG_DIRECT, NULL, NULL);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), -EACCES);
+	assert_refused("6.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+
+	btw("No signature at all: 8.6 / 2.1");
+	{
+		struct es_msg *m = msg_new(ES_MSG_ES1_REGISTER_EIS_REQ);
+
+		m->u.es1_register_eis_req.eis.eum_signature.present = false;
+		n = es_msg_encode(signed_xml, sizeof(signed_xml), m, NULL);
+		talloc_free(m);
+		CU_ASSERT_FATAL(n > 0);
+	}
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), -EACCES);
+	assert_refused("2.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+
+	btw("The correctly signed EIS is accepted and stored; sent again it is a duplicate (8.1.1 / 3.3)");
+	n = sign_example(eum, ES_EUMSIG_DSIG_DETACHED, NULL, NULL);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 1);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), -EEXIST);
+	CU_ASSERT_STRING_EQUAL(reply.subject, "8.1.1");
+	smsr_free(sr);
+	smsr_store_close(store);
+
+	btw("Several EUMs configured: each is tried (the right one second); the direct variant when configured");
+	store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
+	cfg.eum_keys = keys;
+	cfg.n_eum_keys = 2;
+	cfg.eis_sig = SMSR_EIS_SIG_DIRECT;
+	sr = smsr_alloc(ctx, store, &cfg, &stub_es5, stub_notify, NULL);
+	n = sign_example(eum, ES_EUMSIG_DIRECT, NULL, NULL);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), 0);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 1);
+	smsr_free(sr);
+	smsr_store_close(store);
+
+	btw("No EUM certificate configured: every RegisterEIS refused (8.6 / 6.1); `none` checks nothing");
+	store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
+	cfg.eum_keys = NULL;
+	cfg.n_eum_keys = 0;
+	cfg.eis_sig = SMSR_EIS_SIG_DSIG_DETACHED;
+	sr = smsr_alloc(ctx, store, &cfg, &stub_es5, stub_notify, NULL);
+	cfg.eis_sig = SMSR_EIS_SIG_NONE;
+	sr_none = smsr_alloc(ctx, store, &cfg, &stub_es5, stub_notify, NULL);
+	n = sign_example(other, ES_EUMSIG_DSIG_DETACHED, NULL, NULL);
+	CU_ASSERT_EQUAL(register_xml(sr, signed_xml, (size_t)n), -EACCES);
+	assert_refused("6.1");
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 0);
+	CU_ASSERT_EQUAL(register_xml(sr_none, signed_xml, (size_t)n), 0);
+	CU_ASSERT_EQUAL(smsr_store_eis_count(store), 1);
+	smsr_free(sr);
+	smsr_free(sr_none);
+	smsr_store_close(store);
+
+	CU_ASSERT_STRING_EQUAL(get_value_string(smsr_eis_sig_names, SMSR_EIS_SIG_NONE), "none");
+	CU_ASSERT_EQUAL(get_string_value(smsr_eis_sig_names, "dsig-detached"), SMSR_EIS_SIG_DSIG_DETACHED);
+	talloc_free(copy);
+	EVP_PKEY_free(eum);
+	EVP_PKEY_free(other);
 }
 
 /* ---- GetEIS ------------------------------------------------------------------------------------------ */

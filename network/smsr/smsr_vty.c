@@ -20,6 +20,7 @@
 #include "lib/es5/es5.h"
 #include "lib/esnet/esnet.h"
 #include "lib/scp80/scp80.h"
+#include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_vty.h"
@@ -40,7 +41,7 @@ void smsr_vty_cfg_init(struct smsr_vty_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->port = c->kannel = c->transaction = c->spi = c->relay_sms = c->f2 = c->hide = c->notify = c->scp81_keyset =
-		-1;
+		c->eis_sig = -1;
 }
 
 /* Refuse the line: the message goes to the telnet user and to the reader of a file. */
@@ -336,6 +337,13 @@ DEFUN(cfg_scp81_keyset, cfg_scp81_keyset_cmd, "scp81-keyset NAME",
 	return name_value(vty, smsr_change_scp81_names, "scp81-keyset", argv[0], &g_cfg->scp81_keyset);
 }
 
+DEFUN(cfg_eis_sig, cfg_eis_sig_cmd, "eis-sig NAME",
+      "How ES1 RegisterEIS checks the EUM's signature of the EIS (--eis-sig)\n"
+      "dsig-detached (default), direct, or none (not checked: vendor interop only)\n")
+{
+	return name_value(vty, smsr_eis_sig_names, "eis-sig", argv[0], &g_cfg->eis_sig);
+}
+
 DEFUN(cfg_por_timeout, cfg_por_timeout_cmd, "por-timeout <1-3600>",
       "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout)\n"
       "Seconds (default 60)\n")
@@ -410,6 +418,8 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emitf(emit, priv, " change-notify %s", get_value_string(smsr_change_notify_names, c->notify));
 	if (c->scp81_keyset >= 0)
 		emitf(emit, priv, " scp81-keyset %s", get_value_string(smsr_change_scp81_names, c->scp81_keyset));
+	if (c->eis_sig >= 0)
+		emitf(emit, priv, " eis-sig %s", get_value_string(smsr_eis_sig_names, c->eis_sig));
 #undef S
 }
 
@@ -628,6 +638,7 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_hide_cmd);
 	install_element(SMSR_NODE, &cfg_notify_cmd);
 	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
+	install_element(SMSR_NODE, &cfg_eis_sig_cmd);
 	install_element(SMSR_NODE, &cfg_por_timeout_cmd);
 	install_element_ve(&show_config_cmd);
 	install_element_ve(&show_counters_cmd);

@@ -59,6 +59,7 @@ struct smsr_vty_cfg {
 	int notify;			       /* --change-notify: enum smsr_change_notify */
 	int scp81_keyset;		       /* --scp81-keyset: enum smsr_change_scp81 */
 	int por_timeout;		       /* --por-timeout: seconds (X30) */
+	int eis_sig;			       /* --eis-sig: enum smsr_eis_sig */
 	struct smsr_vty_peer {
 		char id[SMSR_OID_MAX];
 		char url[SMSR_VTY_PATH_MAX];

@@ -16,6 +16,7 @@
 #include "lib/test/runner.h"
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_log.h"
+#include "network/smsr/smsr.h"
 #include "network/smsr/smsr_vty.h"
 
 static void *ctx;
@@ -95,7 +96,8 @@ static const char full[] = "smsr\n"
 			   " f2 keep-list\n"
 			   " handover-hide KEYSETS\n"
 			   " change-notify ES3\n"
-			   " scp81-keyset none\n";
+			   " scp81-keyset none\n"
+			   " eis-sig direct\n";
 
 void test_smsr_vty_round_trip(void)
 {
@@ -138,6 +140,7 @@ void test_smsr_vty_round_trip(void)
 	CU_ASSERT_EQUAL(a.hide, SMSR_CHG_HIDE_KEYSETS);
 	CU_ASSERT_EQUAL(a.notify, SMSR_CHG_NOTIFY_ES3);
 	CU_ASSERT_EQUAL(a.scp81_keyset, SMSR_CHG_SCP81_NONE);
+	CU_ASSERT_EQUAL(a.eis_sig, SMSR_EIS_SIG_DIRECT);
 
 	/* written, read back into an empty configuration: the same settings and the same text */
 	t1 = written(&a);
@@ -200,6 +203,7 @@ void test_smsr_vty_invalid_lines(void)
 		{ " handover-hide ALL", "handover-hide: unknown 'ALL'" },
 		{ " change-notify ES2", "change-notify: unknown 'ES2'" },
 		{ " scp81-keyset psk", "scp81-keyset: unknown 'psk' (one of ecka, none)" },
+		{ " eis-sig xmldsig", "eis-sig: unknown 'xmldsig' (one of dsig-detached, direct, none)" },
 		{ " own-url ftp://x/", "own-url: 'ftp://x/' is not an http(s)" },
 		{ " notify-url nowhere", "notify-url: 'nowhere' is not an http(s)" },
 		{ " peer-smsr 1.2 mailto:x", "peer-smsr: 'mailto:x' is not an http(s)" },

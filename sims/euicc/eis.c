@@ -4,9 +4,6 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/evp.h>
-#include <libxml/c14n.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "lib/crypto/ec.h"
 #include "lib/crypto/sym.h"
@@ -14,18 +11,8 @@
 #include "lib/ids/ids.h"
 #include "sims/euicc/eis.h"
 
-#define ALG_C14N   "http://www.w3.org/2001/10/xml-exc-c14n#"		 /* XML exclusive C14N 1.0 */
-#define ALG_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"		 /* RFC 6931 §2.1.3 */
-#define ALG_ECDSA  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" /* RFC 6931 §2.3.6 */
-#define NVM_TOTAL  (512u * 1024u)					 /* as isdr.c: our eUICC's profile memory */
-#define ISDP_BASE  (32u * 1024u)					 /* as isdr.c: an ISD-P without a quota */
-#define XML_MAX	   (256 * 1024)
-
-const struct value_string euicc_eis_sig_names[] = {
-	{ EUICC_EIS_SIG_DSIG_DETACHED, "dsig-detached" },
-	{ EUICC_EIS_SIG_DIRECT, "direct" },
-	{ 0, NULL },
-};
+#define NVM_TOTAL (512u * 1024u) /* as isdr.c: our eUICC's profile memory */
+#define ISDP_BASE (32u * 1024u)	 /* as isdr.c: an ISD-P without a quota */
 
 static void sd_fill(struct es_security_domain *sd, uint8_t *aid, uint8_t *tar, uint32_t tar_v, enum es_sd_role role,
 		    const uint8_t *sdin, size_t sdin_len)
@@ -121,16 +108,7 @@ int euicc_eis_fill(struct es_msg *msg, struct euicc_eis_buf *b, struct euicc_sto
 	e->eum_signed_info.euicc_capabilities.http_version = "1.1.0";
 	e->eum_signed_info.euicc_capabilities.secure_packet_version = "12.1.0"; /* TS 102 225 [I] */
 	e->eum_signed_info.euicc_capabilities.remote_provisioning_version = "3.1.0";
-	/* the signature: filled by euicc_eis_sign */
-	e->eum_signature.present = true;
-	e->eum_signature.signed_info.present = true;
-	e->eum_signature.signed_info.canonicalization_method = (struct es_ds_method){ true, ALG_C14N };
-	e->eum_signature.signed_info.signature_method = (struct es_ds_method){ true, ALG_ECDSA };
-	e->eum_signature.signed_info.reference[0].present = true;
-	e->eum_signature.signed_info.reference[0].digest_method = (struct es_ds_method){ true, ALG_SHA256 };
-	e->eum_signature.signed_info.reference[0].digest_value = b->digest_b64;
-	e->eum_signature.signed_info.n_reference = 1;
-	e->eum_signature.signature_value = b->sig_b64;
+	/* the EumSignature: filled by euicc_eis_sign (lib/es/es_eumsig) */
 	/* profiles */
 	for (int i = 0; i < n; i++) {
 		struct es_profile_info *pi = &e->profile_info[e->n_profile_info];
@@ -176,192 +154,15 @@ int euicc_eis_fill(struct es_msg *msg, struct euicc_eis_buf *b, struct euicc_sto
 	return 0;
 }
 
-/* --- canonicalisation ------------------------------------------------------------------------------ */
-
-static int in_subtree(void *root, xmlNodePtr node, xmlNodePtr parent)
-{
-	/* a namespace node (xmlNs) has no parent pointer: judge it by its element */
-	xmlNodePtr n = node->type == XML_NAMESPACE_DECL ? parent : node;
-
-	for (; n; n = n->parent)
-		if (n == (xmlNodePtr)root)
-			return 1;
-	return 0;
-}
-
-static xmlNodePtr find(xmlNodePtr n, const char *name, const char *ns)
-{
-	for (; n; n = n->next) {
-		xmlNodePtr r;
-		if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name) &&
-		    (!ns || (n->ns && !strcmp((const char *)n->ns->href, ns))))
-			return n;
-		if ((r = find(n->children, name, ns)))
-			return r;
-	}
-	return NULL;
-}
-
-/* SHA-256 of the exclusive C14N of the element name (namespace ns) in doc; the c14n bytes in *out
- * when out is not NULL (caller frees with xmlFree). */
-static int c14n_of(xmlDocPtr doc, const char *name, const char *ns, xmlChar **out, int *out_len)
-{
-	xmlNodePtr el = find(xmlDocGetRootElement(doc), name, ns);
-	xmlOutputBufferPtr ob;
-	xmlBufferPtr buf;
-	int rc;
-
-	if (!el)
-		return -EBADMSG;
-	buf = xmlBufferCreate();
-	ob = buf ? xmlOutputBufferCreateBuffer(buf, NULL) : NULL;
-	if (!ob) {
-		xmlBufferFree(buf);
-		return -EIO;
-	}
-	rc = xmlC14NExecute(doc, in_subtree, el, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob);
-	xmlOutputBufferClose(ob);
-	if (rc < 0) {
-		xmlBufferFree(buf);
-		return -EIO;
-	}
-	*out_len = (int)xmlBufferLength(buf);
-	*out = xmlStrndup(xmlBufferContent(buf), *out_len);
-	xmlBufferFree(buf);
-	return *out ? 0 : -EIO;
-}
-
-static xmlDocPtr parse(const uint8_t *xml, size_t len)
-{
-	if (len > XML_MAX)
-		return NULL;
-	return xmlReadMemory((const char *)xml, (int)len, NULL, NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-}
-
-static int digest_of(xmlDocPtr doc, const char *name, const char *ns, uint8_t d[SHA256_LEN])
-{
-	xmlChar *c = NULL;
-	int cl = 0, rc = c14n_of(doc, name, ns, &c, &cl);
-
-	if (rc < 0)
-		return rc;
-	rc = crypto_sha256(c, (size_t)cl, d);
-	xmlFree(c);
-	return rc;
-}
-
-static int sign_of(xmlDocPtr doc, const char *name, const char *ns, EVP_PKEY *key, uint8_t sig[EC_SIG_LEN])
-{
-	xmlChar *c = NULL;
-	int cl = 0, rc = c14n_of(doc, name, ns, &c, &cl);
-
-	if (rc < 0)
-		return rc;
-	rc = crypto_ecdsa_sign(key, c, (size_t)cl, sig);
-	xmlFree(c);
-	return rc;
-}
-
-static int verify_of(xmlDocPtr doc, const char *name, const char *ns, EVP_PKEY *key, const uint8_t *sig, size_t len)
-{
-	xmlChar *c = NULL;
-	int cl = 0, rc = c14n_of(doc, name, ns, &c, &cl);
-
-	if (rc < 0)
-		return rc;
-	rc = crypto_ecdsa_verify(key, c, (size_t)cl, sig, len) == 0 ? 0 : -EACCES;
-	xmlFree(c);
-	return rc;
-}
-
-static const char *body_ns(const struct es_variant *v)
-{
-	return v->ns == ES_NS_V1 ? ES_NS_URI_V1 : ES_NS_URI_V3;
-}
-
 int euicc_eis_sign(uint8_t *out, size_t cap, struct es_msg *msg, struct euicc_eis_buf *b, EVP_PKEY *eum,
-		   enum euicc_eis_sig v)
+		   enum es_eumsig_variant v)
 {
-	const struct es_variant *var = &es_variant_default;
-	uint8_t d[SHA256_LEN], sig[EC_SIG_LEN];
-	xmlDocPtr doc;
-	int n, rc;
-
-	/* 1: encode with empty values, digest the EumSignedInfo as it stands in the message */
-	b->digest_b64[0] = b->sig_b64[0] = 0;
-	n = es_msg_encode(out, cap, msg, var);
-	if (n < 0)
-		return n;
-	if (!(doc = parse(out, (size_t)n)))
-		return -EIO;
-	rc = digest_of(doc, "EumSignedInfo", body_ns(var), d);
-	if (rc == 0 && v == EUICC_EIS_SIG_DIRECT)
-		rc = sign_of(doc, "EumSignedInfo", body_ns(var), eum, sig);
-	xmlFreeDoc(doc);
-	if (rc < 0)
-		return rc;
-	EVP_EncodeBlock((unsigned char *)b->digest_b64, d, sizeof(d));
-	/* 2: with the digest in place, sign the canonical ds:SignedInfo */
-	if (v == EUICC_EIS_SIG_DSIG_DETACHED) {
-		n = es_msg_encode(out, cap, msg, var);
-		if (n < 0)
-			return n;
-		if (!(doc = parse(out, (size_t)n)))
-			return -EIO;
-		rc = sign_of(doc, "SignedInfo", ES_NS_URI_DS, eum, sig);
-		xmlFreeDoc(doc);
-		if (rc < 0)
-			return rc;
-	}
-	EVP_EncodeBlock((unsigned char *)b->sig_b64, sig, sizeof(sig));
-	return es_msg_encode(out, cap, msg, var);
+	if (!b)
+		return -EINVAL;
+	return es_eumsig_sign(out, cap, msg, &b->sig, eum, v, NULL);
 }
 
-static int text_b64(xmlDocPtr doc, const char *name, uint8_t *out, size_t want)
+int euicc_eis_verify(const uint8_t *xml, size_t len, EVP_PKEY *eum_pub, enum es_eumsig_variant v)
 {
-	xmlNodePtr el = find(xmlDocGetRootElement(doc), name, ES_NS_URI_DS);
-	xmlChar *t;
-	uint8_t buf[128];
-	int n;
-	size_t tl;
-
-	if (!el || !(t = xmlNodeGetContent(el)))
-		return -EBADMSG;
-	tl = strlen((const char *)t);
-	/* base64 of `want` bytes: 4 * ceil(want / 3) characters, no line breaks */
-	if (tl != 4 * ((want + 2) / 3)) {
-		xmlFree(t);
-		return -EBADMSG;
-	}
-	n = EVP_DecodeBlock(buf, t, (int)tl);
-	xmlFree(t);
-	if (n < (int)want)
-		return -EBADMSG;
-	memcpy(out, buf, want);
-	return 0;
-}
-
-int euicc_eis_verify(const uint8_t *xml, size_t len, EVP_PKEY *eum_pub, enum euicc_eis_sig v)
-{
-	const struct es_variant *var = &es_variant_default;
-	uint8_t d[SHA256_LEN], got[SHA256_LEN], sig[EC_SIG_LEN];
-	xmlDocPtr doc = parse(xml, len);
-	int rc;
-
-	if (!doc)
-		return -EBADMSG;
-	rc = digest_of(doc, "EumSignedInfo", body_ns(var), d);
-	if (rc == 0)
-		rc = text_b64(doc, "DigestValue", got, sizeof(got));
-	if (rc == 0)
-		rc = text_b64(doc, "SignatureValue", sig, sizeof(sig));
-	if (rc == 0 && !crypto_mem_equal(d, got, sizeof(d)))
-		rc = -EACCES;
-	if (rc == 0)
-		rc = v == EUICC_EIS_SIG_DIRECT
-			     ? verify_of(doc, "EumSignedInfo", body_ns(var), eum_pub, sig, sizeof(sig))
-			     : verify_of(doc, "SignedInfo", ES_NS_URI_DS, eum_pub, sig, sizeof(sig));
-	xmlFreeDoc(doc);
-	return rc == -EIO ? -EBADMSG : rc;
+	return es_eumsig_verify(xml, len, &eum_pub, 1, v, NULL);
 }

@@ -92,7 +92,7 @@ static void kv_hex(FILE *f, const char *k, const uint8_t *b, size_t n)
 }
 
 /* The ES1.RegisterEIS of the new card, signed with SK.EUM.ECDSA (PKI/eum/key.pem), to stdout. */
-static int print_eis(const char *pki, const char *card, const struct euicc_eis_params *ep, enum euicc_eis_sig v)
+static int print_eis(const char *pki, const char *card, const struct euicc_eis_params *ep, enum es_eumsig_variant v)
 {
 	static struct es_msg msg;
 	static struct euicc_eis_buf eb;
@@ -149,7 +149,7 @@ static int cmd_init(int argc, char **argv)
 	struct euicc_eis_params ep = { .eum_id = "1.3.6.1.4.1.99999.1",
 				       .smsr_id = "1.3.6.1.4.1.99999.2",
 				       .mno_id = "1.3.6.1.4.1.99999.3" };
-	int eis_sig = EUICC_EIS_SIG_DSIG_DETACHED;
+	int eis_sig = ES_EUMSIG_DSIG_DETACHED;
 	const char *pki = NULL, *eid = NULL, *profile = NULL, *out = NULL, *smsr = NULL, *msisdn = NULL;
 	const char *more[MAX_ADD_PROFILES];
 	unsigned int n_more = 0;
@@ -175,7 +175,7 @@ static int cmd_init(int argc, char **argv)
 		case 'S': ep.smsr_id = optarg; break;
 		case 'M': ep.mno_id = optarg; break;
 		case 'G':
-			eis_sig = get_string_value(euicc_eis_sig_names, optarg);
+			eis_sig = get_string_value(es_eumsig_variant_names, optarg);
 			if (eis_sig < 0) {
 				usage_init();
 				return 2;
@@ -276,7 +276,7 @@ static int cmd_init(int argc, char **argv)
 	kv_hex(kf, "scp81.psk", f.scp81[0], 16);
 	kv_hex(kf, "scp81.dek", f.scp81[1], 16);
 	fclose(kf);
-	if (print_eis(pki, out, &ep, (enum euicc_eis_sig)eis_sig) < 0) {
+	if (print_eis(pki, out, &ep, (enum es_eumsig_variant)eis_sig) < 0) {
 		unlink(out);
 		unlink(keypath);
 		return 1;
