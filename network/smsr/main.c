@@ -23,7 +23,10 @@
  * for the compliance checker.
  *               [--peer-smsr OID=URL]... [--sr-cert HEXFILE --sr-key FILE] [--ci PEM] [--eum PEM]...
  *               [--addressing HEX] [--f2 delete-list|keep-list] [--handover-hide KEY_VALUES|KEYSETS]
- *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none] [--eis-sig dsig-detached|direct|none]
+ *               [--change-notify ES4|ES3] [--scp81-keyset ecka|none] [--peer-variant OID:KEY=NAME]...
+ * --peer-variant: the ES reading (digest §8) of what we send to entity OID, KEY one of namespace,
+ * action-uri, timestamp, authenticate-smsr, NAME from lib/es's tables (e.g. 2.999.1.1:namespace=
+ * WS_NS_V1_NJIWA for a peer SM-SR that reads Njiwa's namespace); the command line wins over -c. [--eis-sig dsig-detached|direct|none]
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
@@ -91,6 +94,14 @@ static struct {
 	const char *url;
 } g_mnos[MAX_MNOS];
 static unsigned int g_n_mnos;
+/* --peer-variant (and the config file's peer-variant lines): the ES reading per entity we send to */
+static struct smsr_vty_cfg g_pvar;
+
+static const struct es_variant *chg_peer_variant(void *priv, const char *peer_id)
+{
+	return smsr_vty_peer_variant(&g_pvar, peer_id);
+}
+
 static struct smsr_peer {
 	char id[SMSR_OID_MAX];
 	const char *url;
@@ -241,7 +252,7 @@ static void notify_cb(struct smsr *sr, const char *mno_id, struct es_msg *msg, v
 	struct esnet_peer peer = { .url = g_notify_url,
 				   .entity_id = mno_id,
 				   .tls = g_notify_tls ? g_notify_tls : g_cli_tls,
-				   .variant = es_variant_default };
+				   .variant = *smsr_vty_peer_variant(&g_pvar, mno_id) };
 
 	for (unsigned int i = 0; mno_id && i < g_n_mnos; i++) {
 		if (strcmp(g_mnos[i].id, mno_id) == 0) {
@@ -307,7 +318,9 @@ static int chg_es_call(void *priv, const char *peer_id, struct es_msg *req, uint
 		LOGP(DES7, LOGL_ERROR, "%s: no URL for SM-SR %s (--peer-smsr)\n", es_msgs[req->id].name, peer_id);
 		return -EHOSTUNREACH;
 	}
-	peer = (struct esnet_peer){ .url = p->url, .entity_id = p->id, .tls = p->tls, .variant = es_variant_default };
+	peer = (struct esnet_peer){
+		.url = p->url, .entity_id = p->id, .tls = p->tls, .variant = *smsr_vty_peer_variant(&g_pvar, p->id)
+	};
 	rc = esnet_call(g_es, &peer, req, chg_call_done, (void *)(uintptr_t)tag, NULL);
 	smsr_ctr_es_inc(es_msgs[req->id].iface, rc < 0 ? SMSR_CTR_ES_OUT_ERR : SMSR_CTR_ES_REQ_OUT);
 	if (rc < 0)
@@ -520,6 +533,7 @@ int main(int argc, char **argv)
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
 		{ "por-timeout", 1, NULL, 267 },
+		{ "peer-variant", 1, NULL, 269 },
 		{ "eis-sig", 1, NULL, 268 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
@@ -583,6 +597,7 @@ int main(int argc, char **argv)
 	logging_vty_add_cmds();
 	osmo_stats_vty_add_cmds();
 	smsr_vty_cfg_init(&file_cfg);
+	smsr_vty_cfg_init(&g_pvar);
 	smsr_vty_init(&file_cfg);
 	if (config && smsr_vty_read_config(&file_cfg, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rsplab-smsr: %s: %s\n", config, err);
@@ -741,6 +756,17 @@ int main(int argc, char **argv)
 			}
 			eis_sig = (enum smsr_eis_sig)v;
 			break;
+		case 269: {
+			/* OID:KEY=NAME */
+			char oid[SMSR_OID_MAX], vkey[32], name[48], why[160] = "not OID:KEY=NAME";
+
+			if (sscanf(optarg, "%127[^:]:%31[^=]=%47s", oid, vkey, name) != 3 ||
+			    smsr_vty_peer_variant_set(&g_pvar, oid, vkey, name, why, sizeof(why)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --peer-variant %s: %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		}
 		case 267:
 			por_timeout = atoi(optarg);
 			if (por_timeout < 1 || por_timeout > 3600) {
@@ -774,7 +800,8 @@ int main(int argc, char **argv)
 							    "                   [--change-notify ES4|ES3] "
 							    "[--scp81-keyset ecka|none] [--eis-sig "
 							    "dsig-detached|direct|none] [--tls-keylog FILE]\n"
-							    "                   [--por-timeout S]\n");
+							    "                   [--por-timeout S] [--peer-variant "
+							    "OID:KEY=NAME]...\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -807,7 +834,17 @@ int main(int argc, char **argv)
 		if (j == n_eum && n_eum < ARRAY_SIZE(eum_paths))
 			eum_paths[n_eum++] = file_cfg.eum[i];
 	}
+	for (unsigned int i = 0; i < file_cfg.n_pvar; i++) {
+		unsigned int j;
+
+		for (j = 0; j < g_pvar.n_pvar && strcmp(g_pvar.pvar[j].id, file_cfg.pvar[i].id); j++)
+			;
+		if (j == g_pvar.n_pvar && g_pvar.n_pvar < ARRAY_SIZE(g_pvar.pvar))
+			g_pvar.pvar[g_pvar.n_pvar++] = file_cfg.pvar[i];
+	}
 	smsr_vty_cfg_init(&running);
+	memcpy(running.pvar, g_pvar.pvar, sizeof(running.pvar));
+	running.n_pvar = g_pvar.n_pvar;
 #define RUN_STR(field, val) osmo_strlcpy(running.field, (val) ? (val) : "", sizeof(running.field))
 	RUN_STR(smsr_id, smsr_id);
 	RUN_STR(db, db);
@@ -961,7 +998,8 @@ int main(int argc, char **argv)
 				  &(struct smsr_change_ops){ .es5_send = chg_es5_send,
 							     .es_call = chg_es_call,
 							     .respond_stored = chg_respond_stored,
-							     .notify = chg_notify },
+							     .notify = chg_notify,
+							     .peer_variant = chg_peer_variant },
 				  NULL);
 	if (!g_chg) {
 		fprintf(stderr, "rsplab-smsr: SM-SR Change: cannot set up (store table?)\n");

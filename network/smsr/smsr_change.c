@@ -973,8 +973,11 @@ static void sr2_authenticate(struct proc *p)
 		m->u.es7_authenticate_smsr_req.function_call_identifier = fci;
 		m->u.es7_authenticate_smsr_req.validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
 		m->u.es7_authenticate_smsr_req.smsr_certificate = (struct es_hex){ c->cfg.sr_cert, c->cfg.sr_cert_len };
-		/* digest §6.7: the XSD copy says Eis, its documentation and both implementations Eid */
-		if (c->cfg.es.auth_smsr == ES_AUTH_SMSR_EIS) {
+		/* digest §6.7: the XSD copy says Eis, its documentation and both implementations Eid; per
+		 * peer when the daemon knows its reading */
+		const struct es_variant *pv = c->ops.peer_variant ? c->ops.peer_variant(c->priv, p->peer) : NULL;
+
+		if ((pv ? pv : &c->cfg.es)->auth_smsr == ES_AUTH_SMSR_EIS) {
 			if (smsr_eis_build(c->sr, m, p->eid, &m->u.es7_authenticate_smsr_req.eis) == 0) {
 				m->u.es7_authenticate_smsr_req.eis.present = true;
 				m->u.es7_authenticate_smsr_req.eis.isd_r.n_keyset = 0;

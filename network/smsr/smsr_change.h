@@ -104,6 +104,9 @@ struct smsr_change_ops {
 			      struct es_msg *resp);
 	/* Steps 31-32: a Handle*SMSRChangeNotification to entity to_id. */
 	void (*notify)(void *priv, const char *to_id, struct es_msg *msg);
+	/* Optional: the ES reading of the peer SM-SR peer_id (its digest §8 variants, e.g. AuthenticateSMSR
+	 * with Eis or Eid); NULL or a NULL answer = cfg.es. */
+	const struct es_variant *(*peer_variant)(void *priv, const char *peer_id);
 };
 
 struct smsr_change_cfg {

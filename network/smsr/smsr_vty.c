@@ -4,6 +4,7 @@
  * the configuration holds file names only. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,93 @@ DEFUN(cfg_no_peer, cfg_no_peer_cmd, "no peer-smsr OID",
 	return list_del(g_cfg->peer, &g_cfg->n_peer, argv[0]);
 }
 
+static const struct {
+	const char *key;
+	const struct value_string *names;
+	size_t off;
+} pvar_keys[] = {
+	{ "namespace", es_ns_variant_names, offsetof(struct es_variant, ns) },
+	{ "action-uri", es_action_variant_names, offsetof(struct es_variant, action) },
+	{ "timestamp", es_ts_variant_names, offsetof(struct es_variant, ts) },
+	{ "authenticate-smsr", es_auth_smsr_variant_names, offsetof(struct es_variant, auth_smsr) },
+};
+
+int smsr_vty_peer_variant_set(struct smsr_vty_cfg *c, const char *oid, const char *key, const char *name, char *err,
+			      size_t errlen)
+{
+	unsigned int i;
+	int v = -1;
+	size_t k;
+
+	if (!oid || !*oid || strlen(oid) >= SMSR_OID_MAX) {
+		snprintf(err, errlen, "peer-variant: OID missing or longer than %d characters", SMSR_OID_MAX - 1);
+		return -EINVAL;
+	}
+	for (k = 0; k < ARRAY_SIZE(pvar_keys) && strcmp(pvar_keys[k].key, key ? key : ""); k++)
+		;
+	if (k == ARRAY_SIZE(pvar_keys)) {
+		snprintf(err, errlen, "peer-variant: '%s' is not namespace, action-uri, timestamp or authenticate-smsr",
+			 key ? key : "");
+		return -EINVAL;
+	}
+	if (!name || (v = get_string_value(pvar_keys[k].names, name)) < 0) {
+		snprintf(err, errlen, "peer-variant %s: '%s' is not one of its names", key, name ? name : "");
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_pvar && strcmp(c->pvar[i].id, oid); i++)
+		;
+	if (i == ARRAY_SIZE(c->pvar)) {
+		snprintf(err, errlen, "peer-variant: at most %zu entities", ARRAY_SIZE(c->pvar));
+		return -EINVAL;
+	}
+	if (i == c->n_pvar) {
+		osmo_strlcpy(c->pvar[i].id, oid, sizeof(c->pvar[i].id));
+		c->pvar[i].v = es_variant_default;
+		c->n_pvar++;
+	}
+	/* the enums are int-sized (lib/es/es.h) */
+	*(int *)((char *)&c->pvar[i].v + pvar_keys[k].off) = v;
+	return 0;
+}
+
+const struct es_variant *smsr_vty_peer_variant(const struct smsr_vty_cfg *c, const char *oid)
+{
+	for (unsigned int i = 0; c && oid && i < c->n_pvar; i++)
+		if (!strcmp(c->pvar[i].id, oid))
+			return &c->pvar[i].v;
+	return &es_variant_default;
+}
+
+DEFUN(cfg_pvar, cfg_pvar_cmd, "peer-variant OID (namespace|action-uri|timestamp|authenticate-smsr) NAME",
+      "The ES reading of what goes to one entity, digest §8 (--peer-variant OID:KEY=NAME)\n"
+      "Its entity id (an SM-SR peer or an operator)\n"
+      "Body namespace: NS_V3 (default) or WS_NS_V1_NJIWA\n"
+      "Action URI form: ACTION_SUFFIXED (default) or ACTION_PLAIN\n"
+      "Timestamps: TS_AS_XSD (default) or TS_UNIFORM\n"
+      "AuthenticateSMSR's first element: AUTH_SMSR_EIS (default) or AUTH_SMSR_EID\n"
+      "The variant's name\n")
+{
+	char err[160];
+
+	if (smsr_vty_peer_variant_set(g_cfg, argv[0], argv[1], argv[2], err, sizeof(err)) < 0)
+		return refuse(vty, "%s", err);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_no_pvar, cfg_no_pvar_cmd, "no peer-variant OID",
+      NO_STR "Back to the default ES reading for one entity\n"
+	     "Its entity id\n")
+{
+	for (unsigned int i = 0; i < g_cfg->n_pvar; i++) {
+		if (strcmp(g_cfg->pvar[i].id, argv[0]))
+			continue;
+		memmove(&g_cfg->pvar[i], &g_cfg->pvar[i + 1], (g_cfg->n_pvar - i - 1) * sizeof(g_cfg->pvar[0]));
+		g_cfg->n_pvar--;
+		memset(&g_cfg->pvar[g_cfg->n_pvar], 0, sizeof(g_cfg->pvar[0]));
+	}
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_mno, cfg_mno_cmd, "mno-notify OID URL",
       "An operator's own notification endpoint (--mno-notify OID=URL)\n"
       "Its entity id\n"
@@ -404,6 +492,14 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emitf(emit, priv, " es8-relay %s", c->relay_sms ? "sms" : "https");
 	for (unsigned int i = 0; i < c->n_peer; i++)
 		emitf(emit, priv, " peer-smsr %s %s", c->peer[i].id, c->peer[i].url);
+	for (unsigned int i = 0; i < c->n_pvar; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(pvar_keys); k++) {
+			int v = *(const int *)((const char *)&c->pvar[i].v + pvar_keys[k].off);
+			int d = *(const int *)((const char *)&es_variant_default + pvar_keys[k].off);
+			if (v != d)
+				emitf(emit, priv, " peer-variant %s %s %s", c->pvar[i].id, pvar_keys[k].key,
+				      get_value_string(pvar_keys[k].names, v));
+		}
 	S("sr-certificate", sr_cert);
 	S("sr-private-key", sr_key);
 	S("ci-certificate", ci);
@@ -613,6 +709,8 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_notify_url_cmd);
 	install_element(SMSR_NODE, &cfg_mno_cmd);
 	install_element(SMSR_NODE, &cfg_no_mno_cmd);
+	install_element(SMSR_NODE, &cfg_pvar_cmd);
+	install_element(SMSR_NODE, &cfg_no_pvar_cmd);
 	install_element(SMSR_NODE, &cfg_cert_cmd);
 	install_element(SMSR_NODE, &cfg_key_cmd);
 	install_element(SMSR_NODE, &cfg_ca_cmd);

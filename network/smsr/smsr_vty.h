@@ -17,6 +17,8 @@
  * Ownership: struct smsr_vty_cfg is a plain value (fixed-size strings), owned by the caller. */
 #pragma once
 
+#include "lib/es/es.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -65,7 +67,21 @@ struct smsr_vty_cfg {
 		char url[SMSR_VTY_PATH_MAX];
 	} peer[SMSR_VTY_MAX_PEERS], mno[SMSR_VTY_MAX_MNOS]; /* --peer-smsr, --mno-notify */
 	unsigned int n_peer, n_mno;
+	/* --peer-variant: the ES reading (digest §8: body namespace, Action URI form, timestamps,
+	 * AuthenticateSMSR's first element) of what we send to one entity (an SM-SR peer, an operator) */
+	struct smsr_vty_peer_variant {
+		char id[SMSR_OID_MAX];
+		struct es_variant v;
+	} pvar[SMSR_VTY_MAX_PEERS + SMSR_VTY_MAX_MNOS];
+	unsigned int n_pvar;
 };
+
+/* Set one variant KEY (namespace, action-uri, timestamp, authenticate-smsr) of entity oid to NAME (the
+ * lib/es name tables). 0, or -EINVAL with the reason in err (nothing changed). */
+int smsr_vty_peer_variant_set(struct smsr_vty_cfg *c, const char *oid, const char *key, const char *name, char *err,
+			      size_t errlen);
+/* The variant of what goes to oid: its own, else es_variant_default. */
+const struct es_variant *smsr_vty_peer_variant(const struct smsr_vty_cfg *c, const char *oid);
 
 struct smsr_change;
 struct esnet;

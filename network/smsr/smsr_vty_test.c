@@ -87,6 +87,9 @@ static const char full[] = "smsr\n"
 			   " scp81-push-addr 10.23.0.2\n"
 			   " es8-relay sms\n"
 			   " peer-smsr 1.3.6.1.4.1.99999.1 https://10.23.0.1:8444/\n"
+			   " peer-variant 1.3.6.1.4.1.99999.1 namespace WS_NS_V1_NJIWA\n"
+			   " peer-variant 1.3.6.1.4.1.99999.1 authenticate-smsr AUTH_SMSR_EID\n"
+			   " peer-variant 1.3.6.1.4.1.99999.3 action-uri ACTION_PLAIN\n"
 			   " sr-certificate smsr2/gp-cert.hex\n"
 			   " sr-private-key smsr2/gp-key.hex\n"
 			   " ci-certificate ci/cert.pem\n"
@@ -141,6 +144,13 @@ void test_smsr_vty_round_trip(void)
 	CU_ASSERT_EQUAL(a.notify, SMSR_CHG_NOTIFY_ES3);
 	CU_ASSERT_EQUAL(a.scp81_keyset, SMSR_CHG_SCP81_NONE);
 	CU_ASSERT_EQUAL(a.eis_sig, SMSR_EIS_SIG_DIRECT);
+	/* per-entity ES readings; an entity without one gets the defaults */
+	CU_ASSERT_EQUAL(a.n_pvar, 2);
+	CU_ASSERT_EQUAL(smsr_vty_peer_variant(&a, "1.3.6.1.4.1.99999.1")->ns, ES_NS_V1);
+	CU_ASSERT_EQUAL(smsr_vty_peer_variant(&a, "1.3.6.1.4.1.99999.1")->auth_smsr, ES_AUTH_SMSR_EID);
+	CU_ASSERT_EQUAL(smsr_vty_peer_variant(&a, "1.3.6.1.4.1.99999.1")->action, es_variant_default.action);
+	CU_ASSERT_EQUAL(smsr_vty_peer_variant(&a, "1.3.6.1.4.1.99999.3")->action, ES_ACTION_PLAIN);
+	CU_ASSERT_PTR_EQUAL(smsr_vty_peer_variant(&a, "1.2.3"), &es_variant_default);
 
 	/* written, read back into an empty configuration: the same settings and the same text */
 	t1 = written(&a);
@@ -208,6 +218,8 @@ void test_smsr_vty_invalid_lines(void)
 		{ " notify-url nowhere", "notify-url: 'nowhere' is not an http(s)" },
 		{ " peer-smsr 1.2 mailto:x", "peer-smsr: 'mailto:x' is not an http(s)" },
 		{ " mno-notify 1.2 x", "mno-notify: 'x' is not an http(s)" },
+		{ " peer-variant 1.2 namespace NS_V9", "peer-variant namespace: 'NS_V9' is not one of its names" },
+		{ " peer-variant 1.2 colour red", "" }, /* not a keyword of the command */
 		{ " scp81-listen 10.0.0.1", "scp81-listen: '10.0.0.1' is not ADDR:PORT" },
 		{ " scp81-listen 10.0.0.1:70000", "is not ADDR:PORT" },
 		{ " scp81-listen 10.0.0.1:80x", "is not ADDR:PORT" },
