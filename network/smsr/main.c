@@ -27,7 +27,9 @@
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
- * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
+ * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs). --timer NAME=S
+ * (repeatable) sets an SM-SR Change timer of smsr_change_tdefs: es7, es5 or es7-retry (T_ES7, T_ES5,
+ * T_ES7_RETRY in smsr_change.h), 1..86400 s; for lab runs and tests that must not wait minutes.
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
  * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
@@ -515,6 +517,7 @@ int main(int argc, char **argv)
 		{ "mno-notify", 1, NULL, 265 },
 		{ "scp81-keyset", 1, NULL, 266 },
 		{ "por-timeout", 1, NULL, 267 },
+		{ "timer", 1, NULL, 268 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -523,6 +526,11 @@ int main(int argc, char **argv)
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *keylog = NULL;
 	int port = 0, c, por_timeout = 0;
+	struct {
+		int T;
+		unsigned long s;
+	} timers[3];
+	unsigned int n_timers = 0;
 	void *ctx;
 	char err[256];
 	struct smsr_store *store;
@@ -730,6 +738,25 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 268: {
+			static const struct value_string timer_names[] = { { SMSR_CHG_T_ES7, "es7" },
+									   { SMSR_CHG_T_ES5, "es5" },
+									   { SMSR_CHG_T_ES7_RETRY, "es7-retry" },
+									   { 0, NULL } };
+			const char *eq = strchr(optarg, '=');
+			char name[16];
+			long secs = eq ? strtol(eq + 1, NULL, 10) : 0;
+
+			snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
+			v = eq ? get_string_value(timer_names, name) : -EINVAL;
+			if (v == -EINVAL || secs < 1 || secs > 86400 || n_timers >= ARRAY_SIZE(timers)) {
+				fprintf(stderr, "rsplab-smsr: --timer: es7|es5|es7-retry=1..86400 (seconds)\n");
+				return 2;
+			}
+			timers[n_timers].T = v;
+			timers[n_timers++].s = (unsigned long)secs;
+			break;
+		}
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -755,7 +782,8 @@ int main(int argc, char **argv)
 							    "KEY_VALUES|KEYSETS]\n"
 							    "                   [--change-notify ES4|ES3] "
 							    "[--scp81-keyset ecka|none] [--tls-keylog FILE]\n"
-							    "                   [--por-timeout S]\n");
+							    "                   [--por-timeout S] [--timer "
+							    "es7|es5|es7-retry=S]...\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -838,6 +866,8 @@ int main(int argc, char **argv)
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
 	osmo_tdefs_reset(smsr_change_tdefs);
+	for (unsigned int i = 0; i < n_timers; i++)
+		osmo_tdef_set(smsr_change_tdefs, timers[i].T, timers[i].s, OSMO_TDEF_S);
 	if (!!sr_cert_path != !!sr_key_path) {
 		fprintf(stderr, "rsplab-smsr: --sr-cert and --sr-key go together\n");
 		return 2;
