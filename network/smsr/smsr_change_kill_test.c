@@ -44,7 +44,7 @@
 #define CMD_TIMEOUT_MS	  60000 /* net up/down, pki init, card init */
 #define ATTACH_TIMEOUT_MS 20000
 #define CHANGE_TIMEOUT_MS 30000 /* one SM-SR Change with a kill and a restart until both tables are empty */
-#define VALIDITY_S	  12	/* of PrepareSMSRChange and SMSRChange */
+#define VALIDITY_S	  15	/* of PrepareSMSRChange and SMSRChange */
 #define PREPARE_LOST_MS	  3000	/* SR2 killed at step 2: how long the MNO waits for the lost answer */
 
 #define SR1_ID	  "1.3.6.1.4.1.99999.11"
@@ -508,7 +508,7 @@ static pid_t smsr_start(const char *name, const char *id, uint16_t port, const c
 	/* short timers (seconds): a killed SR1 is asked again by SR2 after T_ES7_RETRY, a restarted SR1
 	 * asks again at step 22 after T_ES7, a lost SMS is sent again after the PoR timeout */
 	argv[n++] = "--timer", argv[n++] = "es7=3";
-	argv[n++] = "--timer", argv[n++] = "es7-retry=2";
+	argv[n++] = "--timer", argv[n++] = "es7-retry=4";
 	argv[n++] = "--timer", argv[n++] = "es5=8";
 	argv[n++] = "--por-timeout", argv[n++] = "3";
 	if (addressing && addressing[0])
