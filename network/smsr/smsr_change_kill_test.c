@@ -510,7 +510,7 @@ static pid_t smsr_start(const char *name, const char *id, uint16_t port, const c
 	argv[n++] = "--timer", argv[n++] = "es7=3";
 	argv[n++] = "--timer", argv[n++] = "es7-retry=4";
 	argv[n++] = "--timer", argv[n++] = "es5=8";
-	argv[n++] = "--por-timeout", argv[n++] = "3";
+	argv[n++] = "--por-timeout", argv[n++] = "5";
 	if (addressing && addressing[0])
 		argv[n++] = "--addressing", argv[n++] = addressing;
 	if (sr2) {
@@ -833,7 +833,7 @@ static int holder; /* index of the SM-SR managing the card */
 
 /* One SM-SR Change from holder to the other, the victim (the giver when giver, else the taker) killed
  * -9 as soon as it stored step and restarted. Asserts digest §2.1 afterwards. */
-static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool giver, const char *step)
+static bool change_with_kill(const uint8_t eid_bin[16], const char *eid, bool giver, const char *step)
 {
 	int from = holder, to = !holder, v = giver ? from : to;
 	char db[PATH_MAX], audit_before[2][16], audit_after[2][16], got[2][64], peer_url[64];
@@ -901,7 +901,6 @@ static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool gi
 	}
 	sqlite3_finalize(q);
 	sqlite3_close(vdb);
-	CU_ASSERT(killed);
 	if (early) {
 		/* PrepareSMSRChange is asynchronous (202, then the callback): the callback died with the
 		 * process; the step was stored, so SR2 takes the eUICC over: the MNO goes on after a while */
@@ -979,6 +978,7 @@ static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool gi
 		if (holder == to)
 			CU_ASSERT(st[0] && atoi(st) != ES_STATUS_FAILED);
 	}
+	return killed;
 }
 
 /* rsplab-smsr --timer: the three SM-SR Change timers by name, 1..86400 s; anything else refused (exit 2)
@@ -1060,10 +1060,14 @@ void test_smsr_change_kill_every_step(void)
 	CU_ASSERT_FATAL(sr1_keys_import(keys_path));
 	holder = 0;
 	printf("  set-up: %.1f s\n", (double)(now_ms() - t0) / 1000);
+	/* a change that ended (or expired) before the step was stored still had its outcome checked; the
+	 * step gets one more change */
 	for (size_t i = 0; i < ARRAY_SIZE(giver_steps); i++)
-		change_with_kill(eid_bin, k.eid, true, giver_steps[i]);
+		CU_ASSERT(change_with_kill(eid_bin, k.eid, true, giver_steps[i]) ||
+			  change_with_kill(eid_bin, k.eid, true, giver_steps[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(taker_steps); i++)
-		change_with_kill(eid_bin, k.eid, false, taker_steps[i]);
+		CU_ASSERT(change_with_kill(eid_bin, k.eid, false, taker_steps[i]) ||
+			  change_with_kill(eid_bin, k.eid, false, taker_steps[i]));
 	printf("\n  %zu kills in %.1f s\n", ARRAY_SIZE(giver_steps) + ARRAY_SIZE(taker_steps),
 	       (double)(now_ms() - t0) / 1000);
 out:
