@@ -30,7 +30,9 @@
  * --addressing: as SR2, the DGI 3A07 value of UpdateSMSRAddressingParameters at step 26 (our SMS
  * address, so that the eUICC's notifications reach us); --scp81-keyset: as SR2, how we get our own
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
- * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs).
+ * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs). --timer NAME=S
+ * (repeatable) sets an SM-SR Change timer of smsr_change_tdefs: es7, es5 or es7-retry (T_ES7, T_ES5,
+ * T_ES7_RETRY in smsr_change.h), 1..86400 s; for lab runs and tests that must not wait minutes.
  * --eis-sig: how ES1 RegisterEIS checks the EumSignature (lib/es/es_eumsig.h variants; default
  * dsig-detached) against the --eum certificates (each tried; with --ci only those the CI signed); `none`
  * = not checked (vendor interop; a warning at start-up). Refused: Failed 8.6/6.1 or 8.6/2.1, nothing stored.
@@ -535,6 +537,7 @@ int main(int argc, char **argv)
 		{ "por-timeout", 1, NULL, 267 },
 		{ "peer-variant", 1, NULL, 269 },
 		{ "eis-sig", 1, NULL, 268 },
+		{ "timer", 1, NULL, 270 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -543,6 +546,11 @@ int main(int argc, char **argv)
 	const char *smsr_id = NULL, *db = NULL, *listen = "127.0.0.1", *url = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *keylog = NULL;
 	int port = 0, c, por_timeout = 0;
+	struct {
+		int T;
+		unsigned long s;
+	} timers[3];
+	unsigned int n_timers = 0;
 	void *ctx;
 	char err[256];
 	struct smsr_store *store;
@@ -774,6 +782,25 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 270: {
+			static const struct value_string timer_names[] = { { SMSR_CHG_T_ES7, "es7" },
+									   { SMSR_CHG_T_ES5, "es5" },
+									   { SMSR_CHG_T_ES7_RETRY, "es7-retry" },
+									   { 0, NULL } };
+			const char *eq = strchr(optarg, '=');
+			char name[16];
+			long secs = eq ? strtol(eq + 1, NULL, 10) : 0;
+
+			snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
+			v = eq ? get_string_value(timer_names, name) : -EINVAL;
+			if (v == -EINVAL || secs < 1 || secs > 86400 || n_timers >= ARRAY_SIZE(timers)) {
+				fprintf(stderr, "rsplab-smsr: --timer: es7|es5|es7-retry=1..86400 (seconds)\n");
+				return 2;
+			}
+			timers[n_timers].T = v;
+			timers[n_timers++].s = (unsigned long)secs;
+			break;
+		}
 		case 'S':
 			if (get_string_value(scp80_spi_variant_names, optarg) < 0) {
 				fprintf(stderr, "rsplab-smsr: --spi: one of SPI_1639, SPI_1621\n");
@@ -801,7 +828,7 @@ int main(int argc, char **argv)
 							    "[--scp81-keyset ecka|none] [--eis-sig "
 							    "dsig-detached|direct|none] [--tls-keylog FILE]\n"
 							    "                   [--por-timeout S] [--peer-variant "
-							    "OID:KEY=NAME]...\n");
+							    "OID:KEY=NAME]... [--timer es7|es5|es7-retry=S]...\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -895,6 +922,8 @@ int main(int argc, char **argv)
 	osmo_tdefs_reset(smsr_smpp_tdefs);
 	osmo_tdefs_reset(smsr_es3_tdefs);
 	osmo_tdefs_reset(smsr_change_tdefs);
+	for (unsigned int i = 0; i < n_timers; i++)
+		osmo_tdef_set(smsr_change_tdefs, timers[i].T, timers[i].s, OSMO_TDEF_S);
 	if (!!sr_cert_path != !!sr_key_path) {
 		fprintf(stderr, "rsplab-smsr: --sr-cert and --sr-key go together\n");
 		return 2;

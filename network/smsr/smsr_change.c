@@ -792,7 +792,27 @@ static int sr1_send_handover(struct proc *p)
 	m->u.es7_handover_euicc_req.validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
 	{
 		struct es_security_domain *isdr = &m->u.es7_handover_euicc_req.eis.isd_r;
+		struct es_keyset now[ARRAY_SIZE(isdr->keyset)];
+		unsigned int n_now = 0;
 
+		/* the ISD-R key sets the eUICC has now are those of our store: the stored EIS lists the ones
+		 * of its registration (or, after a change to us, the previous SM-SR's), and SR2 picks its new
+		 * KVN outside this list (a stale list makes it pick our own, which the eUICC refuses) */
+		for (int kvn = 0x01; kvn <= 0x4F && n_now < ARRAY_SIZE(now); kvn = kvn == 0x0F ? 0x40 : kvn + 1) {
+			struct smsr_keyset_row ks;
+			enum smsr_keyset_kind kind = kvn < 0x40 ? SMSR_KEYSET_SCP80 : SMSR_KEYSET_SCP81;
+
+			if (smsr_store_keyset_get(c->store, p->eid, kind, kvn, &ks) < 0)
+				continue;
+			OPENSSL_cleanse(&ks, sizeof(ks));
+			now[n_now++] = (struct es_keyset){ .present = true,
+							   .version = { true, kvn },
+							   .type = kvn < 0x40 ? ES_KEYSET_SCP80 : ES_KEYSET_SCP81 };
+		}
+		if (n_now) {
+			memcpy(isdr->keyset, now, n_now * sizeof(now[0]));
+			isdr->n_keyset = n_now;
+		}
 		if (c->cfg.hide == SMSR_CHG_HIDE_KEYSETS)
 			isdr->n_keyset = 0;
 		for (unsigned int i = 0; i < isdr->n_keyset; i++)

@@ -1,20 +1,18 @@
-/* WORK IN PROGRESS, not built (rename to smsr_change_kill_test.c to run it; root): first run 9 kills
- * in 110 s, 7 of 9 hold digest §2.1; kill -9 of SR2 at 2_AWAITING_HANDOVER leaves the SMSRChange
- * unanswered and a procedure stored after 20 s, and 25_FINALISE_SENT was not seen in the table before
- * the change ended (too short-lived to poll). Runtime is dominated by the 10 s validity a killed SR1
- * waits out. */
 /* SM-SR Change with a kill -9 (issue 8, Robustness): two REAL rsplab-smsr processes (SR1 on Kannel, SR2 on
  * direct SMPP, ES7 between them over HTTPS with mutual TLS) and the real card (`rsplab-euicc serve` behind
  * `rsplab-device` on the lab network of `rsplab net up`), set up as in smsr_change_net_test.c. For every
  * step an SM-SR stores in its table smsr_change, on the giving and on the taking side, one SM-SR Change
  * runs; the test watches the victim's database (read-only) and sends it SIGKILL as soon as that step is
- * stored, restarts it on the same database at once (smsr_change_resume() at start-up) and waits until
+ * stored (a prepared read-only query in a tight loop; the card's ES5 round trip is the shortest window),
+ * restarts it on the same database at once (smsr_change_resume() at start-up) and waits until
  * both tables are empty (finished or expired; bounded). Then it asserts digest §2.1: ES4 GetEIS finds
  * the EIS at exactly one SM-SR, whose Smsr-id it carries; that SM-SR's newest ISD-R SCP80 key set (its
  * store) is on the card with the same KIc/KID (the card's store); the MNO got exactly one SMSRChange
  * answer, success iff the eUICC moved; the audit trails of both stores record it once, in line. The next
  * change starts from whichever SM-SR holds the eUICC, so both directions run. Needs root (network
- * namespace): otherwise the test says why and checks nothing. Every wait is bounded. */
+ * namespace): otherwise the test says why and checks only the --timer option. Every wait is bounded; the
+ * timers are short (--timer, --por-timeout) and the validity period VALIDITY_S, so a killed SR1 is asked
+ * again by SR2 after T_ES7_RETRY instead of waiting out the validity period. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +43,9 @@
 
 #define CMD_TIMEOUT_MS	  60000 /* net up/down, pki init, card init */
 #define ATTACH_TIMEOUT_MS 20000
-#define CHANGE_TIMEOUT_MS 20000 /* one SM-SR Change with a kill and a restart until both tables are empty */
+#define CHANGE_TIMEOUT_MS 30000 /* one SM-SR Change with a kill and a restart until both tables are empty */
+#define VALIDITY_S	  15	/* of PrepareSMSRChange and SMSRChange */
+#define PREPARE_LOST_MS	  3000	/* SR2 killed at step 2: how long the MNO waits for the lost answer */
 
 #define SR1_ID	  "1.3.6.1.4.1.99999.11"
 #define SR2_ID	  "1.3.6.1.4.1.99999.12"
@@ -323,16 +323,16 @@ static int setup(void)
 	FILE *f;
 
 	failures_at_start = CU_get_number_of_failures();
-	if (geteuid() != 0) {
-		skipped = true;
-		printf("\n  smsr_change_kill: not root, skipped (rsplab net up needs a network namespace)\n");
-		return 0;
-	}
 	if (n < 0)
 		return 1;
 	exe[n] = '\0';
 	*strrchr(exe, '/') = '\0'; /* <build>/network/smsr */
 	snprintf(bindir, sizeof(bindir), "%.4000s/../../bin", exe);
+	if (geteuid() != 0) {
+		skipped = true;
+		printf("\n  smsr_change_kill: not root, skipped (rsplab net up needs a network namespace)\n");
+		return 0;
+	}
 	snprintf(rsplab, sizeof(rsplab), "%.4000s/rsplab", bindir);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
@@ -472,7 +472,7 @@ static bool dut_start(const char *card_db)
 /* ---- the SM-SRs --------------------------------------------------------------------------------- */
 
 static pid_t smsr_start(const char *name, const char *id, uint16_t port, const char *transport, const char *peer_id,
-			uint16_t peer_port, bool sr2)
+			uint16_t peer_port, bool sr2, const char *addressing)
 {
 	char bin[PATH_MAX], db[PATH_MAX], log[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], url[64],
 		peer[128], notify[64], portstr[8], gpc[PATH_MAX], gpk[PATH_MAX], eum[PATH_MAX];
@@ -505,6 +505,14 @@ static pid_t smsr_start(const char *name, const char *id, uint16_t port, const c
 	argv[n++] = "--net-env", argv[n++] = netenv;
 	argv[n++] = "--sms-transport", argv[n++] = transport;
 	argv[n++] = "--peer-smsr", argv[n++] = peer;
+	/* short timers (seconds): a killed SR1 is asked again by SR2 after T_ES7_RETRY, a restarted SR1
+	 * asks again at step 22 after T_ES7, a lost SMS is sent again after the PoR timeout */
+	argv[n++] = "--timer", argv[n++] = "es7=3";
+	argv[n++] = "--timer", argv[n++] = "es7-retry=4";
+	argv[n++] = "--timer", argv[n++] = "es5=8";
+	argv[n++] = "--por-timeout", argv[n++] = "5";
+	if (addressing && addressing[0])
+		argv[n++] = "--addressing", argv[n++] = addressing;
 	if (sr2) {
 		argv[n++] = "--sr-cert", argv[n++] = gpc;
 		argv[n++] = "--sr-key", argv[n++] = gpk;
@@ -741,12 +749,33 @@ static const char *const ids[2] = { SR1_ID, SR2_ID };
 static const uint16_t ports[2] = { SR1_PORT, SR2_PORT };
 static pid_t *const pids[2] = { &sr1_pid, &sr2_pid };
 
+/* The DGI 3A07 value of step 26 (UpdateSMSRAddressingParameters) with the SM-SR's short code: 86 len 91
+ * (TON/NPI) then BCD digits, low nibble first, F filler; as `rsplab run` builds it; "" when there is none. */
+static void addressing_hex(const char *code, char *out, size_t cap)
+{
+	uint8_t v[2 + 1 + 10];
+	size_t nd = strlen(code), n = 3;
+
+	out[0] = '\0';
+	if (!nd || nd > 2 * (sizeof(v) - 3) || strspn(code, "0123456789") != nd)
+		return;
+	v[0] = 0x86;
+	v[2] = 0x91;
+	for (size_t i = 0; i < nd; i += 2)
+		v[n++] = (uint8_t)((code[i] - '0') | (i + 1 < nd ? (code[i + 1] - '0') << 4 : 0xF0));
+	v[1] = (uint8_t)(n - 2);
+	osmo_hexdump_buf(out, cap, v, n, "", false);
+}
+
 static pid_t sr_start(int i)
 {
 	char name[16];
 
+	char addressing[32];
+
 	snprintf(name, sizeof(name), "smsr%d", i + 1);
-	return smsr_start(name, ids[i], ports[i], i == 0 ? "kannel" : "smpp", ids[!i], ports[!i], true);
+	addressing_hex(E(i == 0 ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE"), addressing, sizeof(addressing));
+	return smsr_start(name, ids[i], ports[i], i == 0 ? "kannel" : "smpp", ids[!i], ports[!i], true, addressing);
 }
 
 static struct es_msg *new_msg(enum es_msg_id id)
@@ -782,7 +811,7 @@ static void send_change(const uint8_t eid_bin[16], int from, int to, struct resu
 	m->u.es4_smsr_change_req.present = true;
 	m->u.es4_smsr_change_req.eid = (struct es_hex){ (uint8_t *)eid_bin, 16 };
 	m->u.es4_smsr_change_req.target_smsr_id = ids[to];
-	m->u.es4_smsr_change_req.validity_period = (struct es_int){ true, 10 };
+	m->u.es4_smsr_change_req.validity_period = (struct es_int){ true, VALIDITY_S };
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u/es", ports[from]);
 	CU_ASSERT_EQUAL(esnet_call(mno,
 				   &(struct esnet_peer){ .url = url,
@@ -797,33 +826,42 @@ static void send_change(const uint8_t eid_bin[16], int from, int to, struct resu
 static const char *const giver_steps[] = { "5_HANDOVER_SENT", "8_CERT_TO_ISDR", "13_WAIT_KEYSET_REQ",
 					   "16_KEYAGREEMENT_TO_ISDR", "22_WAIT_HANDOVER_RESP" };
 static const char *const taker_steps[] = { "2_AWAITING_HANDOVER", "7_AUTHENTICATE_SENT", "15_CREATE_KEYSET_SENT",
-					   "25_FINALISE_SENT" };
+					   "25_FINALISE_SENT",	  "26_ADDRESSING_SENT",	 "26_SCP81_CERT_SENT",
+					   "26_SCP81_KEYS_SENT" };
 
 static int holder; /* index of the SM-SR managing the card */
 
 /* One SM-SR Change from holder to the other, the victim (the giver when giver, else the taker) killed
  * -9 as soon as it stored step and restarted. Asserts digest §2.1 afterwards. */
-static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool giver, const char *step)
+static bool change_with_kill(const uint8_t eid_bin[16], const char *eid, bool giver, const char *step)
 {
 	int from = holder, to = !holder, v = giver ? from : to;
-	char db[PATH_MAX], now[64], audit_before[2][16], audit_after[2][16], got[2][64];
-	struct result rsp = { 0 };
+	char db[PATH_MAX], audit_before[2][16], audit_after[2][16], got[2][64], peer_url[64];
+	struct result rsp = { 0 }, *prep = talloc_zero(ctx, struct result); /* lives on: its answer may come late */
 	struct es_msg *m;
-	long long t0 = now_ms(), deadline = t0 + CHANGE_TIMEOUT_MS;
-	bool killed = false, empty = false;
-	char peer_url[64];
+	long long t0 = now_ms(), deadline = t0 + CHANGE_TIMEOUT_MS, t_kill = 0;
+	bool killed = false, empty = false, early = !giver && !strcmp(step, "2_AWAITING_HANDOVER");
+	sqlite3 *vdb = NULL;
+	sqlite3_stmt *q = NULL;
 
 	printf("\n  --- %s -> %s, kill -9 %s at %s\n", ids[from], ids[to], ids[v], step);
 	for (int i = 0; i < 2; i++) {
 		smsr_db(i, db, sizeof(db));
 		db_text(db, "SELECT count(*) FROM audit WHERE eid = ?", eid, audit_before[i], sizeof(audit_before[i]));
 	}
+	/* the victim's table, read-only, one prepared query: each step of it reads the last commit (WAL) */
+	smsr_db(v, db, sizeof(db));
+	CU_ASSERT_FATAL(sqlite3_open_v2(db, &vdb, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	sqlite3_busy_timeout(vdb, 1000);
+	CU_ASSERT_FATAL(sqlite3_prepare_v2(vdb, "SELECT step FROM smsr_change WHERE eid = ?", -1, &q, NULL) ==
+			SQLITE_OK);
+	sqlite3_bind_text(q, 1, eid, -1, SQLITE_STATIC);
 	m = new_msg(ES_MSG_ES4_PREPARE_SMSR_CHANGE_REQ);
 	m->u.es4_prepare_smsr_change_req.present = true;
 	m->u.es4_prepare_smsr_change_req.eid = (struct es_hex){ (uint8_t *)eid_bin, 16 };
 	m->u.es4_prepare_smsr_change_req.current_smsr_id = ids[from];
-	m->u.es4_prepare_smsr_change_req.validity_period = (struct es_int){ true, 10 };
-	if (!giver && !strcmp(step, "2_AWAITING_HANDOVER")) {
+	m->u.es4_prepare_smsr_change_req.validity_period = (struct es_int){ true, VALIDITY_S };
+	if (early) {
 		/* the step is stored before PrepareSMSRChange is answered: fire it and watch */
 		snprintf(peer_url, sizeof(peer_url), "https://127.0.0.1:%u/es", ports[to]);
 		CU_ASSERT_EQUAL(esnet_call(mno,
@@ -831,33 +869,47 @@ static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool gi
 								 .entity_id = ids[to],
 								 .tls = mno_cli_tls,
 								 .variant = es_variant_default },
-					   m, call_cb, &rsp, NULL),
+					   m, call_cb, prep, NULL),
 				0);
 	} else {
-		rsp = mno_call(ports[to], ids[to], m, 10000);
-		CU_ASSERT_EQUAL(rsp.status, ES_STATUS_EXECUTED_SUCCESS);
+		*prep = mno_call(ports[to], ids[to], m, 10000);
+		CU_ASSERT_EQUAL(prep->status, ES_STATUS_EXECUTED_SUCCESS);
 		send_change(eid_bin, from, to, &rsp);
 	}
-	smsr_db(v, db, sizeof(db));
 	/* watch the victim's table; SIGKILL the moment the step is there */
 	while (!killed && now_ms() < deadline) {
-		db_text(db, "SELECT step FROM smsr_change WHERE eid = ?", eid, now, sizeof(now));
-		if (!strcmp(now, step)) {
+		const unsigned char *now = NULL;
+
+		sqlite3_reset(q);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			now = sqlite3_column_text(q, 0);
+		if (now && !strcmp((const char *)now, step)) {
 			kill(*pids[v], SIGKILL);
+			t_kill = now_ms();
 			CU_ASSERT_EQUAL(wait_pid(*pids[v], 3000), 128 + SIGKILL);
-			printf("  killed %s at %s after %.2f s\n", ids[v], step, (double)(now_ms() - t0) / 1000);
+			printf("  killed %s at %s after %.2f s\n", ids[v], step, (double)(t_kill - t0) / 1000);
 			*pids[v] = sr_start(v);
 			killed = true;
 			break;
 		}
+		if (rsp.done) {
+			printf("  the change ended (%s) before %s was seen in the table\n",
+			       get_value_string(es_status_names, rsp.status), step);
+			break;
+		}
 		osmo_select_main(1);
-		usleep(1000);
 	}
-	CU_ASSERT(killed);
-	if (!giver && !strcmp(step, "2_AWAITING_HANDOVER")) {
-		/* the PrepareSMSRChange answer may be lost with the process; the step was stored */
-		while (!rsp.done && now_ms() < deadline)
+	sqlite3_finalize(q);
+	sqlite3_close(vdb);
+	if (early) {
+		/* PrepareSMSRChange is asynchronous (202, then the callback): the callback died with the
+		 * process; the step was stored, so SR2 takes the eUICC over: the MNO goes on after a while */
+		long long lost = now_ms() + PREPARE_LOST_MS;
+
+		while (!prep->done && now_ms() < lost)
 			pump_ms(20);
+		printf("  PrepareSMSRChange answer: %s\n",
+		       prep->done ? get_value_string(es_status_names, prep->status) : "lost with the process");
 		send_change(eid_bin, from, to, &rsp);
 	}
 	/* finished or expired: no procedure stored at either */
@@ -872,8 +924,9 @@ static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool gi
 		if (!empty)
 			pump_ms(20);
 	}
-	printf("  both tables empty: %s after %.1f s; MNO answer: %s\n", empty ? "yes" : "NO",
-	       (double)(now_ms() - t0) / 1000, rsp.done ? get_value_string(es_status_names, rsp.status) : "none");
+	printf("  both tables empty: %s after %.1f s (%.1f s after the kill); MNO answer: %s\n", empty ? "yes" : "NO",
+	       (double)(now_ms() - t0) / 1000, t_kill ? (double)(now_ms() - t_kill) / 1000 : 0.0,
+	       rsp.done ? get_value_string(es_status_names, rsp.status) : "none");
 	CU_ASSERT(empty);
 	CU_ASSERT(rsp.done);
 	/* the EIS at exactly one SM-SR */
@@ -924,6 +977,30 @@ static void change_with_kill(const uint8_t eid_bin[16], const char *eid, bool gi
 			sizeof(st));
 		if (holder == to)
 			CU_ASSERT(st[0] && atoi(st) != ES_STATUS_FAILED);
+	}
+	return killed;
+}
+
+/* rsplab-smsr --timer: the three SM-SR Change timers by name, 1..86400 s; anything else refused (exit 2)
+ * before the daemon starts (-h: exit 0 once the options parsed). Runs without root too. */
+void test_smsr_change_kill_timer_option(void)
+{
+	static const struct {
+		const char *arg;
+		int rc;
+	} cases[] = { { "es7=3", 0 },	  { "es5=86400", 0 }, { "es7-retry=1", 0 }, { "es7=0", 2 },
+		      { "es5=86401", 2 }, { "es7", 2 },	      { "=3", 2 },	    { "t_es7=3", 2 } };
+	char bin[PATH_MAX];
+
+	snprintf(bin, sizeof(bin), "%.4000s/rsplab-smsr", bindir);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *argv[] = { bin, "--timer", cases[i].arg, "-h", NULL };
+		pid_t pid = spawn(argv, "/dev/null", "/dev/null", NULL);
+		int rc = wait_pid(pid, 10000);
+
+		if (rc != cases[i].rc)
+			printf("\n  --timer %s: exit %d, want %d\n", cases[i].arg, rc, cases[i].rc);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
 	}
 }
 
@@ -983,10 +1060,14 @@ void test_smsr_change_kill_every_step(void)
 	CU_ASSERT_FATAL(sr1_keys_import(keys_path));
 	holder = 0;
 	printf("  set-up: %.1f s\n", (double)(now_ms() - t0) / 1000);
+	/* a change that ended (or expired) before the step was stored still had its outcome checked; the
+	 * step gets one more change */
 	for (size_t i = 0; i < ARRAY_SIZE(giver_steps); i++)
-		change_with_kill(eid_bin, k.eid, true, giver_steps[i]);
+		CU_ASSERT(change_with_kill(eid_bin, k.eid, true, giver_steps[i]) ||
+			  change_with_kill(eid_bin, k.eid, true, giver_steps[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(taker_steps); i++)
-		change_with_kill(eid_bin, k.eid, false, taker_steps[i]);
+		CU_ASSERT(change_with_kill(eid_bin, k.eid, false, taker_steps[i]) ||
+			  change_with_kill(eid_bin, k.eid, false, taker_steps[i]));
 	printf("\n  %zu kills in %.1f s\n", ARRAY_SIZE(giver_steps) + ARRAY_SIZE(taker_steps),
 	       (double)(now_ms() - t0) / 1000);
 out:
