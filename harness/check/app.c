@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <libxml/tree.h>
+#include <osmocom/gsm/gsup.h>
+#include <osmocom/gsm/protocol/gsm_04_08_gprs.h>
+#include <osmocom/gsm/protocol/ipaccess.h>
 #include <talloc.h>
 
 #include "harness/check/check_internal.h"
@@ -45,6 +48,9 @@ enum check_app_kind check_app_detect(const uint8_t *d, size_t len)
 	}
 	if (len >= 5 && !memcmp(d, "HTTP/", 5))
 		return CHECK_APP_HTTP;
+	/* IPA (GSUP, CCM): a u16 length that is not 0 (an SMPP PDU below 64 KiB starts with two zero bytes) */
+	if (check_ipa_looks_like(d, len))
+		return CHECK_APP_IPA;
 	if (len >= 8) {
 		uint32_t l = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 		uint32_t id = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
@@ -568,6 +574,145 @@ static void smpp_feed(struct check_flow *cf, struct check_sink *s, int dir, cons
 	}
 }
 
+/* ---- IPA and GSUP ---------------------------------------------------------------------------------- */
+
+static void gsup_pending_add(struct check_sink *s, int dir, const struct check_gsup_info *g, uint32_t frame)
+{
+	struct check_gsup_pending *p;
+
+	if (s->n_gsup_pending == CHECK_GSUP_PENDING) { /* the oldest is forgotten */
+		memmove(s->gsup_pending, s->gsup_pending + 1, sizeof(s->gsup_pending[0]) * (CHECK_GSUP_PENDING - 1));
+		s->n_gsup_pending--;
+	}
+	p = &s->gsup_pending[s->n_gsup_pending++];
+	memcpy(p->imsi, g->imsi, sizeof(p->imsi));
+	p->type = g->msg_type;
+	p->dir = (uint8_t)dir;
+	p->frame = frame;
+}
+
+/* A result or error answers the latest request of the same type and IMSI sent the other way. */
+static bool gsup_pending_take(struct check_sink *s, int dir, const struct check_gsup_info *g)
+{
+	uint8_t req = g->msg_type & (uint8_t)~0x03u; /* OSMO_GSUP_TO_MSGT_REQUEST */
+
+	for (unsigned int i = s->n_gsup_pending; i-- > 0;) {
+		struct check_gsup_pending *p = &s->gsup_pending[i];
+
+		if (p->type == req && p->dir != dir && !strcmp(p->imsi, g->imsi)) {
+			memmove(p, p + 1, sizeof(*p) * (s->n_gsup_pending - i - 1));
+			s->n_gsup_pending--;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *gsup_cn_name(uint8_t cn)
+{
+	return cn == OSMO_GSUP_CN_DOMAIN_CS ? "CS" : cn == OSMO_GSUP_CN_DOMAIN_PS ? "PS" : "-";
+}
+
+static void gsup_msg(struct check_flow *cf, struct check_sink *s, int dir, const uint8_t *d, size_t len, uint32_t frame)
+{
+	struct checker *ck = cf->ck;
+	struct check_gsup_info g;
+	struct check_event *e;
+	int rc = check_gsup_decode(&g, d, len);
+
+	ck->st.gsup_msgs++;
+	if (rc < 0) {
+		checker_add(ck, "GSUP-001", frame, NULL, "flow %u %s -> %s: %s (%zu bytes): %s", cf->fl->id,
+			    cf->ep[dir], cf->ep[1 - dir], len ? check_gsup_type_name(g.msg_type) : "empty", len,
+			    get_value_string(gsm48_gmm_cause_names, (uint32_t)-g.decode_rc));
+		e = check_event_add(ck, frame, "GSUP", "%s -> %s malformed %s", cf->ep[dir], cf->ep[1 - dir],
+				    len ? check_gsup_type_name(g.msg_type) : "(empty)");
+		if (e) {
+			e->flow = cf->fl->id;
+			e->has_gsup = true;
+			e->gsup = g;
+		}
+		return;
+	}
+	if (OSMO_GSUP_IS_MSGT_ERROR(g.msg_type))
+		e = check_event_add(ck, frame, "GSUP", "%s -> %s %s imsi=%s cn=%s cause=%u (%s)", cf->ep[dir],
+				    cf->ep[1 - dir], check_gsup_type_name(g.msg_type), g.imsi[0] ? g.imsi : "-",
+				    gsup_cn_name(g.cn_domain), g.cause,
+				    get_value_string(gsm48_gmm_cause_names, g.cause));
+	else
+		e = check_event_add(ck, frame, "GSUP", "%s -> %s %s imsi=%s cn=%s", cf->ep[dir], cf->ep[1 - dir],
+				    check_gsup_type_name(g.msg_type), g.imsi[0] ? g.imsi : "-",
+				    gsup_cn_name(g.cn_domain));
+	if (e) {
+		e->flow = cf->fl->id;
+		e->has_gsup = true;
+		e->gsup = g;
+	}
+	if (OSMO_GSUP_IS_MSGT_REQUEST(g.msg_type)) {
+		gsup_pending_add(s, dir, &g, frame);
+		return;
+	}
+	if (OSMO_GSUP_IS_MSGT_ERROR(g.msg_type))
+		checker_add(ck, "GSUP-002", frame, NULL, "%s imsi=%s cause %u (%s)", check_gsup_type_name(g.msg_type),
+			    g.imsi, g.cause, get_value_string(gsm48_gmm_cause_names, g.cause));
+	if (!gsup_pending_take(s, dir, &g))
+		checker_add(ck, "GSUP-003", frame, NULL, "flow %u %s -> %s: %s imsi=%s answers no request seen",
+			    cf->fl->id, cf->ep[dir], cf->ep[1 - dir], check_gsup_type_name(g.msg_type), g.imsi);
+}
+
+static void ipa_msg(struct check_flow *cf, struct check_sink *s, int dir, const uint8_t *frm, size_t flen,
+		    uint32_t frame)
+{
+	struct check_ipa_msg m;
+
+	cf->ck->st.ipa_msgs++;
+	if (check_ipa_decode(&m, frm, flen) < 0)
+		return; /* the framing loop only hands over whole frames that decode */
+	if (!check_ipa_proto_known(m.proto)) {
+		checker_add(cf->ck, "IPA-002", frame, NULL, "flow %u %s -> %s: stream id %02X", cf->fl->id, cf->ep[dir],
+			    cf->ep[1 - dir], m.proto);
+		return;
+	}
+	if (m.proto == IPAC_PROTO_OSMO && m.ext == IPAC_PROTO_EXT_GSUP)
+		gsup_msg(cf, s, dir, m.data, m.len, frame);
+}
+
+static void ipa_feed(struct check_flow *cf, struct check_sink *s, int dir, const uint8_t *d, size_t len, uint32_t frame)
+{
+	if (s->ipa_dead[dir])
+		return;
+	if (!s->ipa_buf[dir]) {
+		s->ipa_buf[dir] = talloc_size(cf, CHECK_IPA_MAX);
+		if (!s->ipa_buf[dir]) {
+			s->ipa_dead[dir] = true;
+			return;
+		}
+	}
+	while (len) {
+		size_t take = CHECK_IPA_MAX - s->ipa_have[dir];
+		struct check_ipa_msg m;
+		int n;
+
+		if (take > len)
+			take = len;
+		memcpy(s->ipa_buf[dir] + s->ipa_have[dir], d, take);
+		s->ipa_have[dir] += take;
+		d += take;
+		len -= take;
+		while ((n = check_ipa_decode(&m, s->ipa_buf[dir], s->ipa_have[dir])) > 0) {
+			ipa_msg(cf, s, dir, s->ipa_buf[dir], (size_t)n, frame);
+			memmove(s->ipa_buf[dir], s->ipa_buf[dir] + n, s->ipa_have[dir] - (size_t)n);
+			s->ipa_have[dir] -= (size_t)n;
+		}
+		if (n == -EBADMSG) {
+			checker_add(cf->ck, "IPA-001", frame, NULL, "flow %u %s -> %s: IPA length 0, rest skipped",
+				    cf->fl->id, cf->ep[dir], cf->ep[1 - dir]);
+			s->ipa_dead[dir] = true;
+			return;
+		}
+	}
+}
+
 /* ---- sinks ----------------------------------------------------------------------------------------- */
 
 void check_sink_feed(struct check_flow *cf, struct check_sink *s, int dir, const uint8_t *d, size_t len, uint32_t frame)
@@ -579,6 +724,7 @@ void check_sink_feed(struct check_flow *cf, struct check_sink *s, int dir, const
 	switch (s->kind) {
 	case CHECK_APP_HTTP: http_feed(cf, s, dir, d, len, frame); break;
 	case CHECK_APP_SMPP: smpp_feed(cf, s, dir, d, len, frame); break;
+	case CHECK_APP_IPA: ipa_feed(cf, s, dir, d, len, frame); break;
 	default: break;
 	}
 }
@@ -588,6 +734,7 @@ void check_sink_gap(struct check_flow *cf, struct check_sink *s, int dir)
 	/* After a hole the framing cannot be trusted: stop decoding this direction. */
 	s->rx_dead[dir] = true;
 	s->smpp_dead[dir] = true;
+	s->ipa_dead[dir] = true;
 }
 
 void check_sink_close(struct check_flow *cf, struct check_sink *s, uint32_t frame)

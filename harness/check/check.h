@@ -1,5 +1,5 @@
-/* The compliance checker (`rsplab check`): reads a capture, reassembles TCP, opens TLS 1.2 with a
- * key log, decodes HTTP/SOAP (ES1-ES4, ES7), SMPP, Kannel's HTTP interface, SMS user data, SCP80
+/* The compliance checker (`rsplab check`): reads a capture, reassembles TCP, opens TLS 1.2/1.3 with a
+ * key log, decodes HTTP/SOAP (ES1-ES4, ES7), SMPP, GSUP in IPA (libosmocore), Kannel's HTTP interface, SMS user data, SCP80
  * packets (verified and decrypted when the keys are given), remote scripts, ES5/ES8 commands and E1
  * notifications, then checks the ES procedures (SM-SR Change, profile download) step by step against
  * the digest's §2/§3. Every finding carries a rule id (<IFACE>-<NNN>, rules.c), a severity, the spec
@@ -18,6 +18,7 @@
 
 #include <osmocom/core/utils.h>
 
+#include "harness/check/gsup.h"
 #include "harness/check/tlsdec.h"
 #include "lib/es/es.h"
 #include "lib/scp80/scp80.h"
@@ -62,12 +63,14 @@ struct check_smpp_info {
 struct check_event {
 	uint32_t frame;
 	uint64_t ts_usec;
-	const char *proto;   /* "SMPP", "HTTP", "ES", "SCP80", "KANNEL", "TLS", "ES5" */
+	const char *proto;   /* "SMPP", "HTTP", "ES", "SCP80", "KANNEL", "TLS", "ES5", "GSUP" */
 	const char *summary; /* one line */
 	const char *detail;  /* optional: the decrypted SOAP body (at most CHECK_DETAIL_MAX bytes) */
 	uint32_t flow;	     /* TCP flow id, 0 for none */
 	bool has_smpp;
 	struct check_smpp_info smpp;
+	bool has_gsup; /* a GSUP message (decoded, or malformed with the type byte it had) */
+	struct check_gsup_info gsup;
 	enum es_msg_id es_id; /* ES_MSG_NONE unless an ES message */
 	int xsd_errors;	      /* ES: schema findings, -1 when not validated */
 };
@@ -104,7 +107,7 @@ struct check_stats {
 	uint64_t frames, bytes, not_ip, fragments, truncated, tcp_segments, udp_datagrams;
 	uint64_t tcp_flows, tcp_retrans_bytes, tcp_ooo_segments, tcp_gaps;
 	uint64_t tls_conns, tls_decrypted_records, tls_undecrypted_records;
-	uint64_t http_msgs, es_msgs, smpp_pdus, sms, scp80_cmds, scp80_pors;
+	uint64_t http_msgs, es_msgs, smpp_pdus, sms, scp80_cmds, scp80_pors, ipa_msgs, gsup_msgs;
 	uint32_t linktype;
 };
 

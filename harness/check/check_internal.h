@@ -53,8 +53,11 @@ enum check_app_kind {
 	CHECK_APP_TLS,
 	CHECK_APP_HTTP,
 	CHECK_APP_SMPP,
+	CHECK_APP_IPA, /* IPA multiplex: GSUP (osmo-hlr), CCM */
 	CHECK_APP_OTHER,
 };
+
+#define CHECK_GSUP_PENDING 64
 
 struct http_rx;
 struct check_sink {
@@ -64,6 +67,16 @@ struct check_sink {
 	uint8_t *smpp_buf[2];
 	size_t smpp_have[2];
 	bool smpp_dead[2];
+	uint8_t *ipa_buf[2];
+	size_t ipa_have[2];
+	bool ipa_dead[2];
+	/* GSUP requests awaiting their result/error on this connection (IMSI + request type) */
+	struct check_gsup_pending {
+		char imsi[17];
+		uint8_t type, dir;
+		uint32_t frame;
+	} gsup_pending[CHECK_GSUP_PENDING];
+	unsigned int n_gsup_pending;
 };
 
 struct check_flow {

@@ -423,7 +423,7 @@ void test_check_tls_record_and_keylog(void)
 				  "CLIENT_HANDSHAKE_TRAFFIC_SECRET aa bb\n"
 				  "garbage\n";
 	CU_ASSERT_EQUAL(tlsdec_keylog_add_text(kl, log, sizeof(log) - 1, &bad), 1);
-	CU_ASSERT_EQUAL(bad, 2);
+	CU_ASSERT_EQUAL(bad, 3);
 	CU_ASSERT_EQUAL(tlsdec_keylog_count(kl), 1);
 	CU_ASSERT_EQUAL(tlsdec_keylog_tls13_lines(kl), 1);
 	memset(cr, 1, 32);

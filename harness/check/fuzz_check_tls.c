@@ -1,5 +1,5 @@
 /* Fuzz target: the TLS layer alone. Input = a sequence of chunks `dir(1) len(2) bytes`, fed to one
- * connection (both directions), with a key log entry for client random 11..11 so that hellos built
+ * connection (both directions), with key log entries (TLS 1.2 and 1.3) for client random 11..11 so that hellos built
  * by the fuzzer reach the decryption paths (GCM, ChaCha, CBC with and without encrypt-then-MAC). */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +10,18 @@
 
 static const char keylog[] = "CLIENT_RANDOM 1111111111111111111111111111111111111111111111111111111111111111 "
 			     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b"
-			     "2c2d2e2f\n";
+			     "2c2d2e2f\n"
+			     /* TLS 1.3 secrets for the same random (SHA-256 suites), so 0x0304 hellos reach 1.3 */
+			     "CLIENT_HANDSHAKE_TRAFFIC_SECRET "
+			     "1111111111111111111111111111111111111111111111111111111111111111 "
+			     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+			     "SERVER_HANDSHAKE_TRAFFIC_SECRET "
+			     "1111111111111111111111111111111111111111111111111111111111111111 "
+			     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+			     "CLIENT_TRAFFIC_SECRET_0 1111111111111111111111111111111111111111111111111111111111111111 "
+			     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+			     "SERVER_TRAFFIC_SECRET_0 1111111111111111111111111111111111111111111111111111111111111111 "
+			     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
 
 static void app(void *priv, int dir, const uint8_t *d, size_t len, uint32_t frame)
 {

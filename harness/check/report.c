@@ -36,11 +36,12 @@ void checker_print_text(const struct checker *ck, FILE *out, bool verbose)
 		(unsigned long long)s->tcp_gaps, (unsigned long long)s->udp_datagrams);
 	fprintf(out,
 		"TLS connections %llu, records decrypted %llu, not decrypted %llu; HTTP %llu, ES %llu, SMPP %llu, "
-		"SMS %llu, SCP80 commands %llu, PoRs %llu\n",
+		"SMS %llu, SCP80 commands %llu, PoRs %llu, IPA %llu, GSUP %llu\n",
 		(unsigned long long)s->tls_conns, (unsigned long long)s->tls_decrypted_records,
 		(unsigned long long)s->tls_undecrypted_records, (unsigned long long)s->http_msgs,
 		(unsigned long long)s->es_msgs, (unsigned long long)s->smpp_pdus, (unsigned long long)s->sms,
-		(unsigned long long)s->scp80_cmds, (unsigned long long)s->scp80_pors);
+		(unsigned long long)s->scp80_cmds, (unsigned long long)s->scp80_pors, (unsigned long long)s->ipa_msgs,
+		(unsigned long long)s->gsup_msgs);
 	fprintf(out, "\nmessages:\n");
 	for (unsigned int i = 0; i < ck->nev; i++)
 		fprintf(out, "  frame %-6u %-6s %s\n", ck->ev[i].frame, ck->ev[i].proto, ck->ev[i].summary);
@@ -70,14 +71,15 @@ void checker_print_json(const struct checker *ck, FILE *out)
 		"{\n  \"stats\": {\"frames\": %llu, \"tcp_flows\": %llu, \"tcp_retrans_bytes\": %llu, "
 		"\"tcp_ooo_segments\": %llu, \"tcp_gaps\": %llu, \"udp\": %llu, \"tls_conns\": %llu, "
 		"\"tls_decrypted_records\": %llu, \"tls_undecrypted_records\": %llu, \"http\": %llu, \"es\": %llu, "
-		"\"smpp\": %llu, \"sms\": %llu, \"scp80_commands\": %llu, \"scp80_pors\": %llu, \"linktype\": %u},\n",
+		"\"smpp\": %llu, \"sms\": %llu, \"scp80_commands\": %llu, \"scp80_pors\": %llu, \"ipa\": %llu, "
+		"\"gsup\": %llu, \"linktype\": %u},\n",
 		(unsigned long long)s->frames, (unsigned long long)s->tcp_flows,
 		(unsigned long long)s->tcp_retrans_bytes, (unsigned long long)s->tcp_ooo_segments,
 		(unsigned long long)s->tcp_gaps, (unsigned long long)s->udp_datagrams, (unsigned long long)s->tls_conns,
 		(unsigned long long)s->tls_decrypted_records, (unsigned long long)s->tls_undecrypted_records,
 		(unsigned long long)s->http_msgs, (unsigned long long)s->es_msgs, (unsigned long long)s->smpp_pdus,
 		(unsigned long long)s->sms, (unsigned long long)s->scp80_cmds, (unsigned long long)s->scp80_pors,
-		s->linktype);
+		(unsigned long long)s->ipa_msgs, (unsigned long long)s->gsup_msgs, s->linktype);
 	fprintf(out, "  \"findings\": [");
 	for (unsigned int i = 0; i < ck->nf; i++) {
 		const struct check_finding *f = &ck->f[i];

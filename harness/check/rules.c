@@ -71,6 +71,17 @@ const struct check_rule check_rules[] = {
 	  "secured packet sent without udh or 8-bit coding" },
 	{ "KANNEL-002", E, "digest §5.1; TS 23.040 §9.2.3.9", "secured packet sent with pid other than 127" },
 	{ "SMS-001", E, "TS 23.040 §9.2.3.24", "malformed user data header" },
+	/* IPA and GSUP (osmo-msc <-> osmo-hlr, HLR proxy) */
+	{ "IPA-001", E, "Osmocom IPA multiplex (osmo-gsm-manuals ipa-multiplex; libosmocore protocol/ipaccess.h)",
+	  "malformed IPA frame (zero length, or stream 0xEE without its extension id)" },
+	{ "IPA-002", W, "Osmocom IPA multiplex (osmo-gsm-manuals ipa-multiplex)", "IPA frame of an unknown stream id" },
+	{ "GSUP-001", E,
+	  "Osmocom GSUP protocol (osmo-gsm-manuals gsup); TS 29.002 §7.6, §8 (the MAP operations it mirrors)",
+	  "malformed GSUP message (libosmocore osmo_gsup_decode rejects it)" },
+	{ "GSUP-002", I, "Osmocom GSUP protocol (osmo-gsm-manuals gsup, Cause IE); TS 24.008 §10.5.5.14",
+	  "GSUP error response" },
+	{ "GSUP-003", W, "Osmocom GSUP protocol (osmo-gsm-manuals gsup, message types); TS 29.002 §8.1 (dialogue)",
+	  "GSUP result or error without a request for that IMSI on the connection" },
 	/* SCP80, scripts, ES5 */
 	{ "SCP80-001", E, "TS 102 225 §5.1; TS 31.115 §4", "malformed command packet" },
 	{ "SCP80-002", E, "TS 102 225 §5.1.1", "command packet RC/CC/ciphering does not verify with the run's keys" },

@@ -1,4 +1,4 @@
-/* TLS 1.2 record decryption from a key log (see tlsdec.h). */
+/* TLS 1.2 and 1.3 record decryption from a key log (see tlsdec.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,26 +118,30 @@ int tlsdec_hello_decode(struct tlsdec_hello *h, uint8_t msg_type, const uint8_t 
 
 /* IANA TLS Cipher Suites registry; RFC 5487 (PSK), RFC 5289 (ECDHE SHA-2), RFC 5288, RFC 7905. */
 const struct tlsdec_suite tlsdec_suites[] = {
-	{ 0x00A8, "PSK-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false },
-	{ 0x00A9, "PSK-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true },
-	{ 0x00AE, "PSK-AES128-CBC-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false },
-	{ 0x00AF, "PSK-AES256-CBC-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true },
-	{ 0x009C, "AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false },
-	{ 0x009D, "AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true },
-	{ 0x003C, "AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false },
-	{ 0x003D, "AES256-SHA256", TLSDEC_MODE_CBC, 32, 32, 0, false },
-	{ 0xC023, "ECDHE-ECDSA-AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false },
-	{ 0xC024, "ECDHE-ECDSA-AES256-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true },
-	{ 0xC027, "ECDHE-RSA-AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false },
-	{ 0xC028, "ECDHE-RSA-AES256-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true },
-	{ 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false },
-	{ 0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true },
-	{ 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false },
-	{ 0xC030, "ECDHE-RSA-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true },
-	{ 0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false },
-	{ 0xCCA9, "ECDHE-ECDSA-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false },
-	{ 0xCCAB, "PSK-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false },
-	{ 0, NULL, 0, 0, 0, 0, false },
+	{ 0x00A8, "PSK-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false, false },
+	{ 0x00A9, "PSK-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true, false },
+	{ 0x00AE, "PSK-AES128-CBC-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false, false },
+	{ 0x00AF, "PSK-AES256-CBC-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true, false },
+	{ 0x009C, "AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false, false },
+	{ 0x009D, "AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true, false },
+	{ 0x003C, "AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false, false },
+	{ 0x003D, "AES256-SHA256", TLSDEC_MODE_CBC, 32, 32, 0, false, false },
+	{ 0xC023, "ECDHE-ECDSA-AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false, false },
+	{ 0xC024, "ECDHE-ECDSA-AES256-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true, false },
+	{ 0xC027, "ECDHE-RSA-AES128-SHA256", TLSDEC_MODE_CBC, 16, 32, 0, false, false },
+	{ 0xC028, "ECDHE-RSA-AES256-SHA384", TLSDEC_MODE_CBC, 32, 48, 0, true, false },
+	{ 0xC02B, "ECDHE-ECDSA-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false, false },
+	{ 0xC02C, "ECDHE-ECDSA-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true, false },
+	{ 0xC02F, "ECDHE-RSA-AES128-GCM-SHA256", TLSDEC_MODE_GCM, 16, 0, 4, false, false },
+	{ 0xC030, "ECDHE-RSA-AES256-GCM-SHA384", TLSDEC_MODE_GCM, 32, 0, 4, true, false },
+	{ 0xCCA8, "ECDHE-RSA-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false, false },
+	{ 0xCCA9, "ECDHE-ECDSA-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false, false },
+	{ 0xCCAB, "PSK-CHACHA20-POLY1305", TLSDEC_MODE_CHACHA, 32, 0, 12, false, false },
+	/* RFC 8446 §B.4 */
+	{ 0x1301, "TLS_AES_128_GCM_SHA256", TLSDEC_MODE_GCM, 16, 0, 12, false, true },
+	{ 0x1302, "TLS_AES_256_GCM_SHA384", TLSDEC_MODE_GCM, 32, 0, 12, true, true },
+	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256", TLSDEC_MODE_CHACHA, 32, 0, 12, false, true },
+	{ 0, NULL, 0, 0, 0, 0, false, false },
 };
 
 const struct tlsdec_suite *tlsdec_suite_find(uint16_t id)
@@ -151,7 +155,7 @@ const struct tlsdec_suite *tlsdec_suite_find(uint16_t id)
 const struct value_string tlsdec_reason_names[] = {
 	{ TLSDEC_R_NONE, "decrypted" },
 	{ TLSDEC_R_NO_KEYLOG, "no key-log entry for this client random" },
-	{ TLSDEC_R_TLS13, "TLS 1.3 (its key-log labels are not used yet)" },
+	{ TLSDEC_R_TLS13, "TLS 1.3 record the checker cannot open (0-RTT early data)" },
 	{ TLSDEC_R_UNSUPPORTED_SUITE, "cipher suite not supported by the checker" },
 	{ TLSDEC_R_NO_HANDSHAKE, "handshake not in the capture" },
 	{ TLSDEC_R_BAD_MAC, "record authentication failed (wrong key or corrupted)" },
@@ -163,16 +167,76 @@ const struct value_string tlsdec_reason_names[] = {
 
 #define TLSDEC_KEYLOG_MAX 1000000
 
+static int unhex_exact(const char *s, size_t slen, uint8_t *out, size_t n);
+
 struct tlsdec_kl_entry {
 	uint8_t cr[32];
 	uint8_t ms[48];
 };
 
+struct tlsdec_kl13_entry {
+	uint8_t cr[32];
+	uint8_t which; /* enum tlsdec_secret */
+	uint8_t len;
+	uint8_t secret[TLSDEC_SECRET_MAX];
+};
+
 struct tlsdec_keylog {
 	struct tlsdec_kl_entry *e;
 	unsigned int n, cap;
+	struct tlsdec_kl13_entry *e13;
+	unsigned int n13, cap13;
 	unsigned int tls13_lines;
 };
+
+const struct value_string tlsdec_secret_names[] = {
+	{ TLSDEC_S_CLIENT_HS, "CLIENT_HANDSHAKE_TRAFFIC_SECRET" },
+	{ TLSDEC_S_SERVER_HS, "SERVER_HANDSHAKE_TRAFFIC_SECRET" },
+	{ TLSDEC_S_CLIENT_AP0, "CLIENT_TRAFFIC_SECRET_0" },
+	{ TLSDEC_S_SERVER_AP0, "SERVER_TRAFFIC_SECRET_0" },
+	{ 0, NULL },
+};
+
+static int kl13_label(const char *f, size_t fl)
+{
+	for (const struct value_string *v = tlsdec_secret_names; v->str; v++)
+		if (strlen(v->str) == fl && !memcmp(v->str, f, fl))
+			return (int)v->value;
+	return -1;
+}
+
+/* A TLS 1.3 line: CLIENT_RANDOM-style random, then a 32- or 48-byte secret (SHA-256 / SHA-384 suites). */
+static int kl13_add(struct tlsdec_keylog *kl, int which, const char *cr, size_t crl, const char *sec, size_t secl)
+{
+	struct tlsdec_kl13_entry e;
+
+	memset(&e, 0, sizeof(e));
+	if (unhex_exact(cr, crl, e.cr, 32))
+		return -EBADMSG;
+	if (secl == 64)
+		e.len = 32;
+	else if (secl == 96)
+		e.len = 48;
+	else
+		return -EBADMSG;
+	if (unhex_exact(sec, secl, e.secret, e.len))
+		return -EBADMSG;
+	e.which = (uint8_t)which;
+	if (kl->n13 >= TLSDEC_KEYLOG_MAX)
+		return -EBADMSG;
+	if (kl->n13 == kl->cap13) {
+		unsigned int nc = kl->cap13 ? kl->cap13 * 2 : 64;
+		struct tlsdec_kl13_entry *ne = talloc_realloc(kl, kl->e13, struct tlsdec_kl13_entry, nc);
+
+		if (!ne)
+			return -ENOMEM;
+		kl->e13 = ne;
+		kl->cap13 = nc;
+	}
+	kl->e13[kl->n13++] = e;
+	memset(&e, 0, sizeof(e));
+	return 0;
+}
 
 struct tlsdec_keylog *tlsdec_keylog_alloc(void *ctx)
 {
@@ -238,7 +302,7 @@ int tlsdec_keylog_add_text(struct tlsdec_keylog *kl, const char *text, size_t le
 		size_t ll = nl ? (size_t)(nl - line) : len - pos;
 		const char *f[3];
 		size_t fl[3];
-		int nf;
+		int nf, which;
 
 		pos += ll + (nl ? 1 : 0);
 		if (ll && line[ll - 1] == '\r')
@@ -275,8 +339,21 @@ int tlsdec_keylog_add_text(struct tlsdec_keylog *kl, const char *text, size_t le
 			}
 			kl->e[kl->n++] = e;
 			added++;
-		} else if (fl[0] > 7 && !memcmp(f[0] + fl[0] - 7, "_SECRET", 7)) {
-			kl->tls13_lines++; /* CLIENT_HANDSHAKE_TRAFFIC_SECRET, EXPORTER_SECRET, ... (TLS 1.3) */
+		} else if ((which = kl13_label(f[0], fl[0])) >= 0) {
+			int rc = kl13_add(kl, which, f[1], fl[1], f[2], fl[2]);
+
+			kl->tls13_lines++;
+			if (rc == -ENOMEM)
+				return rc;
+			if (rc < 0) {
+				if (bad)
+					(*bad)++;
+				continue;
+			}
+			added++;
+		} else if ((fl[0] > 7 && !memcmp(f[0] + fl[0] - 7, "_SECRET", 7)) ||
+			   (fl[0] > 9 && !memcmp(f[0] + fl[0] - 9, "_SECRET_0", 9))) {
+			kl->tls13_lines++; /* EXPORTER_SECRET, CLIENT_EARLY_TRAFFIC_SECRET: not used */
 		} else if (bad) {
 			(*bad)++;
 		}
@@ -315,7 +392,7 @@ int tlsdec_keylog_load(struct tlsdec_keylog *kl, const char *path, unsigned int 
 
 unsigned int tlsdec_keylog_count(const struct tlsdec_keylog *kl)
 {
-	return kl ? kl->n : 0;
+	return kl ? kl->n + kl->n13 : 0;
 }
 
 unsigned int tlsdec_keylog_tls13_lines(const struct tlsdec_keylog *kl)
@@ -334,6 +411,55 @@ const uint8_t *tlsdec_keylog_find(const struct tlsdec_keylog *kl, const uint8_t 
 	return NULL;
 }
 
+const uint8_t *tlsdec_keylog_find13(const struct tlsdec_keylog *kl, const uint8_t cr[32], enum tlsdec_secret which,
+				    size_t *len)
+{
+	if (!kl)
+		return NULL;
+	for (unsigned int i = kl->n13; i-- > 0;)
+		if (kl->e13[i].which == which && !memcmp(kl->e13[i].cr, cr, 32)) {
+			if (len)
+				*len = kl->e13[i].len;
+			return kl->e13[i].secret;
+		}
+	return NULL;
+}
+
+/* ---- TLS 1.3 key schedule ------------------------------------------------------------------------ */
+
+int tlsdec_hkdf_expand_label(bool sha384, const uint8_t *secret, size_t secret_len, const char *label,
+			     const uint8_t *context, size_t context_len, uint8_t *out, size_t out_len)
+{
+	/* RFC 8446 §7.1: HkdfLabel = uint16 length ‖ opaque label<7..255> ("tls13 " ‖ Label) ‖
+	 * opaque context<0..255>; HKDF-Expand (RFC 5869 §2.3): T(1) = HMAC(PRK, info ‖ 0x01). One block
+	 * suffices: out_len is at most the hash length. */
+	uint8_t info[2 + 1 + 255 + 1 + 255 + 1], t[48];
+	size_t ll = label ? strlen(label) : 0, hlen = sha384 ? 48 : 32, n = 0;
+	int rc;
+
+	if (!secret || !out || !label || out_len == 0 || out_len > hlen || 6 + ll > 255 || context_len > 255 ||
+	    (!context && context_len))
+		return -EINVAL;
+	info[n++] = (uint8_t)(out_len >> 8);
+	info[n++] = (uint8_t)out_len;
+	info[n++] = (uint8_t)(6 + ll);
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, ll);
+	n += ll;
+	info[n++] = (uint8_t)context_len;
+	if (context_len)
+		memcpy(info + n, context, context_len);
+	n += context_len;
+	info[n++] = 0x01;
+	rc = crypto_hmac(sha384 ? CRYPTO_MD_SHA384 : CRYPTO_MD_SHA256, secret, secret_len, info, n, t);
+	if (rc < 0)
+		return -EIO;
+	memcpy(out, t, out_len);
+	memset(t, 0, sizeof(t));
+	return 0;
+}
+
 /* ---- connection ---------------------------------------------------------------------------------- */
 
 struct tlsdec_dir {
@@ -346,6 +472,17 @@ struct tlsdec_dir {
 	bool broken;
 	uint64_t seq;
 	uint8_t mac_key[48], key[32], iv[12];
+	/* TLS 1.3: the current traffic secret and its generation (0 handshake, 1 application_0, 2 after one
+	 * KeyUpdate ...), and a walk over the encrypted handshake messages (header bytes, body left) that
+	 * finds Finished and KeyUpdate without buffering them */
+	bool k13, k13_failed;
+	unsigned int gen;
+	uint8_t ts[TLSDEC_SECRET_MAX];
+	size_t ts_len;
+	uint8_t hh[4];
+	uint8_t hh_have;
+	uint32_t body_left;
+	int next_gen; /* set by Finished/KeyUpdate: applies after the record (RFC 8446 §5.1) */
 };
 
 struct tlsdec_conn {
@@ -366,6 +503,7 @@ static int tlsdec_conn_destructor(struct tlsdec_conn *c)
 {
 	/* key material must not linger in freed memory */
 	for (int i = 0; i < 2; i++) {
+		memset(c->d[i].ts, 0, sizeof(c->d[i].ts));
 		memset(c->d[i].mac_key, 0, sizeof(c->d[i].mac_key));
 		memset(c->d[i].key, 0, sizeof(c->d[i].key));
 		memset(c->d[i].iv, 0, sizeof(c->d[i].iv));
@@ -449,6 +587,191 @@ static void derive_keys(struct tlsdec_conn *c)
 	memset(kb, 0, sizeof(kb));
 	c->keys_ok = true;
 	c->why = TLSDEC_R_NONE;
+}
+
+/* ---- TLS 1.3 ------------------------------------------------------------------------------------ */
+
+/* Key and iv of one direction from its traffic secret (RFC 8446 §7.3). */
+static int tls13_keys_from_secret(struct tlsdec_conn *c, struct tlsdec_dir *d)
+{
+	const struct tlsdec_suite *s = c->suite;
+
+	if (tlsdec_hkdf_expand_label(s->sha384, d->ts, d->ts_len, "key", NULL, 0, d->key, s->key_len) ||
+	    tlsdec_hkdf_expand_label(s->sha384, d->ts, d->ts_len, "iv", NULL, 0, d->iv, 12))
+		return -EIO;
+	d->seq = 0;
+	d->k13 = true;
+	c->keys_ok = true;
+	return 0;
+}
+
+/* Load generation gen (0 handshake, 1 application_0) of dir's secret from the key log. */
+static enum tlsdec_reason tls13_load(struct tlsdec_conn *c, int dir, unsigned int gen)
+{
+	struct tlsdec_dir *d = &c->d[dir];
+	bool client = dir == c->client_dir;
+	enum tlsdec_secret which;
+	const uint8_t *sec;
+	size_t len = 0;
+
+	if (!c->have_cr || c->client_dir < 0)
+		return TLSDEC_R_NO_HANDSHAKE;
+	if (!c->suite || !c->suite->tls13)
+		return TLSDEC_R_UNSUPPORTED_SUITE;
+	if (gen == 0)
+		which = client ? TLSDEC_S_CLIENT_HS : TLSDEC_S_SERVER_HS;
+	else
+		which = client ? TLSDEC_S_CLIENT_AP0 : TLSDEC_S_SERVER_AP0;
+	sec = tlsdec_keylog_find13(c->kl, c->cr, which, &len);
+	if (!sec || len != (c->suite->sha384 ? 48u : 32u))
+		return TLSDEC_R_NO_KEYLOG;
+	memcpy(d->ts, sec, len);
+	d->ts_len = len;
+	d->gen = gen;
+	if (tls13_keys_from_secret(c, d))
+		return TLSDEC_R_UNSUPPORTED_SUITE;
+	return TLSDEC_R_NONE;
+}
+
+/* RFC 8446 §7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length) */
+static void tls13_next_gen(struct tlsdec_conn *c, struct tlsdec_dir *d)
+{
+	uint8_t n[TLSDEC_SECRET_MAX];
+
+	if (d->gen == 0) {
+		d->k13 = false; /* application_0 is loaded from the key log on the next record */
+		d->gen = 1;
+		return;
+	}
+	if (tlsdec_hkdf_expand_label(c->suite->sha384, d->ts, d->ts_len, "traffic upd", NULL, 0, n, d->ts_len)) {
+		d->k13 = false;
+		d->k13_failed = true;
+		return;
+	}
+	memcpy(d->ts, n, d->ts_len);
+	memset(n, 0, sizeof(n));
+	d->gen++;
+	if (tls13_keys_from_secret(c, d))
+		d->k13_failed = true;
+}
+
+/* Open a TLS 1.3 record (RFC 8446 §5.2) into c->out; returns the TLSInnerPlaintext length (content ‖
+ * type ‖ zeros) or -EBADMSG. Does not advance the sequence number on failure. */
+static int tls13_open(struct tlsdec_conn *c, struct tlsdec_dir *d, const struct tlsdec_record *r)
+{
+	uint8_t nonce[12], aad[5];
+	int rc;
+
+	if (r->len < CRYPTO_AEAD_TAG + 1)
+		return -EBADMSG;
+	memcpy(nonce, d->iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (uint8_t)(d->seq >> (56 - 8 * i)); /* §5.3 */
+	aad[0] = r->type;
+	aad[1] = (uint8_t)(r->version >> 8);
+	aad[2] = (uint8_t)r->version;
+	aad[3] = (uint8_t)(r->len >> 8);
+	aad[4] = (uint8_t)r->len;
+	rc = crypto_aead_decrypt(c->suite->mode == TLSDEC_MODE_CHACHA ? CRYPTO_AEAD_CHACHA20_POLY1305
+								      : CRYPTO_AEAD_AES_GCM,
+				 d->key, c->suite->key_len, nonce, aad, 5, r->fragment, r->len, c->out);
+	if (rc >= 0)
+		d->seq++;
+	return rc;
+}
+
+/* Walk decrypted handshake bytes: Finished (20) ends the handshake keys, KeyUpdate (24) the current
+ * application keys (RFC 8446 §4.4.4, §4.6.3); both take effect after the record. */
+static void tls13_hs_walk(struct tlsdec_dir *d, const uint8_t *p, size_t len)
+{
+	while (len) {
+		if (d->body_left) {
+			size_t n = d->body_left < len ? d->body_left : len;
+
+			d->body_left -= (uint32_t)n;
+			p += n;
+			len -= n;
+			continue;
+		}
+		d->hh[d->hh_have++] = *p++;
+		len--;
+		if (d->hh_have < 4)
+			continue;
+		d->hh_have = 0;
+		d->body_left = (uint32_t)d->hh[1] << 16 | (uint32_t)d->hh[2] << 8 | d->hh[3];
+		if (d->hh[0] == 20 || d->hh[0] == 24)
+			d->next_gen = 1;
+	}
+}
+
+static void tls13_record(struct tlsdec_conn *c, int dir, const struct tlsdec_record *r, uint32_t frame)
+{
+	struct tlsdec_dir *d = &c->d[dir];
+	enum tlsdec_reason why = TLSDEC_R_NONE;
+	size_t n;
+	int rc;
+	uint8_t type;
+
+	if (!c->have_sr) {
+		why = c->have_cr ? TLSDEC_R_TLS13 : TLSDEC_R_NO_HANDSHAKE; /* 0-RTT early data */
+		goto undecrypted;
+	}
+	if (d->k13_failed) {
+		why = TLSDEC_R_BAD_MAC;
+		goto undecrypted;
+	}
+	if (!d->k13) {
+		why = tls13_load(c, dir, d->gen);
+		if (why == TLSDEC_R_NO_KEYLOG && d->gen == 0)
+			why = tls13_load(c, dir, 1); /* handshake secrets missing: try the application ones */
+		if (why != TLSDEC_R_NONE)
+			goto undecrypted;
+	}
+	rc = tls13_open(c, d, r);
+	if (rc < 0 && d->gen == 0) {
+		uint64_t seq = d->seq;
+
+		/* the Finished was not seen (or not recognised): the record may be under application_0 */
+		if (tls13_load(c, dir, 1) == TLSDEC_R_NONE)
+			rc = tls13_open(c, d, r);
+		if (rc < 0 && tls13_load(c, dir, 0) == TLSDEC_R_NONE)
+			d->seq = seq; /* back to the handshake keys where they were */
+	}
+	if (rc < 0) {
+		if (d->k13)
+			d->seq++; /* the record used its sequence number: the next one may still open */
+		why = TLSDEC_R_BAD_MAC;
+		goto undecrypted;
+	}
+	/* §5.4: the content type is the last non-zero byte; all zeros is an unexpected_message */
+	n = (size_t)rc;
+	while (n && !c->out[n - 1])
+		n--;
+	if (!n) {
+		why = TLSDEC_R_MALFORMED;
+		goto undecrypted;
+	}
+	type = c->out[--n];
+	switch (type) {
+	case TLSDEC_CT_HANDSHAKE:
+		d->next_gen = 0;
+		tls13_hs_walk(d, c->out, n);
+		if (d->next_gen)
+			tls13_next_gen(c, d);
+		return;
+	case TLSDEC_CT_APPDATA:
+		if (c->ops->app && n)
+			c->ops->app(c->priv, dir, c->out, n, frame);
+		return;
+	case TLSDEC_CT_ALERT:
+		if (n >= 2 && c->ops->alert)
+			c->ops->alert(c->priv, dir, c->out[0], c->out[1], frame);
+		return;
+	default: return;
+	}
+undecrypted:
+	if (c->ops->undecrypted)
+		c->ops->undecrypted(c->priv, dir, r->type, why, frame);
 }
 
 static void aad_build(uint8_t aad[13], uint64_t seq, uint8_t type, uint16_t version, size_t len)
@@ -597,10 +920,13 @@ static void handle_record(struct tlsdec_conn *c, int dir, const struct tlsdec_re
 		}
 		return;
 	}
-	if (c->tls13 && (r->type == TLSDEC_CT_APPDATA || d->encrypted)) {
-		if (c->ops->undecrypted)
-			c->ops->undecrypted(c->priv, dir, r->type, TLSDEC_R_TLS13, frame);
-		return;
+	if (c->tls13 || (r->type == TLSDEC_CT_APPDATA && c->have_cr && !c->have_sr)) {
+		/* RFC 8446 §5: every protected record is application_data outside; handshake and alert records
+		 * before the keys are in the clear; ChangeCipherSpec is only for middleboxes (§D.4) */
+		if (r->type == TLSDEC_CT_APPDATA) {
+			tls13_record(c, dir, r, frame);
+			return;
+		}
 	}
 	if (d->encrypted) {
 		int rc;

@@ -1,4 +1,4 @@
-/* TLS 1.2 decryption of captured connections from an NSS key log, for the compliance checker.
+/* TLS 1.2 and TLS 1.3 decryption of captured connections from an NSS key log, for the compliance checker.
  *
  * The record layer (RFC 5246 §6.2) of both directions of one TCP connection is parsed; ClientHello
  * and ServerHello give the randoms, the cipher suite and the extensions that change record
@@ -9,7 +9,15 @@
  * encrypt-then-MAC). Suites: the two SCP81 PSK suites (PSK-AES128-GCM-SHA256 00A8,
  * PSK-AES128-CBC-SHA256 00AE; GP Amd B), ECDHE-ECDSA-AES128-GCM-SHA256 (C02B) and the other
  * SHA-2 AEAD/CBC suites of tlsdec_suites[]. Records that cannot be opened are reported with the reason
- * (no key-log entry, TLS 1.3, unsupported suite, handshake not captured, bad MAC).
+ * (no key-log entry, unsupported suite, handshake not captured, bad MAC).
+ *
+ * TLS 1.3 (ServerHello supported_versions = 0x0304): the key log's CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET
+ * and CLIENT_/SERVER_TRAFFIC_SECRET_0 lines give each direction's secrets; key and iv come from
+ * HKDF-Expand-Label (RFC 8446 §7.1, §7.3), the nonce is iv XOR the record sequence number, the AAD the
+ * record header (§5.2), the inner content type the last non-zero byte of the plaintext (§5.4). Suites
+ * TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 (§B.4). A direction
+ * switches from handshake to application keys after its Finished and to the next generation on
+ * KeyUpdate (§4.6.3, §7.2). Not handled: 0-RTT early data (CLIENT_EARLY_TRAFFIC_SECRET).
  *
  * Trust: record bytes are UNTRUSTED; every length is capped (a record at most 2^14 + 2048 bytes, RFC
  * 5246 §6.2.3; handshake reassembly at most TLSDEC_MAX_HS bytes). The key log is trusted input
@@ -69,7 +77,8 @@ struct tlsdec_suite {
 	const char *name; /* OpenSSL's name */
 	enum tlsdec_mode mode;
 	uint8_t key_len, mac_len, fixed_iv_len;
-	bool sha384; /* PRF and (CBC) MAC hash SHA-384, else SHA-256 */
+	bool sha384; /* PRF and (CBC) MAC hash SHA-384, else SHA-256 (TLS 1.3: the HKDF hash) */
+	bool tls13;  /* a TLS 1.3 suite (RFC 8446 §B.4): fixed_iv_len is the 12-byte per-record iv */
 };
 extern const struct tlsdec_suite tlsdec_suites[];
 const struct tlsdec_suite *tlsdec_suite_find(uint16_t id);
@@ -77,22 +86,41 @@ const struct tlsdec_suite *tlsdec_suite_find(uint16_t id);
 /* ---- key log -------------------------------------------------------------------------------------- */
 struct tlsdec_keylog;
 struct tlsdec_keylog *tlsdec_keylog_alloc(void *ctx);
-/* Add the CLIENT_RANDOM lines of an NSS key-log text; other labels are counted. Returns the number of
- * CLIENT_RANDOM entries added or -ENOMEM; malformed lines are counted in *bad (may be NULL). */
+/* Add the lines of an NSS key-log text: CLIENT_RANDOM (TLS 1.2) and the four TLS 1.3 traffic secrets of
+ * enum tlsdec_secret; other *_SECRET labels are counted. Returns the number of entries added or -ENOMEM;
+ * malformed lines are counted in *bad (may be NULL). */
 int tlsdec_keylog_add_text(struct tlsdec_keylog *kl, const char *text, size_t len, unsigned int *bad);
 /* Read a key-log file. Returns entries added, or -errno. */
 int tlsdec_keylog_load(struct tlsdec_keylog *kl, const char *path, unsigned int *bad);
 unsigned int tlsdec_keylog_count(const struct tlsdec_keylog *kl);
-/* Lines with TLS 1.3 labels (CLIENT_HANDSHAKE_TRAFFIC_SECRET ...), which this decoder does not use. */
+/* Lines with TLS 1.3 labels (CLIENT_HANDSHAKE_TRAFFIC_SECRET, EXPORTER_SECRET ...), used or not. */
 unsigned int tlsdec_keylog_tls13_lines(const struct tlsdec_keylog *kl);
 /* The 48-byte master secret for a client random, or NULL. */
 const uint8_t *tlsdec_keylog_find(const struct tlsdec_keylog *kl, const uint8_t client_random[32]);
 
+/* The TLS 1.3 secrets the decoder uses (NSS key log labels). */
+enum tlsdec_secret {
+	TLSDEC_S_CLIENT_HS,  /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+	TLSDEC_S_SERVER_HS,  /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+	TLSDEC_S_CLIENT_AP0, /* CLIENT_TRAFFIC_SECRET_0 */
+	TLSDEC_S_SERVER_AP0, /* SERVER_TRAFFIC_SECRET_0 */
+};
+extern const struct value_string tlsdec_secret_names[];
+#define TLSDEC_SECRET_MAX 48
+/* A TLS 1.3 secret for a client random, or NULL; *len receives its length (32 or 48). */
+const uint8_t *tlsdec_keylog_find13(const struct tlsdec_keylog *kl, const uint8_t client_random[32],
+				    enum tlsdec_secret which, size_t *len);
+
+/* RFC 8446 §7.1 HKDF-Expand-Label(secret, label, context, out_len) with SHA-256 or SHA-384 (sha384);
+ * out_len at most the hash length. Returns 0, -EINVAL or -EIO. */
+int tlsdec_hkdf_expand_label(bool sha384, const uint8_t *secret, size_t secret_len, const char *label,
+			     const uint8_t *context, size_t context_len, uint8_t *out, size_t out_len);
+
 /* ---- a connection ----------------------------------------------------------------------------------- */
 enum tlsdec_reason {
 	TLSDEC_R_NONE = 0,
-	TLSDEC_R_NO_KEYLOG,	    /* no CLIENT_RANDOM line for this connection */
-	TLSDEC_R_TLS13,		    /* TLS 1.3: its key-log labels are not used (not implemented) */
+	TLSDEC_R_NO_KEYLOG,	    /* no key-log line (CLIENT_RANDOM, TLS 1.3 traffic secret) for this connection */
+	TLSDEC_R_TLS13,		    /* TLS 1.3 record the decoder cannot open (0-RTT early data) */
 	TLSDEC_R_UNSUPPORTED_SUITE, /* a suite not in tlsdec_suites[] */
 	TLSDEC_R_NO_HANDSHAKE,	    /* the capture started after the hellos */
 	TLSDEC_R_BAD_MAC,	    /* authentication failed: wrong key or corrupted record */
