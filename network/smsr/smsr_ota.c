@@ -309,6 +309,15 @@ static int tx_send_chunk(struct ota_tx *tx, bool new_counter, bool first_copy)
 	id = tx->id;
 	for (int i = 0; i < nseg; i++) {
 		rc = ota->sms.send(ota->tp, tx->msisdn, segs[i].ud, segs[i].len, id);
+		if (rc == -ENOTCONN && tx_alive(ota, id)) {
+			/* the SMSC link is not (yet) bound, e.g. right after a restart that resumed a procedure:
+			 * like a lost SMS, the packet goes again when its PoR timer runs out */
+			ota->stats.not_connected++;
+			LOGP(DOTA, LOGL_NOTICE, "EID-%s: SMSC not connected: packet %u goes again in %lu s\n", tx->eid,
+			     tx->cur + 1, osmo_tdef_get(ota->tdefs, SMSR_T_POR, OSMO_TDEF_S, 60));
+			rc = 0;
+			goto out;
+		}
 		if (rc < 0) {
 			if (tx_alive(ota, id))
 				osmo_timer_del(&tx->timer);

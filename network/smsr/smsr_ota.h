@@ -84,7 +84,7 @@ struct smsr_ota_cfg {
 
 struct smsr_ota_stats {
 	unsigned long scripts, packets_tx, sms_tx, retx, por_ok, por_status_err, por_bad, por_unmatched, por_superseded,
-		mo_sms, mo_bad, mo_notifs, chained, timeouts, tx_errors;
+		not_connected, mo_sms, mo_bad, mo_notifs, chained, timeouts, tx_errors;
 };
 
 struct smsr_ota;

@@ -367,10 +367,20 @@ void test_ota_send_errors(void)
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, (const uint8_t *)"\x22\x01\x00", 3), -EBADMSG);
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, s, 0), -EINVAL);
 	btw("The transport refuses: its error, the exchange is gone (the counter stays used)");
-	tp_send_rc = -ENOTCONN;
-	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, s, len), -ENOTCONN);
+	tp_send_rc = -EIO;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, s, len), -EIO);
 	CU_ASSERT_EQUAL(stored_counter(&w), 6);
 	CU_ASSERT_EQUAL(res.n, 0);
+	btw("The SMSC link is not bound yet (a restart): like a lost SMS, the packet goes again at X30");
+	tp_send_rc = -ENOTCONN;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 2, s, len), 0);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->not_connected, 1);
+	CU_ASSERT_EQUAL(res.n, 0);
+	tp_send_rc = 0;
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.op, 2);
+	CU_ASSERT_EQUAL(res.sw, 0x9000);
 	world_teardown(&w);
 }
 
