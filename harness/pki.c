@@ -657,7 +657,9 @@ out:
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: rsplab pki init DIR [--curve p256|brainpoolp256r1] [--euicc N] [--eid EID...] [--force]\n"
+	fprintf(out, "usage: rsplab pki init DIR [--curve p256|brainpoolp256r1] [--euicc N] [--eid EID...] [--tls-ip "
+		     "IP]... "
+		     "[--force]\n"
 		     "\n"
 		     "Creates a fresh test PKI in DIR (created with mode 0700): CI and EUM (X.509), two SM-SRs\n"
 		     "and two SM-DPs (GP certificate + X.509 TLS certificate each), and per eUICC an ECASD key\n"
@@ -667,14 +669,17 @@ static int usage(FILE *out)
 		     "  --curve   curve of the CI, EUM, GP and ECASD keys (default p256); TLS keys are P-256\n"
 		     "  --euicc N number of eUICCs with generated EIDs (default 1, at most 64)\n"
 		     "  --eid EID one eUICC with this EID (32 digits, mod 97 = 1); repeatable; replaces --euicc\n"
+		     "  --tls-ip IP  one more address in every TLS certificate's subject alternative names\n"
 		     "  --force   replace an existing PKI in DIR\n");
 	return out == stdout ? 0 : 2;
 }
 
 static int cmd_pki_init(int argc, char **argv)
 {
-	static const char *eids[PKI_MAX_EUICC];
-	struct pki_opts o = { .curve = CRYPTO_CURVE_P256, .n_euicc = 1, .eids = eids, .summary = stdout };
+	static const char *eids[PKI_MAX_EUICC], *ips[32];
+	struct pki_opts o = {
+		.curve = CRYPTO_CURVE_P256, .n_euicc = 1, .eids = eids, .tls_ips = ips, .summary = stdout
+	};
 
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -714,6 +719,13 @@ static int cmd_pki_init(int argc, char **argv)
 				return usage(stderr);
 			}
 			o.n_euicc = (unsigned int)n;
+		} else if (strcmp(a, "--tls-ip") == 0) {
+			/* checked by pki_init() */
+			if (o.n_tls_ips >= sizeof(ips) / sizeof(ips[0])) {
+				fprintf(stderr, "pki init: at most %zu --tls-ip\n", sizeof(ips) / sizeof(ips[0]));
+				return usage(stderr);
+			}
+			ips[o.n_tls_ips++] = argv[++i];
 		} else if (strcmp(a, "--eid") == 0) {
 			/* --eid EID... : every following non-option argument is an EID */
 			do {

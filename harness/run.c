@@ -1,4 +1,5 @@
-/* `rsplab run [-v] [--out DIR] [--top DIR] SUITE|all|FILE.scn...`: see harness/run/runner.h. */
+/* `rsplab run [-v] [--out DIR] [--top DIR] [--no-netns] [--pki DIR] SUITE|all|FILE.scn...`: see
+ * harness/run/runner.h. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: rsplab run [-v] [--out DIR] [--top DIR] SUITE|all|FILE.scn...\n"
+	fprintf(f, "usage: rsplab run [-v] [--out DIR] [--top DIR] [--no-netns] [--pki DIR] SUITE|all|FILE.scn...\n"
 		   "Runs scenarios over the testbed: a SUITE is a directory under scenarios/ (flagship,\n"
 		   "smsr-change, download, es1, es2), 'all' runs every suite, FILE.scn one scenario. Each run gets\n"
 		   "reports/out/<YYYYmmdd-HHMMSS>-<suite>/ with the test PKI, per-scenario configs, logs and\n"
@@ -21,6 +22,10 @@ static void run_usage(FILE *f)
 		   "  --max-wait S   cap every step's timeout at S seconds (a quick smoke run)\n"
 		   "  --out DIR      parent of the run directory (default: <top>/reports/out)\n"
 		   "  --top DIR      the source tree holding scenarios/ and network/ (default: from the binary)\n"
+		   "  --no-netns     as root too, run in this network namespace (an external component on this\n"
+		   "                 host's loopback can then be reached and reach the builtin ones)\n"
+		   "  --pki DIR      use this test PKI (rsplab pki init, with the topology's EIDs and addresses)\n"
+		   "                 instead of a fresh one: the one an external component was configured with\n"
 		   "Formats: scenarios/README.md.\n");
 }
 
@@ -29,6 +34,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "verbose", no_argument, NULL, 'v' },	 { "out", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, 't' }, { "max-wait", required_argument, NULL, 'm' },
+		{ "no-netns", no_argument, NULL, 'n' },	 { "pki", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },	 { NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
@@ -47,6 +53,8 @@ int cmd_run(int argc, char **argv)
 		case 'v': o.verbose = true; break;
 		case 'o': o.out_dir = optarg; break;
 		case 't': o.top = optarg; break;
+		case 'n': o.no_netns = true; break;
+		case 'p': o.pki_dir = optarg; break;
 		case 'm': {
 			char *end;
 			unsigned long sec = strtoul(optarg, &end, 10);

@@ -19,6 +19,7 @@
 #include <osmocom/core/talloc.h>
 
 #include "lib/crypto/sym.h"
+#include "lib/esnet/esnet.h"
 #include "lib/saip/saip.h"
 #include "lib/smpp/smpp.h"
 
@@ -1087,9 +1088,19 @@ static int keylogs_load(struct tlsdec_keylog *kl, const char *dir, int depth)
 static const struct topo_comp *comp_at(const struct topo *t, const char *ep)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		char want[40];
-		run_fmt(want, sizeof(want), "%s:%u", t->comp[i].addr, t->comp[i].port);
-		if (t->comp[i].addr[0] && strcmp(want, ep) == 0)
+		char want[ESNET_HOST_MAX + 8];
+		struct esnet_url u;
+		if (t->comp[i].mode == TOPO_EXTERNAL) {
+			/* an external component is where its URL points (an address literal: the capture's) */
+			if (esnet_url_parse(t->comp[i].url, &u) < 0)
+				continue;
+			run_fmt(want, sizeof(want), "%s:%u", u.host, u.port);
+		} else if (t->comp[i].addr[0]) {
+			run_fmt(want, sizeof(want), "%s:%u", t->comp[i].addr, t->comp[i].port);
+		} else {
+			continue;
+		}
+		if (strcmp(want, ep) == 0)
 			return &t->comp[i];
 	}
 	return NULL;
@@ -1232,7 +1243,7 @@ static int start_net(struct run_ctx *ctx, const struct topo *t)
 	};
 	char conf[2048], path[PATH_MAX];
 	size_t n = 0;
-	struct net_opts no = { .sctp = NET_SCTP_AUTO };
+	struct net_opts no = { .sctp = NET_SCTP_AUTO, .no_netns = ctx->o->no_netns };
 	char src[PATH_MAX];
 	int rc;
 
@@ -3115,6 +3126,23 @@ static int make_pki(struct run_ctx *ctx, const struct run_scn *list, size_t n)
 	char dir[PATH_MAX];
 	struct pki_opts po = { .curve = CRYPTO_CURVE_P256, .eids = eids };
 
+	if (ctx->o->pki_dir) {
+		/* --pki: the PKI an external component was given; the run's pki/ points to it */
+		char abs[PATH_MAX], readme[PATH_MAX];
+
+		run_fmt(dir, sizeof(dir), "%s/pki", ctx->rundir);
+		if (!realpath(ctx->o->pki_dir, abs) || run_fmt(readme, sizeof(readme), "%s/README", abs) < 0 ||
+		    access(readme, R_OK) != 0) {
+			fprintf(stderr, "rsplab run: --pki %s: not a test PKI (rsplab pki init DIR)\n",
+				ctx->o->pki_dir);
+			return -EINVAL;
+		}
+		if (symlink(abs, dir) < 0) {
+			fprintf(stderr, "rsplab run: --pki: cannot link %s: %s\n", dir, strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < list[i].topo.n; j++) {
 			const char *eid = list[i].topo.comp[j].eid;

@@ -24,6 +24,10 @@ struct run_opts {
 	bool verbose;	     /* -v: stream component log lines */
 	const char *out_dir; /* NULL: <top>/reports/out */
 	const char *top;     /* source tree (scenarios/ ...); NULL: from the binary's location, else "." */
+	bool no_netns;	     /* as root too, run in the current network namespace (interop with an external
+			      * component on this host's loopback) */
+	const char *pki_dir; /* an existing test PKI (rsplab pki init) to use instead of a fresh one: what an
+			      * external component was configured with */
 };
 
 int run_main(char *const *targets, size_t n, const struct run_opts *o);

@@ -333,6 +333,25 @@ static void fes_set(struct es_fes *fes, const struct status *s)
 /* Every response starts with the base response (common initial sequence, as in smsr.c). */
 #define FES(m) (&(m)->u.es1_register_eis_resp.function_execution_status)
 
+/* The ES7 responses whose data elements the schema makes mandatory even when the status is Failed
+ * (es7.xsd: RandomChallenge; DerivationRandom and Receipt): sent empty then, so that a refusal is still
+ * a valid message (the checker's XSD-001 saw them missing). */
+static void fill_mandatory(struct es_msg *r)
+{
+	static const uint8_t none[1];
+
+	if (r->id == ES_MSG_ES7_AUTHENTICATE_SMSR_RESP && !r->u.es7_authenticate_smsr_resp.random_challenge.data)
+		r->u.es7_authenticate_smsr_resp.random_challenge = (struct es_hex){ none, 0 };
+	if (r->id == ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_RESP) {
+		struct es7_create_additional_key_set_resp *k = &r->u.es7_create_additional_key_set_resp;
+
+		if (!k->derivation_random.data)
+			k->derivation_random = (struct es_hex){ none, 0 };
+		if (!k->receipt.data)
+			k->receipt = (struct es_hex){ none, 0 };
+	}
+}
+
 static void reply_now(const struct smsr_reply *reply, enum es_msg_id req_id, const struct status *s)
 {
 	struct es_msg *r = talloc_zero(NULL, struct es_msg);
@@ -341,6 +360,7 @@ static void reply_now(const struct smsr_reply *reply, enum es_msg_id req_id, con
 		return;
 	r->id = req_id + 1;
 	fes_set(FES(r), s);
+	fill_mandatory(r);
 	smsr_ctr_es_answer(r);
 	reply->respond(reply->handle, r);
 	talloc_free(r);
@@ -727,6 +747,7 @@ static void sr1_es5_result(struct proc *p, const struct ev_es5 *r)
 		go(p, cert ? SR1_ST_5_HANDOVER_SENT : SR1_ST_13_WAIT_KEYSET_REQ, until(p->deadline), 0);
 	LOGPFSML(p->fi, LOGL_INFO, "step %s: %s answered to %s\n", cert ? "13" : "22",
 		 get_value_string(es_status_names, FES(m)->status), p->peer);
+	fill_mandatory(m);
 	p->have_relay = false;
 	smsr_ctr_es_answer(m);
 	p->relay.respond(p->relay.handle, m);
