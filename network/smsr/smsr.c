@@ -89,6 +89,9 @@ struct proc {
 	char prev_enabled[SMSR_ICCID_MAX]; /* EnableProfile: the profile that gets disabled */
 	int64_t pending_id;
 	uint16_t audit_type;
+	/* where the asynchronous answer goes, kept in the pending row for an answer after a restart */
+	char reply_to[512], relates_to[256];
+	enum es_ns_variant ns;
 };
 
 static struct osmo_fsm proc_fsm;
@@ -501,6 +504,12 @@ static struct proc *proc_alloc(struct smsr *sr, const struct es_msg *req, const 
 	p->req_id = req->id;
 	p->reply = *reply;
 	p->reply.requester = talloc_strdup(p, reply->requester ? reply->requester : "");
+	snprintf(p->reply_to, sizeof(p->reply_to), "%s",
+		 req->wsa.reply_to ? req->wsa.reply_to
+		 : req->wsa.from   ? req->wsa.from
+				   : "");
+	snprintf(p->relates_to, sizeof(p->relates_to), "%s", req->wsa.message_id ? req->wsa.message_id : "");
+	p->ns = req->ns_seen;
 	p->op = ++sr->next_op;
 	snprintf(p->eid, sizeof(p->eid), "%s", eid);
 	snprintf(p->iccid, sizeof(p->iccid), "%s", iccid ? iccid : "");
@@ -521,6 +530,10 @@ static int proc_start(struct proc *p, const uint8_t *apdu, size_t len, const cha
 	snprintf(pr.step, sizeof(pr.step), "WAIT_ES5_RESULT");
 	snprintf(pr.iccid, sizeof(pr.iccid), "%s", p->iccid);
 	snprintf(pr.requester, sizeof(pr.requester), "%s", p->reply.requester);
+	/* the request's own name (ES3-/ES4-...) for the answer a restart gives instead of ours */
+	snprintf(pr.kind, sizeof(pr.kind), "%s", es_msgs[p->req_id].name);
+	snprintf(pr.reply_to, sizeof(pr.reply_to), "%s", p->reply_to);
+	snprintf(pr.relates_to, sizeof(pr.relates_to), "%s%.250s", p->ns == ES_NS_V1 ? "v1|" : "", p->relates_to);
 	if (smsr_store_pending_add(sr->store, &pr) == 0)
 		p->pending_id = pr.id;
 	osmo_fsm_inst_state_chg(p->fi, PROC_ST_WAIT_ES5_RESULT, state_timeout_s(sr, SMSR_T_ES5_RESULT),
@@ -1085,6 +1098,56 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 		break;
 	}
 	return 0;
+}
+
+/* ---- restart ------------------------------------------------------------------------------------- */
+
+int smsr_abort_pending(struct smsr *sr, smsr_respond_stored_cb respond, void *priv)
+{
+	struct smsr_pending_row rows[64];
+	size_t n = 0;
+	int done = 0;
+
+	if (smsr_store_pending_list(sr->store, rows, ARRAY_SIZE(rows), &n) < 0)
+		return -EIO;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(rows); i++) {
+		struct es_msg *m;
+		enum es_ns_variant ns = ES_NS_V3;
+		const char *rel = rows[i].relates_to;
+		int id = -1;
+
+		for (int k = 0; k < ES_MSG__COUNT; k++)
+			if (es_msgs[k].name && !strcmp(es_msgs[k].name, rows[i].kind) &&
+			    es_msgs[k].kind == ES_KIND_REQUEST)
+				id = k;
+		if (id < 0)
+			continue; /* not a procedure of this layer (SM-SR Change keeps and resumes its own) */
+		if (!strncmp(rel, "v1|", 3)) {
+			ns = ES_NS_V1;
+			rel += 3;
+		}
+		/* the outcome on the eUICC is unknown: Failed, the MNO/SM-DP asks again (AuditEIS tells) */
+		m = talloc_zero(NULL, struct es_msg);
+		if (m) {
+			m->id = (enum es_msg_id)(id + 1);
+			resp_status(m, &(struct status){ ES_STATUS_FAILED, "1.2", "4.2",
+							 "interrupted by a restart of the SM-SR; outcome unknown" });
+			if (rows[i].reply_to[0] && rel[0] && respond &&
+			    respond(priv, rows[i].reply_to, rel, ns, m) == 0)
+				done++;
+			audit(sr, rows[i].eid,
+			      strstr(rows[i].kind, "EnableProfile")    ? AUDIT_ENABLE
+			      : strstr(rows[i].kind, "DisableProfile") ? AUDIT_DISABLE
+			      : strstr(rows[i].kind, "CreateISDP")     ? AUDIT_CREATE_ISDP
+								       : AUDIT_DELETE,
+			      rows[i].requester, ES_STATUS_FAILED, rows[i].iccid[0] ? rows[i].iccid : NULL);
+			talloc_free(m);
+		}
+		LOGP(DES5, LOGL_NOTICE, "EID-%s: %s interrupted by a restart: answered Failed, no longer pending\n",
+		     rows[i].eid, rows[i].kind);
+		smsr_store_pending_del(sr->store, rows[i].id);
+	}
+	return done;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------------ */

@@ -93,6 +93,17 @@ struct smsr_stats {
 struct smsr *smsr_alloc(void *ctx, struct smsr_store *store, const struct smsr_cfg *cfg, const struct smsr_es5_ops *es5,
 			smsr_notify_cb notify, void *priv);
 void smsr_free(struct smsr *sr);
+
+/* The answer to a request received before a restart (esnet_send_callback() in the daemon): to reply_to
+ * with RelatesTo relates_to in namespace ns. 0 when sent. */
+typedef int (*smsr_respond_stored_cb)(void *priv, const char *reply_to, const char *relates_to, enum es_ns_variant ns,
+				      struct es_msg *resp);
+/* At start-up: the procedures of this layer (EnableProfile, DisableProfile, DeleteProfile/DeleteISDP,
+ * CreateISDP) left pending by a crash end now: the outcome on the eUICC is unknown, so each is answered
+ * Failed 1.2/4.2 "interrupted by a restart" through respond (the requester asks again; AuditEIS tells the
+ * card's state), audited, and no longer blocks its eUICC. SM-SR Change resumes on its own
+ * (smsr_change_resume()). Returns the number answered, or -EIO. */
+int smsr_abort_pending(struct smsr *sr, smsr_respond_stored_cb respond, void *priv);
 const struct smsr_stats *smsr_stats(const struct smsr *sr);
 unsigned int smsr_num_procs(const struct smsr *sr);
 

@@ -602,6 +602,80 @@ void test_smsr_enable_via_es3_notification_routing(void)
 	world_teardown(&w);
 }
 
+/* What a restarted SM-SR answers for an operation a crash cut off. */
+static struct {
+	unsigned int n;
+	char reply_to[128], relates_to[128];
+	enum es_msg_id id;
+	enum es_status status;
+	char reason[16];
+} stored;
+
+static int respond_stored(void *priv, const char *reply_to, const char *relates_to, enum es_ns_variant ns,
+			  struct es_msg *resp)
+{
+	const struct es_fes *fes = &resp->u.es4_enable_profile_resp.function_execution_status;
+
+	stored.n++;
+	snprintf(stored.reply_to, sizeof(stored.reply_to), "%s", reply_to);
+	snprintf(stored.relates_to, sizeof(stored.relates_to), "%s", relates_to);
+	stored.id = resp->id;
+	stored.status = fes->status;
+	snprintf(stored.reason, sizeof(stored.reason), "%s",
+		 fes->status_code_data.reason ? fes->status_code_data.reason : "");
+	return 0;
+}
+
+void test_smsr_restart_aborts_cut_operations(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_pending_row rows[4];
+	struct smsr_audit_row a[8];
+	size_t n = 0, na = 0;
+
+	world_setup(&w);
+	btw("An ES4-EnableProfile is running: its pending row keeps what an answer after a restart needs");
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	m->wsa.reply_to = "https://mno.example/es4";
+	m->wsa.message_id = "urn:uuid:enable-1";
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	CU_ASSERT_EQUAL_FATAL(smsr_store_pending_list(w.store, rows, 4, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(rows[0].kind, "ES4-EnableProfile");
+	CU_ASSERT_STRING_EQUAL(rows[0].reply_to, "https://mno.example/es4");
+	CU_ASSERT_STRING_EQUAL(rows[0].relates_to, "urn:uuid:enable-1");
+	btw("The SM-SR is killed (the row stays) and starts again on the same store");
+	memset(&stored, 0, sizeof(stored));
+	{
+		struct smsr *sr2 = smsr_alloc(ctx, w.store, &(struct smsr_cfg){ .smsr_id = "1.2.3.4" }, &stub_es5,
+					      stub_notify, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sr2);
+		CU_ASSERT_EQUAL(smsr_abort_pending(sr2, respond_stored, NULL), 1);
+		smsr_free(sr2);
+	}
+	btw("Answered Failed 1.2/4.2 to where the request came from, audited, no longer blocking the eUICC");
+	CU_ASSERT_EQUAL(stored.n, 1);
+	CU_ASSERT_STRING_EQUAL(stored.reply_to, "https://mno.example/es4");
+	CU_ASSERT_STRING_EQUAL(stored.relates_to, "urn:uuid:enable-1");
+	CU_ASSERT_EQUAL(stored.id, ES_MSG_ES4_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(stored.status, ES_STATUS_FAILED);
+	CU_ASSERT_STRING_EQUAL(stored.reason, "4.2");
+	CU_ASSERT_EQUAL(smsr_store_pending_list(w.store, rows, 4, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(smsr_store_audit_list(w.store, EID, a, 8, &na), 0);
+	CU_ASSERT_TRUE(na >= 1);
+	CU_ASSERT_EQUAL(a[na - 1].op_type, 0x0200);
+	CU_ASSERT_EQUAL(a[na - 1].status, ES_STATUS_FAILED);
+	btw("Nothing more to answer the next time");
+	CU_ASSERT_EQUAL(smsr_abort_pending(w.sr, respond_stored, NULL), 0);
+	CU_ASSERT_EQUAL(stored.n, 1);
+	/* the first instance, which the test kept alive only to hold the row: its ES5 times out */
+	smsr_es5_rx_result(w.sr, sent[0].op, -ETIMEDOUT, 0, NULL, 0);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
 void test_smsr_enable_profile_error_rows(void)
 {
 	struct world w;
