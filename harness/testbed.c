@@ -20,61 +20,25 @@
 #include "harness/net_io.h"
 #include "harness/net_ready.h"
 #include "harness/testbed.h"
+#include "lib/test/runner.h"
 
 /* --- processes ------------------------------------------------------------------------------------ */
 
+/* lib/test's bounded process helpers (runner.h) */
 pid_t tb_spawn(const char *const *argv, const char *log, const char *out, const char *preload)
 {
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	if (out) {
-		int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (ofd >= 0)
-			dup2(ofd, 1);
-	}
-	if (preload)
-		setenv("LD_PRELOAD", preload, 1);
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
+	return test_spawn(argv, log, out, preload);
 }
 
 int tb_wait_pid(pid_t pid, int timeout_ms)
 {
-	int64_t deadline = net_now_ms() + timeout_ms;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (r < 0)
-			return -errno;
-		if (net_now_ms() > deadline)
-			return -ETIMEDOUT;
-		net_sleep_ms(10);
-	}
+	return test_wait_pid(pid, timeout_ms);
 }
 
 int tb_stop_pid(pid_t *pid)
 {
-	int rc;
+	int p = *pid, rc = test_stop_pid(&p);
 
-	if (*pid <= 0)
-		return 0;
-	kill(*pid, SIGTERM);
-	rc = tb_wait_pid(*pid, 3000);
-	if (rc == -ETIMEDOUT) {
-		printf("  pid %d ignored SIGTERM for 3 s: SIGKILL\n", (int)*pid);
-		kill(*pid, SIGKILL);
-		rc = tb_wait_pid(*pid, 3000);
-	}
 	*pid = 0;
 	return rc;
 }

@@ -1,9 +1,14 @@
 /* Test helpers shared by every test binary (see runner.h). */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/test/runner.h"
@@ -221,4 +226,66 @@ char *test_slurp(const char *path, size_t *len)
 	}
 	fclose(f);
 	return buf;
+}
+
+long long test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int test_spawn(const char *const *argv, const char *log, const char *out, const char *preload)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return (int)pid;
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fo = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : fd;
+
+	if (fd >= 0)
+		dup2(fd, 2);
+	if (fo >= 0)
+		dup2(fo, 1);
+	if (preload)
+		setenv("LD_PRELOAD", preload, 1);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+int test_wait_pid(int pid, int timeout_ms)
+{
+	long long deadline = test_now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid((pid_t)pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (r < 0)
+			return -errno;
+		if (test_now_ms() > deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+}
+
+int test_stop_pid(int *pid)
+{
+	int rc;
+
+	if (*pid <= 0)
+		return 0;
+	kill((pid_t)*pid, SIGTERM);
+	rc = test_wait_pid(*pid, 3000);
+	if (rc == -ETIMEDOUT) {
+		printf("  pid %d ignored SIGTERM for 3 s: SIGKILL\n", *pid);
+		kill((pid_t)*pid, SIGKILL);
+		rc = test_wait_pid(*pid, 3000);
+	}
+	*pid = 0;
+	return rc;
 }

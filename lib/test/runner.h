@@ -67,3 +67,13 @@ int test_run_captured(int (*fn)(int, char **), char **argv, char *out, size_t ou
 /* A whole file as a NUL-terminated heap string (free() it); *len (may be NULL) gets its length.
  * NULL if it cannot be read. */
 char *test_slurp(const char *path, size_t *len);
+
+/* Child processes of the integration tests (real daemons), every wait bounded:
+ * test_spawn: fork + exec argv[0] (a path), stdout to out (NULL: to log), stderr appended to log (0600),
+ * LD_PRELOAD=preload when not NULL; the PID, or -1. test_wait_pid: its exit status (128+signal when
+ * killed) within timeout_ms, -ETIMEDOUT or -errno. test_stop_pid: SIGTERM, SIGKILL after 3 s; how it
+ * ended, 0 when *pid was not running; *pid = 0. test_now_ms: a monotonic clock in ms. */
+long long test_now_ms(void);
+int test_spawn(const char *const *argv, const char *log, const char *out, const char *preload);
+int test_wait_pid(int pid, int timeout_ms);
+int test_stop_pid(int *pid);

@@ -40,10 +40,7 @@ unsigned int failures_at_start;
 
 long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return test_now_ms();
 }
 
 void path_in(char *out, size_t cap, const char *name)
@@ -53,59 +50,21 @@ void path_in(char *out, size_t cap, const char *name)
 
 /* ---- processes ----------------------------------------------------------------------------------- */
 
-/* fork + exec argv; stdout to out (NULL: log), stderr to log (appended); preload as LD_PRELOAD. */
+/* lib/test's bounded process helpers (runner.h) */
 pid_t spawn(const char *const *argv, const char *log, const char *out, const char *preload)
 {
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return pid;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int fo = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : fd;
-
-	if (fd >= 0)
-		dup2(fd, 2);
-	if (fo >= 0)
-		dup2(fo, 1);
-	if (preload)
-		setenv("LD_PRELOAD", preload, 1);
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
+	return test_spawn(argv, log, out, preload);
 }
 
-/* The exit status (128+signal when killed) of pid within timeout_ms, or -ETIMEDOUT. */
 int wait_pid(pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
-	int status;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (r < 0)
-			return -errno;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
+	return test_wait_pid(pid, timeout_ms);
 }
 
-/* SIGTERM, SIGKILL after 3 s. How it ended (wait_pid), 0 if not running. */
 int stop_pid(pid_t *pid)
 {
-	int rc;
+	int p = *pid, rc = test_stop_pid(&p);
 
-	if (*pid <= 0)
-		return 0;
-	kill(*pid, SIGTERM);
-	rc = wait_pid(*pid, 3000);
-	if (rc == -ETIMEDOUT) {
-		printf("  pid %d ignored SIGTERM for 3 s: SIGKILL\n", (int)*pid);
-		kill(*pid, SIGKILL);
-		rc = wait_pid(*pid, 3000);
-	}
 	*pid = 0;
 	return rc;
 }
