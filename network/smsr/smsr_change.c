@@ -1035,68 +1035,81 @@ static void sr2_authenticate(struct proc *p)
 		sr2_fail(p, &ST_PEER);
 }
 
+/* Steps 14 and 26 (digest §2.1, §4.7): a fresh ephemeral key pair and HostID for the CRT the caller then
+ * builds into p->crt. */
+static int sr2_key_start(struct proc *p, uint8_t host_id[16])
+{
+	ecka_host_free(&p->host);
+	if (crypto_random(host_id, 16) < 0 || ecka_host_start(&p->host, p->ecasd_pub, NULL, 0) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* ... and the key parameters signed with SK.SR.ECDSA over 3A02{A6} ‖ 7F49{ePK} ‖ 0085{RC}: the ePK as
+ * the 7F49 TLV in epk (its value in *val / *val_len) and the signature. */
+static int sr2_key_sign(struct proc *p, const uint8_t *rc, size_t rc_len, uint8_t *epk, size_t cap, const uint8_t **val,
+			size_t *val_len, uint8_t sig[EC_SIG_LEN])
+{
+	struct smsr_change *c = p->c;
+	uint8_t sd[512];
+	struct bertlv t;
+	int en, sn;
+
+	en = ecka_epk_encode(c->cfg.ecka.epk_encoding, p->host.epk, (enum crypto_curve)crypto_ec_curve_of(p->ecasd_pub),
+			     epk, cap);
+	if (en < 0 || bertlv_decode(&t, epk, (size_t)en) != en)
+		return -EINVAL;
+	sn = es5_keyset_signed_data(sd, sizeof(sd), p->crt, p->crt_len, t.value, t.len, rc, rc_len);
+	if (sn < 0 || crypto_ecdsa_sign(c->cfg.sr_key, sd, (size_t)sn, sig) < 0)
+		return -EIO;
+	*val = t.value;
+	*val_len = t.len;
+	return 0;
+}
+
 /* Steps 14-15: key parameters, signed, in CreateAdditionalKeySet. */
 static void sr2_create_keyset(struct proc *p, const struct es_hex *rc_hex)
 {
 	struct smsr_change *c = p->c;
-	uint8_t host_id[16], epk[128], sd[512], sig[EC_SIG_LEN];
-	const struct ecka_variants *v = &c->cfg.ecka;
-	uint8_t param = v->isdr_scenario_param;
+	uint8_t host_id[16], epk[128], sig[EC_SIG_LEN];
+	uint8_t param = c->cfg.ecka.isdr_scenario_param;
 	struct es7_create_additional_key_set_req *q;
+	const uint8_t *epk_val;
+	size_t epk_len;
 	struct es_msg *m;
-	int en, sn, rc;
+	int rc;
 	char fci[96];
 
-	ecka_host_free(&p->host);
-	if (crypto_random(host_id, sizeof(host_id)) < 0 || ecka_host_start(&p->host, p->ecasd_pub, NULL, 0) < 0) {
+	rc = sr2_key_start(p, host_id);
+	if (rc == 0)
+		rc = crt_build(&c->cfg.ecka, p->kvn, 0, param, host_id, sizeof(host_id), p->crt, sizeof(p->crt));
+	if (rc >= 0) {
+		p->crt_len = (size_t)rc;
+		rc = sr2_key_sign(p, rc_hex->data, rc_hex->len, epk, sizeof(epk), &epk_val, &epk_len, sig);
+	}
+	m = rc < 0 ? NULL : talloc_zero(p, struct es_msg);
+	if (!m) {
 		sr2_fail(p, &ST_INTERNAL);
 		return;
 	}
-	rc = crt_build(v, p->kvn, 0, param, host_id, sizeof(host_id), p->crt, sizeof(p->crt));
-	en = rc < 0 ? rc
-		    : ecka_epk_encode(v->epk_encoding, p->host.epk, (enum crypto_curve)crypto_ec_curve_of(p->ecasd_pub),
-				      epk, sizeof(epk));
-	if (rc < 0 || en < 4) {
-		sr2_fail(p, &ST_INTERNAL);
-		return;
-	}
-	p->crt_len = (size_t)rc;
-	/* the 7F49 value: skip the tag (2) and the length (1 or 2) */
-	{
-		size_t off = epk[2] == 0x81 ? 4 : 3;
-		const uint8_t *epk_val = epk + off;
-		size_t epk_len = (size_t)en - off;
-
-		sn = es5_keyset_signed_data(sd, sizeof(sd), p->crt, p->crt_len, epk_val, epk_len, rc_hex->data,
-					    rc_hex->len);
-		if (sn < 0 || crypto_ecdsa_sign(c->cfg.sr_key, sd, (size_t)sn, sig) < 0) {
-			sr2_fail(p, &ST_INTERNAL);
-			return;
-		}
-		m = talloc_zero(p, struct es_msg);
-		if (!m) {
-			sr2_fail(p, &ST_INTERNAL);
-			return;
-		}
-		m->id = ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_REQ;
-		q = &m->u.es7_create_additional_key_set_req;
-		q->present = true;
-		snprintf(fci, sizeof(fci), "caks-%s", p->eid);
-		q->function_call_identifier = fci;
-		q->validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
-		q->eid = (struct es_hex){ p->eid_bin, 16 };
-		q->key_version_number = (struct es_int){ true, p->kvn };
-		q->initial_sequence_counter = (struct es_int){ true, 0 };
-		q->ecc_key_length = ES_ECC_256;
-		q->scenario_parameter = (struct es_int){ true, param };
-		q->host_id = (struct es_hex){ host_id, sizeof(host_id) };
-		q->ephemeral_public_key = (struct es_hex){ epk_val, epk_len };
-		q->signature = (struct es_hex){ sig, sizeof(sig) };
-		go(p, SR2_ST_15_CREATE_KEYSET_SENT, sr2_wait_s(p), 0);
-		LOGPFSML(p->fi, LOGL_INFO, "step 15: CreateAdditionalKeySet (KVN %02X) to %s\n", p->kvn, p->peer);
-		rc = es7_call(p, m);
-		talloc_free(m);
-	}
+	m->id = ES_MSG_ES7_CREATE_ADDITIONAL_KEY_SET_REQ;
+	q = &m->u.es7_create_additional_key_set_req;
+	q->present = true;
+	snprintf(fci, sizeof(fci), "caks-%s", p->eid);
+	q->function_call_identifier = fci;
+	q->validity_period = (struct es_int){ true, (int64_t)until(p->deadline) };
+	q->eid = (struct es_hex){ p->eid_bin, 16 };
+	q->key_version_number = (struct es_int){ true, p->kvn };
+	q->initial_sequence_counter = (struct es_int){ true, 0 };
+	q->ecc_key_length = ES_ECC_256;
+	q->scenario_parameter = (struct es_int){ true, param };
+	q->host_id = (struct es_hex){ host_id, sizeof(host_id) };
+	q->ephemeral_public_key = (struct es_hex){ epk_val, epk_len };
+	q->signature = (struct es_hex){ sig, sizeof(sig) };
+	go(p, SR2_ST_15_CREATE_KEYSET_SENT, sr2_wait_s(p), 0);
+	LOGPFSML(p->fi, LOGL_INFO, "step 15: CreateAdditionalKeySet (KVN %02X) to %s\n", p->kvn, p->peer);
+	rc = es7_call(p, m);
+	talloc_free(m);
 	if (rc < 0)
 		sr2_fail(p, &ST_PEER);
 }
@@ -1337,36 +1350,28 @@ static void sr2_scp81(struct proc *p)
 static void sr2_scp81_keys(struct proc *p, const struct es5_bytes *rc_tlv)
 {
 	struct smsr_change *c = p->c;
-	const struct ecka_variants *v = &c->cfg.ecka;
-	uint8_t host_id[16], epk[128], sd[512], sig[EC_SIG_LEN], apdu[300];
+	uint8_t host_id[16], epk[128], sig[EC_SIG_LEN], apdu[300];
+	const uint8_t *epk_val;
+	size_t epk_len;
 	struct ecka_crt crt;
-	int en, sn, n = -EINVAL;
+	int n;
 
-	ecka_host_free(&p->host);
-	if (crypto_random(host_id, sizeof(host_id)) < 0 || ecka_host_start(&p->host, p->ecasd_pub, NULL, 0) < 0)
-		goto fail;
-	ecka_crt_default(&crt, ECKA_TARGET_ISDR_SCP81, v, p->scp81_kvn);
-	if (crt.param & ECKA_SP_HOSTID) {
-		crt.host_id = host_id;
-		crt.host_id_len = sizeof(host_id);
+	n = sr2_key_start(p, host_id);
+	if (n == 0) {
+		ecka_crt_default(&crt, ECKA_TARGET_ISDR_SCP81, &c->cfg.ecka, p->scp81_kvn);
+		if (crt.param & ECKA_SP_HOSTID) {
+			crt.host_id = host_id;
+			crt.host_id_len = sizeof(host_id);
+		}
+		n = ecka_crt_encode(&crt, p->crt, sizeof(p->crt));
 	}
-	n = ecka_crt_encode(&crt, p->crt, sizeof(p->crt));
-	en = n < 0 ? n
-		   : ecka_epk_encode(v->epk_encoding, p->host.epk, (enum crypto_curve)crypto_ec_curve_of(p->ecasd_pub),
-				     epk, sizeof(epk));
-	if (n < 0 || en < 4)
-		goto fail;
-	p->crt_len = (size_t)n;
-	{
-		size_t off = epk[2] == 0x81 ? 4 : 3; /* the 7F49 value: after tag (2) and length */
-
-		sn = es5_keyset_signed_data(sd, sizeof(sd), p->crt, p->crt_len, epk + off, (size_t)en - off,
-					    rc_tlv->buf, rc_tlv->len);
-		if (sn < 0 || crypto_ecdsa_sign(c->cfg.sr_key, sd, (size_t)sn, sig) < 0)
-			goto fail;
-		n = es5_keyset_keyagreement_build(apdu, sizeof(apdu), p->crt, p->crt_len, epk + off, (size_t)en - off,
-						  sig, sizeof(sig));
+	if (n >= 0) {
+		p->crt_len = (size_t)n;
+		n = sr2_key_sign(p, rc_tlv->buf, rc_tlv->len, epk, sizeof(epk), &epk_val, &epk_len, sig);
 	}
+	if (n == 0)
+		n = es5_keyset_keyagreement_build(apdu, sizeof(apdu), p->crt, p->crt_len, epk_val, epk_len, sig,
+						  sizeof(sig));
 	if (n < 0)
 		goto fail;
 	go(p, SR2_ST_26_SCP81_KEYS_SENT, tdef_s(c, SMSR_CHG_T_ES5), SMSR_CHG_T_ES5);
@@ -1872,28 +1877,19 @@ void smsr_change_es5_rx_result(struct smsr_change *c, uint32_t op, int rc, uint1
 	 S(SR1_ST_16_KEYAGREEMENT_TO_ISDR) | S(SR1_ST_22_WAIT_HANDOVER_RESP) | S(ST_DONE))
 #define SR1_EVENTS (S(EV_AUTH_REQ) | S(EV_KEYSET_REQ) | S(EV_ES7_RESP) | S(EV_ES5_RESULT) | S(EV_HANDOVER_RESULT))
 
+/* A state waiting for events: every one of a role's states but the first and DONE. */
+#define WAIT_STATE(nm, events, all, act)                                                  \
+	{                                                                                 \
+		.name = nm, .in_event_mask = events, .out_state_mask = all, .action = act \
+	}
+
 static const struct osmo_fsm_state sr1_states[] = {
 	[SR1_ST_4_LOCKED] = { .name = "4_LOCKED", .out_state_mask = SR1_ALL },
-	[SR1_ST_5_HANDOVER_SENT] = { .name = "5_HANDOVER_SENT",
-				     .in_event_mask = SR1_EVENTS,
-				     .out_state_mask = SR1_ALL,
-				     .action = sr1_wait_action },
-	[SR1_ST_8_CERT_TO_ISDR] = { .name = "8_CERT_TO_ISDR",
-				    .in_event_mask = SR1_EVENTS,
-				    .out_state_mask = SR1_ALL,
-				    .action = sr1_wait_action },
-	[SR1_ST_13_WAIT_KEYSET_REQ] = { .name = "13_WAIT_KEYSET_REQ",
-					.in_event_mask = SR1_EVENTS,
-					.out_state_mask = SR1_ALL,
-					.action = sr1_wait_action },
-	[SR1_ST_16_KEYAGREEMENT_TO_ISDR] = { .name = "16_KEYAGREEMENT_TO_ISDR",
-					     .in_event_mask = SR1_EVENTS,
-					     .out_state_mask = SR1_ALL,
-					     .action = sr1_wait_action },
-	[SR1_ST_22_WAIT_HANDOVER_RESP] = { .name = "22_WAIT_HANDOVER_RESP",
-					   .in_event_mask = SR1_EVENTS,
-					   .out_state_mask = SR1_ALL,
-					   .action = sr1_wait_action },
+	[SR1_ST_5_HANDOVER_SENT] = WAIT_STATE("5_HANDOVER_SENT", SR1_EVENTS, SR1_ALL, sr1_wait_action),
+	[SR1_ST_8_CERT_TO_ISDR] = WAIT_STATE("8_CERT_TO_ISDR", SR1_EVENTS, SR1_ALL, sr1_wait_action),
+	[SR1_ST_13_WAIT_KEYSET_REQ] = WAIT_STATE("13_WAIT_KEYSET_REQ", SR1_EVENTS, SR1_ALL, sr1_wait_action),
+	[SR1_ST_16_KEYAGREEMENT_TO_ISDR] = WAIT_STATE("16_KEYAGREEMENT_TO_ISDR", SR1_EVENTS, SR1_ALL, sr1_wait_action),
+	[SR1_ST_22_WAIT_HANDOVER_RESP] = WAIT_STATE("22_WAIT_HANDOVER_RESP", SR1_EVENTS, SR1_ALL, sr1_wait_action),
 	[ST_DONE] = { .name = "DONE" },
 };
 
@@ -1905,34 +1901,13 @@ static const struct osmo_fsm_state sr1_states[] = {
 
 static const struct osmo_fsm_state sr2_states[] = {
 	[SR1_ST_4_LOCKED] = { .name = "1_PREPARE", .out_state_mask = SR2_ALL },
-	[SR2_ST_2_AWAITING_HANDOVER] = { .name = "2_AWAITING_HANDOVER",
-					 .in_event_mask = SR2_EVENTS,
-					 .out_state_mask = SR2_ALL,
-					 .action = sr2_action },
-	[SR2_ST_7_AUTHENTICATE_SENT] = { .name = "7_AUTHENTICATE_SENT",
-					 .in_event_mask = SR2_EVENTS,
-					 .out_state_mask = SR2_ALL,
-					 .action = sr2_action },
-	[SR2_ST_15_CREATE_KEYSET_SENT] = { .name = "15_CREATE_KEYSET_SENT",
-					   .in_event_mask = SR2_EVENTS,
-					   .out_state_mask = SR2_ALL,
-					   .action = sr2_action },
-	[SR2_ST_25_FINALISE_SENT] = { .name = "25_FINALISE_SENT",
-				      .in_event_mask = SR2_EVENTS,
-				      .out_state_mask = SR2_ALL,
-				      .action = sr2_action },
-	[SR2_ST_26_ADDRESSING_SENT] = { .name = "26_ADDRESSING_SENT",
-					.in_event_mask = SR2_EVENTS,
-					.out_state_mask = SR2_ALL,
-					.action = sr2_action },
-	[SR2_ST_26_SCP81_CERT_SENT] = { .name = "26_SCP81_CERT_SENT",
-					.in_event_mask = SR2_EVENTS,
-					.out_state_mask = SR2_ALL,
-					.action = sr2_action },
-	[SR2_ST_26_SCP81_KEYS_SENT] = { .name = "26_SCP81_KEYS_SENT",
-					.in_event_mask = SR2_EVENTS,
-					.out_state_mask = SR2_ALL,
-					.action = sr2_action },
+	[SR2_ST_2_AWAITING_HANDOVER] = WAIT_STATE("2_AWAITING_HANDOVER", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_7_AUTHENTICATE_SENT] = WAIT_STATE("7_AUTHENTICATE_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_15_CREATE_KEYSET_SENT] = WAIT_STATE("15_CREATE_KEYSET_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_25_FINALISE_SENT] = WAIT_STATE("25_FINALISE_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_26_ADDRESSING_SENT] = WAIT_STATE("26_ADDRESSING_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_26_SCP81_CERT_SENT] = WAIT_STATE("26_SCP81_CERT_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
+	[SR2_ST_26_SCP81_KEYS_SENT] = WAIT_STATE("26_SCP81_KEYS_SENT", SR2_EVENTS, SR2_ALL, sr2_action),
 	[ST_DONE] = { .name = "DONE" },
 };
 
