@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <osmocom/core/talloc.h>
+#include <osmocom/gsm/gsm48.h>
 
 #include "lib/crypto/sym.h"
 #include "lib/esnet/esnet.h"
@@ -664,18 +665,26 @@ static int prepare_profiles(struct run_ctx *ctx, const struct run_scn *rs, char 
 	return rc;
 }
 
-/* The SMS address ("TON NPI DIGITS") of an SM-SR for the card's PoRs and notifications: its short code
- * in the run's net.env (network/README.md: SMSR1_SHORT_CODE on the Kannel path, SMSR2_SHORT_CODE on
- * SMPP). "" without a core network. */
+/* An SM-SR's short code in the run's net.env (network/README.md: SMSR1_SHORT_CODE on the Kannel path,
+ * SMSR2_SHORT_CODE on SMPP); NULL without a core network. */
+static const char *smsr_short_code(const struct run_ctx *ctx, const struct topo_comp *smsr)
+{
+	const char *code;
+
+	if (!ctx->env || !smsr)
+		return NULL;
+	code = net_map_get(ctx->env, smsr_uses_kannel(&ctx->rs->topo, smsr) ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
+	return code && code[0] ? code : NULL;
+}
+
+/* The SMS address ("TON NPI DIGITS") of an SM-SR for the card's PoRs and notifications; "" without a
+ * core network. */
 static void smsr_sms_addr(const struct run_ctx *ctx, const struct topo_comp *smsr, char *out, size_t len)
 {
-	const char *code = NULL;
+	const char *code = smsr_short_code(ctx, smsr);
 
 	out[0] = '\0';
-	if (!ctx->env || !smsr)
-		return;
-	code = net_map_get(ctx->env, smsr_uses_kannel(&ctx->rs->topo, smsr) ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
-	if (code && code[0])
+	if (code)
 		run_fmt(out, len, "1 1 %s", code);
 }
 
@@ -684,23 +693,17 @@ static void smsr_sms_addr(const struct run_ctx *ctx, const struct topo_comp *sms
  * ("1 1" above), so that after the change the eUICC's notifications go to the new SM-SR's number. */
 static void smsr_addressing_hex(const struct run_ctx *ctx, const struct topo_comp *smsr, char *out, size_t len)
 {
-	const char *code = NULL;
-	uint8_t v[2 + 1 + 10];
-	size_t nd, n = 3;
+	const char *code = smsr_short_code(ctx, smsr);
+	uint8_t v[16] = { 0x86 };
+	int n;
 
 	out[0] = '\0';
-	if (!ctx->env || !smsr)
+	/* libosmocore writes L, leaves the one header byte (TON/NPI) to us, then the BCD digits */
+	n = code ? gsm48_encode_bcd_number(v + 1, sizeof(v) - 1, 1, code) : -1;
+	if (n < 3)
 		return;
-	code = net_map_get(ctx->env, smsr_uses_kannel(&ctx->rs->topo, smsr) ? "SMSR1_SHORT_CODE" : "SMSR2_SHORT_CODE");
-	nd = code ? strlen(code) : 0;
-	if (!nd || nd > 2 * (sizeof(v) - 3) || strspn(code, "0123456789") != nd)
-		return;
-	v[0] = 0x86;
 	v[2] = 0x91;
-	for (size_t i = 0; i < nd; i += 2) /* BCD, low nibble first, F filler */
-		v[n++] = (uint8_t)((code[i] - '0') | (i + 1 < nd ? (code[i + 1] - '0') << 4 : 0xF0));
-	v[1] = (uint8_t)(n - 2);
-	osmo_hexdump_buf(out, len, v, n, "", false);
+	osmo_hexdump_buf(out, len, v, n + 1, "", false);
 }
 
 /* Cards: rsplab-euicc init (sims/euicc/README.md) writes the card and prints its EUM-signed

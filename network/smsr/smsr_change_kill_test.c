@@ -34,6 +34,7 @@
 
 #include <osmocom/core/select.h>
 #include <osmocom/core/utils.h>
+#include <osmocom/gsm/gsm48.h>
 #include <sqlite3.h>
 #include <talloc.h>
 
@@ -99,20 +100,17 @@ static pid_t *const pids[2] = { &sr1_pid, &sr2_pid };
 
 /* The DGI 3A07 value of step 26 (UpdateSMSRAddressingParameters) with the SM-SR's short code: 86 len 91
  * (TON/NPI) then BCD digits, low nibble first, F filler; as `rsplab run` builds it; "" when there is none. */
+/* DGI 3A07 for step 26: a TS 102 223 §8.1 address `86 L 91 BCD` (as the harness gives rsplab-smsr). */
 static void addressing_hex(const char *code, char *out, size_t cap)
 {
-	uint8_t v[2 + 1 + 10];
-	size_t nd = strlen(code), n = 3;
+	uint8_t v[16] = { 0x86 };
+	int n = gsm48_encode_bcd_number(v + 1, sizeof(v) - 1, 1, code);
 
 	out[0] = '\0';
-	if (!nd || nd > 2 * (sizeof(v) - 3) || strspn(code, "0123456789") != nd)
+	if (n < 3)
 		return;
-	v[0] = 0x86;
 	v[2] = 0x91;
-	for (size_t i = 0; i < nd; i += 2)
-		v[n++] = (uint8_t)((code[i] - '0') | (i + 1 < nd ? (code[i + 1] - '0') << 4 : 0xF0));
-	v[1] = (uint8_t)(n - 2);
-	osmo_hexdump_buf(out, cap, v, n, "", false);
+	osmo_hexdump_buf(out, cap, v, n + 1, "", false);
 }
 
 static pid_t sr_start(int i)
