@@ -50,13 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = ramhttp_notif_from_uri(e1, sizeof(e1), s, size);
 	if (len > 0) { /* what decodes, re-encodes to a URI that decodes to the same bytes */
 		uint8_t e2[RAMHTTP_NOTIF_MAX];
-		char *u = malloc(2 * sizeof(e1) + 16);
-		int l2 = u ? ramhttp_notif_uri_build(u, 2 * sizeof(e1) + 16, "/a", e1, (size_t)len) : -1;
+		char *uri = malloc(2 * sizeof(e1) + 16);
+		int l2 = uri ? ramhttp_notif_uri_build(uri, 2 * sizeof(e1) + 16, "/a", e1, (size_t)len) : -1;
 
-		if (u && (l2 < 0 || ramhttp_notif_from_uri(e2, sizeof(e2), u, (size_t)l2) != len ||
-			  memcmp(e1, e2, (size_t)len) != 0))
+		if (uri && (l2 < 0 || ramhttp_notif_from_uri(e2, sizeof(e2), uri, (size_t)l2) != len ||
+			    memcmp(e1, e2, (size_t)len) != 0))
 			abort();
-		free(u);
+		free(uri);
 	}
 	return 0;
 }
