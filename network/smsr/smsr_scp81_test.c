@@ -578,7 +578,7 @@ void test_scp81_card_closes_connection(void)
 
 /* The E1 of WHTY's device simulator with our test EID (open-questions §9), sequence number 0102 */
 #define E1_HEX                                     \
-	"E1244C1089001012012341234012345678901224" \
+	"E12B4C1089001012012341234012345678901224" \
 	"4D01024E0201022F10A0000005591010FFFFFFFF8900001100"
 /* its confirmation as a RAM over HTTP script: STORE DATA 3A08 {4E 0102} (es5_test's WHTY trace) */
 #define CONFIRM_SCRIPT "AE80 220D 80E28900073A08044E02010200 0000"

@@ -81,6 +81,7 @@ struct euicc_admin {
 	 * the body of the first POST (RAMHTTP_NOTIF_BODY; the URI form is in next_uri already) */
 	uint8_t first_body[RAMHTTP_NOTIF_MAX];
 	size_t first_len;
+	bool notif; /* opened for a notification: a failure sends it by SMS (notify.c) */
 };
 
 static void admin_free(struct euicc_x *x)
@@ -144,6 +145,7 @@ static void close_channel(struct euicc_card *c)
 static void fail(struct euicc_card *c)
 {
 	struct euicc_admin *a = c->x->admin;
+	bool notif = a->notif;
 
 	if (a->tls) {
 		tls_conn_free(a->tls);
@@ -159,7 +161,9 @@ static void fail(struct euicc_card *c)
 		a->state = AS_IDLE;
 	}
 	if (!a->busy)
-		close_channel(c);
+		close_channel(c); /* may free a */
+	if (notif)
+		euicc_notif_https_failed(c);
 }
 
 static void tr_send(struct euicc_card *c, const struct cat_terminal_response *tr, void *priv)
@@ -582,6 +586,7 @@ int euicc_admin_notify(struct euicc_card *c, const uint8_t *e1, size_t len)
 		return -ENOMEM;
 	a->ctx = talloc_new(a);
 	x->admin = a; /* no trigger: the stored connection, the lowest SCP81 key set, no retry policy */
+	a->notif = true;
 	admin_defaults(c, a->host, sizeof(a->host), uri, sizeof(uri));
 	if (c->cfg.notif_carriage == RAMHTTP_NOTIF_BODY) {
 		snprintf(a->next_uri, sizeof(a->next_uri), "%s", uri);

@@ -606,6 +606,28 @@ void test_admin_notification_https(void)
 	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), -ENOENT);
 	CU_ASSERT_EQUAL(term.sms, 0);
 
+	/* the SM-SR at that address does not know the card's PSK (e.g. the old SM-SR after an SM-SR Change):
+	 * the handshake fails, the notification goes by SMS at once, and so do the next ones until a
+	 * power-on */
+	reset_world();
+	srv.notif = true;
+	srv.wrong_psk = true;
+	seq = notify_now();
+	CU_ASSERT_EQUAL(term.opens, 1);
+	run_session(1);
+	CU_ASSERT_EQUAL(srv.posts, 0);
+	CU_ASSERT_EQUAL(term.sms, 1);
+	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), 0);
+	CU_ASSERT_EQUAL(n.attempts, 2); /* the HTTPS try and the SMS */
+	CU_ASSERT_EQUAL(euicc_notif_send(td.card, seq), 0);
+	CU_ASSERT_EQUAL(euicc_card_proactive_pending(td.card) > 0, true);
+	td_pump((uint16_t)(0x9100 | euicc_card_proactive_pending(td.card)), NULL, NULL);
+	CU_ASSERT_EQUAL(term.opens, 1);
+	CU_ASSERT_EQUAL(term.sms, 2);
+	CU_ASSERT_EQUAL(euicc_store_notif_del(euicc_card_store(td.card), seq), 0);
+	srv.wrong_psk = false;
+	td_power_cycle(); /* HTTPS is tried again after a power-on */
+
 	/* no address personalised: the notification goes by SMS, stays until a 3A08 comes */
 	reset_world();
 	CU_ASSERT_EQUAL(euicc_store_param_set(euicc_card_store(td.card), "admin.conn", NULL, 0), 0);

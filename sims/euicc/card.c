@@ -169,6 +169,7 @@ static void volatile_reset(struct euicc_card *c)
 	c->next_number = 1;
 	c->tp_len = 0;
 	c->script_switched = false;
+	c->notif_via_sms = false;
 	sms_concat_reset(&c->concat);
 	euicc_usim_reset(c);
 	euicc_x_power(c);
