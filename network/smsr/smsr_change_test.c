@@ -29,6 +29,8 @@ static char tmpdir[128];
 
 #define btw(fmt, args...) fprintf(stderr, "\n--- " fmt "\n", ##args)
 
+/* ---- the tests' own helpers over the world (time, restarts, the outcome) ------------------------------ */
+
 static void fake_time_passes(unsigned int secs)
 {
 	osmo_gettimeofday_override_time.tv_sec += secs;
