@@ -353,12 +353,14 @@ static void respond_status(struct http_req *req, unsigned int status)
 
 /* The E1 of a first POST (ramhttp.h: the msg parameter, or a body that is an E1 TLV): its length, 0 when
  * the POST carries none, -EBADMSG / -EMSGSIZE. */
-static int notif_in_post(const struct http_msg *m, uint8_t *e1, size_t cap)
+static int notif_in_post(const struct http_msg *m, uint8_t *e1, size_t cap, enum ramhttp_notif_carriage *how)
 {
 	int n = ramhttp_notif_from_uri(e1, cap, m->url, strlen(m->url));
 
+	*how = RAMHTTP_NOTIF_URI_MSG;
 	if (n != 0 || !m->body_len || m->body[0] != 0xE1)
 		return n;
+	*how = RAMHTTP_NOTIF_BODY;
 	if (m->body_len > cap)
 		return -EMSGSIZE;
 	memcpy(e1, m->body, m->body_len);
@@ -368,7 +370,8 @@ static int notif_in_post(const struct http_msg *m, uint8_t *e1, size_t cap)
 /* Hand the card's notification up; if it is to be confirmed, the session (x, or a new one) gets the 3A08
  * as its next script (digest §4.5: confirmed in the session it came in). Returns the session, NULL when
  * there is none and nothing to confirm. */
-static struct sess *notif_confirm(struct smsr_scp81 *s, struct sess *x, const char *eid, const uint8_t *e1, size_t len)
+static struct sess *notif_confirm(struct smsr_scp81 *s, struct sess *x, const char *eid, const uint8_t *e1, size_t len,
+				  enum ramhttp_notif_carriage how)
 {
 	struct script sc = { .valid = true, .op = 0, .aid_len = sizeof(isdr_aid) };
 	struct rscript_builder b;
@@ -398,7 +401,9 @@ static struct sess *notif_confirm(struct smsr_scp81 *s, struct sess *x, const ch
 		return x;
 	script_clear(&x->confirm);
 	x->confirm = sc;
-	LOGP(DHTTP, LOGL_INFO, "EID-%s: notification seq %u in the admin session: 3A08 next\n", eid, seq);
+	/* tolerant but reporting: which reading of the carriage the card used (lib/ramhttp variants) */
+	LOGP(DHTTP, LOGL_INFO, "EID-%s: notification seq %u in the admin session (carriage %s): 3A08 next\n", eid, seq,
+	     get_value_string(ramhttp_notif_carriage_names, how));
 	return x;
 }
 
@@ -430,7 +435,8 @@ static void handler(struct http_req *req, void *priv)
 	if (!x || x->state == SS_PUSHED || (x->state == SS_HOLD && !x->held)) {
 		/* a first POST: it may carry a notification (a session the card opened itself) */
 		uint8_t e1[RAMHTTP_NOTIF_MAX];
-		int nl = notif_in_post(m, e1, sizeof(e1));
+		enum ramhttp_notif_carriage how;
+		int nl = notif_in_post(m, e1, sizeof(e1), &how);
 
 		if (nl < 0) {
 			s->stats.bad_posts++;
@@ -439,7 +445,7 @@ static void handler(struct http_req *req, void *priv)
 			return;
 		}
 		if (nl > 0)
-			x = notif_confirm(s, x, eid, e1, (size_t)nl);
+			x = notif_confirm(s, x, eid, e1, (size_t)nl, how);
 	}
 	if (!x) {
 		/* nothing to do for this card (a late or retried session): end it */
