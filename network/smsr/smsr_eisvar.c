@@ -29,10 +29,11 @@ const struct value_string *smsr_eisvar_value_names(enum smsr_eisvar_key key)
 }
 
 /* PREFIX -> upper-case hex in out ("" for `*`). 0 or -EINVAL. */
-static int prefix_norm(const char *prefix, char out[SMSR_EISVAR_PREFIX_MAX + 1])
+static int prefix_norm(const char *prefix, char out[SMSR_EISVAR_PREFIX_LEN])
 {
 	size_t n;
 
+	memset(out, 0, SMSR_EISVAR_PREFIX_LEN); /* the stored rule is compared and copied whole */
 	if (!prefix)
 		return -EINVAL;
 	if (!strcmp(prefix, "*")) {
@@ -59,7 +60,7 @@ static int key_of(const char *key)
 int smsr_eisvar_set(struct smsr_eisvar *t, const char *prefix, const char *key, const char *name, char *err,
 		    size_t errlen)
 {
-	char p[SMSR_EISVAR_PREFIX_MAX + 1];
+	char p[SMSR_EISVAR_PREFIX_LEN];
 	const struct value_string *names;
 	int k, v = -1;
 	unsigned int i;
@@ -122,7 +123,7 @@ int smsr_eisvar_parse(struct smsr_eisvar *t, const char *arg, char *err, size_t 
 
 int smsr_eisvar_del(struct smsr_eisvar *t, const char *prefix, const char *key)
 {
-	char p[SMSR_EISVAR_PREFIX_MAX + 1];
+	char p[SMSR_EISVAR_PREFIX_LEN];
 	int k = key_of(key);
 
 	if (prefix_norm(prefix, p) < 0 || k < 0)

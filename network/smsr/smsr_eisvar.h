@@ -20,6 +20,7 @@
 #include <osmocom/core/utils.h>
 
 #define SMSR_EISVAR_PREFIX_MAX 32 /* hex digits: an EID is 16 bytes (SGP.02 §2.2.2) */
+#define SMSR_EISVAR_PREFIX_LEN 36 /* + NUL, rounded up: a rule has no padding (compared with memcmp) */
 #define SMSR_EISVAR_MAX	       32 /* rules */
 
 /* What a rule sets. */
@@ -39,7 +40,7 @@ enum smsr_sms_transport {
 extern const struct value_string smsr_sms_transport_names[];
 
 struct smsr_eisvar_rule {
-	char prefix[SMSR_EISVAR_PREFIX_MAX + 1]; /* upper-case hex, "" = `*` */
+	char prefix[SMSR_EISVAR_PREFIX_LEN]; /* upper-case hex, "" = `*`; zero-filled after the NUL */
 	enum smsr_eisvar_key key;
 	int value; /* of the key's enum */
 };
