@@ -17,6 +17,7 @@
 #include "lib/es5/es5.h"
 #include "lib/es5/notification.h"
 #include "lib/http/http_msg.h"
+#include "lib/ramhttp/ramhttp.h"
 #include "lib/rscript/rscript.h"
 #include "lib/scp81/scp81.h"
 #include "lib/smpp/smpp.h"
@@ -350,6 +351,33 @@ static void kannel_mo_handle(struct check_flow *cf, const char *query, uint32_t 
 
 /* ---- HTTP ------------------------------------------------------------------------------------------ */
 
+/* An E1 notification (digest §4.5) in the first POST of an admin session the card opened itself: the
+ * msg parameter of the URI or an E1 body without a script status (lib/ramhttp enum
+ * ramhttp_notif_carriage). The event names the SM-SR endpoint for the runner's card-notification. */
+static void admin_notif(struct check_flow *cf, int dir, const struct http_msg *m, uint32_t frame)
+{
+	struct checker *ck = cf->ck;
+	uint8_t e1[RAMHTTP_NOTIF_MAX];
+	struct es5_notification nt;
+	const char *how = "msg parameter";
+	int n = ramhttp_notif_from_uri(e1, sizeof(e1), m->url, strlen(m->url));
+
+	if (n == 0 && m->body_len && m->body[0] == 0xE1 && !http_msg_header(m, RAMHTTP_HDR_SCRIPT_STATUS)) {
+		how = "body";
+		n = m->body_len <= sizeof(e1) ? (int)m->body_len : -EMSGSIZE;
+		if (n > 0)
+			memcpy(e1, m->body, m->body_len);
+	}
+	if (n == 0)
+		return;
+	if (n < 0 || es5_notification_decode(&nt, e1, (size_t)n) < 0) {
+		checker_add(ck, "E1-001", frame, NULL, "E1 notification in an admin session (%s) not decodable", how);
+		return;
+	}
+	check_event_add(ck, frame, "E1", "notification type %02X seq %u AID tag %02X over HTTPS to %s (%s)", nt.type,
+			nt.seq, nt.aid_tag, cf->ep[1 - dir], how);
+}
+
 static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m, uint32_t frame)
 {
 	struct checker *ck = cf->ck;
@@ -367,6 +395,8 @@ static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m
 
 		if (hev)
 			hev->flow = cf->fl->id; /* the sequence chart places Kannel's sendsms and MO callbacks by it */
+		if (http_msg_header(m, RAMHTTP_HDR_PROTOCOL))
+			admin_notif(cf, dir, m, frame);
 		if (q && strstr(m->url, "/sendsms"))
 			kannel_handle(cf, m, q + 1, frame);
 		else if (q && strstr(q, "udh=") && strstr(q, "from="))

@@ -684,6 +684,53 @@ void test_check_kannel_sendsms(void)
 		CU_ASSERT_PTR_NULL(strstr(ev[i].summary, "secret"));
 }
 
+/* An E1 in the first POST of an admin session the card opened (lib/ramhttp carriages): the msg parameter
+ * and the body form are decoded and name the SM-SR endpoint; a malformed one is a finding. (Plain HTTP
+ * here: in a run it is PSK-TLS, decrypted from the SM-SR's key log like any other flow.) */
+void test_check_e1_over_https(void)
+{
+	static const char e1[] = "E12B4C1089001012012341234012345678901224"
+				 "4D01024E0200072F10A0000005591010FFFFFFFF8900001100";
+	char req[512];
+	uint8_t body[64];
+	struct check_opts o;
+	struct mpcap m;
+	struct conv c;
+	struct checker *ck;
+	int n, bl = osmo_hexparse(e1, body, sizeof(body));
+
+	check_opts_init(&o);
+	mpcap_init(&m, PKT_LINKTYPE_ETHERNET);
+	conv_open(&c, &m, 50003, 8444);
+	n = snprintf(req, sizeof(req),
+		     "POST /gsma/adminagent?msg=%s HTTP/1.1\r\nHost: x\r\nX-Admin-Protocol: "
+		     "globalplatform-remote-admin/1.0\r\nContent-Length: 0\r\n\r\n",
+		     e1);
+	conv_send(&c, 0, req, (size_t)n);
+	n = snprintf(req, sizeof(req),
+		     "POST /gsma/adminagent HTTP/1.1\r\nHost: x\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0"
+		     "\r\nContent-Length: %d\r\n\r\n",
+		     bl);
+	memcpy(req + n, body, (size_t)bl);
+	conv_send(&c, 0, req, (size_t)n + (size_t)bl);
+	n = snprintf(req, sizeof(req),
+		     "POST /gsma/adminagent?msg=E1054C01 HTTP/1.1\r\nHost: x\r\nX-Admin-Protocol: "
+		     "globalplatform-remote-admin/1.0\r\nContent-Length: 0\r\n\r\n");
+	conv_send(&c, 0, req, (size_t)n);
+	ck = run_checker(&m, &o);
+	if (getenv("CHECK_DEBUG")) {
+		unsigned int ne;
+		const struct check_event *ev = checker_events(ck, &ne);
+		for (unsigned int i = 0; i < ne; i++)
+			fprintf(stderr, "%s %s\n", ev[i].proto, ev[i].summary);
+	}
+	CU_ASSERT_PTR_NOT_NULL(find_event(ck, "E1",
+					  "notification type 02 seq 7 AID tag 2F over HTTPS to 127.0.0.2:8444 (msg "
+					  "parameter)"));
+	CU_ASSERT_PTR_NOT_NULL(find_event(ck, "E1", "over HTTPS to 127.0.0.2:8444 (body)"));
+	CU_ASSERT_TRUE(checker_has(ck, "E1-001"));
+}
+
 /* ---- SOAP / ES and procedures ------------------------------------------------------------------- */
 
 static size_t es_http(uint8_t *out, size_t cap, enum es_msg_id id, const char *mid, const char *relates,

@@ -21,6 +21,7 @@
 
 #include "lib/crypto/sym.h"
 #include "lib/esnet/esnet.h"
+#include "lib/ramhttp/ramhttp.h"
 #include "lib/saip/saip.h"
 #include "lib/smpp/smpp.h"
 
@@ -719,8 +720,9 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 	for (size_t i = 0; i < t->n; i++) {
 		const struct topo_comp *c = &t->comp[i];
 		const struct topo_comp *smsr = NULL, *mno = NULL;
-		char dir[PATH_MAX], db[PATH_MAX], log[PATH_MAX], sms[40];
-		char *argv[24];
+		const struct scn_init *eis = NULL;
+		char dir[PATH_MAX], db[PATH_MAX], log[PATH_MAX], sms[40], admin[40];
+		char *argv[32];
 		size_t a = 0;
 		int st;
 		if (c->kind != TOPO_EUICC)
@@ -729,8 +731,10 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 			const struct scn_init *in = &s->init[j];
 			if (strcmp(in->subject, c->name) != 0)
 				continue;
-			if (in->kind == SCN_INIT_EIS)
+			if (in->kind == SCN_INIT_EIS) {
 				smsr = topo_find(t, in->where);
+				eis = in;
+			}
 			if (in->kind == SCN_INIT_PROFILE && (!mno || in->state == ES_PROFILE_STATE_ENABLED))
 				mno = mno_of(t, op_by_name(in->op));
 		}
@@ -769,6 +773,22 @@ static int prepare_cards(struct run_ctx *ctx, const struct run_scn *rs, char *wh
 		if (mno) {
 			argv[a++] = "--mno-id";
 			argv[a++] = (char *)mno->entity;
+		}
+		if (eis && eis->notify_https) {
+			/* personalised for E1 over HTTPS to its SM-SR's SCP81 server (ES port + 1, as started) */
+			if (!smsr || smsr->mode != TOPO_BUILTIN) {
+				run_fmt(why, wlen, "%s: notify=https needs a builtin SM-SR", c->name);
+				return -EINVAL;
+			}
+			run_fmt(admin, sizeof(admin), "%s:%u", smsr->addr, smsr->port + 1u);
+			argv[a++] = "--notif-transport";
+			argv[a++] = "https";
+			argv[a++] = "--admin-addr";
+			argv[a++] = admin;
+			if (eis->carriage >= 0) {
+				argv[a++] = "--notif-carriage";
+				argv[a++] = (char *)get_value_string(ramhttp_notif_carriage_names, eis->carriage);
+			}
 		}
 		argv[a] = NULL;
 		st = run_tool(argv, ctx->card_xml[i], log, 20000);
@@ -2417,7 +2437,8 @@ static int expect_keysets(struct run_ctx *ctx, const struct scn_expect *e, const
 }
 
 /* card-notification CARD type=NN at=SMSR: an E1 (digest §4.5) of that type, decoded by the checker from an
- * SCP80 command packet the card sent as MO SMS to that SM-SR's short code. The capture is the real
+ * SCP80 command packet the card sent as MO SMS to that SM-SR's short code, or from the first POST of an
+ * admin session the card opened to that SM-SR's SCP81 server (decrypted PSK-TLS). The capture is the real
  * evidence: the SM-SR's audit trail is not exposed over ES4 (GetEIS carries no AuditTrail here). */
 static int expect_card_notif(struct run_ctx *ctx, const struct scn_expect *e, char *detail, size_t len)
 {
@@ -2463,8 +2484,20 @@ static int expect_card_notif(struct run_ctx *ctx, const struct scn_expect *e, ch
 		const char *to = NULL;
 		bool e1 = strcmp(ev[i].proto, "E1") == 0;
 		bool scp80_cmd = strcmp(ev[i].proto, "SCP80") == 0 && strncmp(ev[i].summary, "command", 7) == 0;
+		const char *https = e1 ? strstr(ev[i].summary, " over HTTPS to ") : NULL;
 		if (!e1 && !scp80_cmd)
 			continue;
+		/* over HTTPS: a POST to an SM-SR's SCP81 server (ES port + 1, as started) */
+		for (size_t k = 0; https && k < t->n && !to; k++) {
+			char ep[64];
+			size_t el;
+			if (t->comp[k].kind != TOPO_SMSR || t->comp[k].mode != TOPO_BUILTIN)
+				continue;
+			run_fmt(ep, sizeof(ep), "%s:%u", t->comp[k].addr, t->comp[k].port + 1u);
+			el = strlen(ep);
+			if (!strncmp(https + 15, ep, el) && (https[15 + el] == ' ' || !https[15 + el]))
+				to = t->comp[k].name;
+		}
 		/* the SMS of the same frame: an MO deliver_sm to an SM-SR's short code */
 		for (unsigned int j = 0; j < n && !to; j++)
 			if (ev[j].frame == ev[i].frame && ev[j].has_smpp && ev[j].smpp.has_sm &&

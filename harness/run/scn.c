@@ -8,6 +8,7 @@
 #include "harness/pki.h"
 #include "harness/run/lex.h"
 #include "harness/run/scn.h"
+#include "lib/ramhttp/ramhttp.h"
 #include "lib/es/es_desc.h"
 
 const struct value_string scn_flag_names[] = {
@@ -501,6 +502,17 @@ static int parse_init(struct scn *s, struct lex_line *l, unsigned int line, stru
 		rc = split_args(l, 2, &a, line, err);
 		if (rc < 0 || (rc = need_name(in->where, arg(&a, "at"), "at", line, err)) < 0)
 			return rc;
+		in->carriage = -1;
+		v = arg(&a, "notify");
+		if (v && strcmp(v, "sms") != 0 && strcmp(v, "https") != 0)
+			return scn_fail(err, line, "eis: notify=sms|https");
+		in->notify_https = v && strcmp(v, "https") == 0;
+		v = arg(&a, "carriage");
+		if (v) {
+			in->carriage = get_string_value(ramhttp_notif_carriage_names, v);
+			if (in->carriage < 0 || !in->notify_https)
+				return scn_fail(err, line, "eis: carriage=uri-msg|body, with notify=https");
+		}
 		break;
 	case SCN_INIT_ATTACH:
 		rc = split_args(l, 2, &a, line, err);

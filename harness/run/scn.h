@@ -63,7 +63,7 @@ struct scn_field { /* an ES request element: XML name = value (or @component) */
 
 enum scn_init_kind {
 	SCN_INIT_PROFILE,    /* profile CARD ICCID STATE operator=MNO imsi=IMSI [smdp=SMDP] [pol1=...] */
-	SCN_INIT_EIS,	     /* eis CARD at=SMSR */
+	SCN_INIT_EIS,	     /* eis CARD at=SMSR [notify=sms|https] [carriage=uri-msg|body] */
 	SCN_INIT_ATTACH,     /* attach DEVICE imsi=IMSI hlr=HLR */
 	SCN_INIT_CREDENTIAL, /* credential COMPONENT issuer=ci|rogue */
 };
@@ -83,6 +83,11 @@ struct scn_init {
 	char where[SCN_NAME_MAX]; /* eis: the SM-SR; attach: the HLR; profile: the SM-DP ("" = none) */
 	enum scn_pol1 pol1;
 	bool rogue; /* credential: a GP certificate from a CI the others do not trust */
+	/* eis: the card's E1 notifications over HTTPS to that SM-SR's SCP81 server (personalised by the
+	 * harness: rsplab-euicc init --notif-transport https --admin-addr), and how the E1 rides in the
+	 * first POST (enum ramhttp_notif_carriage; -1 = the card's default) */
+	bool notify_https;
+	int carriage;
 };
 
 enum scn_step_kind {

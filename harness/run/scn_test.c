@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/run/scn.h"
+#include "lib/ramhttp/ramhttp.h"
 #include "harness/run/topo.h"
 #include "lib/test/runner.h"
 
@@ -90,6 +91,8 @@ void test_scn_flagship(void)
 	CU_ASSERT_EQUAL(s->n_init, 3);
 	CU_ASSERT_EQUAL(s->init[0].state, ES_PROFILE_STATE_ENABLED);
 	CU_ASSERT_STRING_EQUAL(s->init[1].where, "smsr1");
+	CU_ASSERT_FALSE(s->init[1].notify_https); /* notifications by SMS unless asked */
+	CU_ASSERT_EQUAL(s->init[1].carriage, -1);
 	/* every article step 1..6 and i..ix appears on some step */
 	static const char *const labels[] = { "1",   "2",  "3", "4",  "5",   "6",    "i", "ii",
 					      "iii", "iv", "v", "vi", "vii", "viii", "ix" };
@@ -187,6 +190,9 @@ static const struct {
 	{ HDR "[initial]\neis card1\n", 6, "at= missing" },
 	{ HDR "[initial]\neis card1 at=smsr1 extra\n", 6, "unexpected word 'extra'" },
 	{ HDR "[initial]\ncredential smsr2 issuer=mallory\n", 6, "issuer=ci|rogue" },
+	{ HDR "[initial]\neis card1 at=smsr1 notify=pigeon\n", 6, "notify=sms|https" },
+	{ HDR "[initial]\neis card1 at=smsr1 notify=https carriage=smoke\n", 6, "carriage=uri-msg|body" },
+	{ HDR "[initial]\neis card1 at=smsr1 carriage=body\n", 6, "with notify=https" },
 	{ HDR "[initial]\nwish card1\n", 6, "unknown initial state 'wish'" },
 	{ HDR_STEPS "7 call ES4-SMSRChange\n", 6, "step label '7'" },
 	{ HDR_STEPS "1 dance\n", 6, "step kind 'dance'" },
@@ -354,5 +360,22 @@ void test_scn_mutations(void)
 	test_truncations_run((const uint8_t *)text, strlen(text), decode_scn, s);
 	accepted = test_mutations_run((const uint8_t *)text, strlen(text), decode_scn, s);
 	CU_ASSERT(accepted > 0);
+	free(s);
+}
+
+/* eis notify=https [carriage=]: the card personalised for E1 over HTTPS (scenarios/download/notif-https.scn) */
+void test_scn_eis_notify(void)
+{
+	struct scn *s = malloc(sizeof(*s));
+	struct scn_error e;
+	static const char text[] = HDR "[initial]\neis card1 at=smsr2 notify=https carriage=body\n"
+				       "eis card2 at=smsr1 notify=sms\n[steps]\n" CALL_OK "\n" EXP;
+
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL_FATAL(scn_parse(text, strlen(text), s, &e), 0);
+	CU_ASSERT_TRUE(s->init[0].notify_https);
+	CU_ASSERT_EQUAL(s->init[0].carriage, RAMHTTP_NOTIF_BODY);
+	CU_ASSERT_FALSE(s->init[1].notify_https);
+	CU_ASSERT_EQUAL(s->init[1].carriage, -1);
 	free(s);
 }

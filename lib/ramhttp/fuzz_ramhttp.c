@@ -1,5 +1,5 @@
 /* libFuzzer target: every RAM over HTTP header parser and the PSK identity parser over arbitrary
- * strings; what parses is re-formatted and must parse to the same fields. */
+ * strings (and the notification `msg` parameter); what parses is re-formatted and must parse to the same fields. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 	bool b;
 	char buf[400];
+	uint8_t e1[RAMHTTP_NOTIF_MAX];
 	int len;
 
 	ramhttp_protocol_parse(&p, s, size);
@@ -45,6 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len < 0 || ramhttp_psk_id_parse(&id2, RAMHTTP_PSK_ID_TLV_HEX_V4, buf, (size_t)len) != 0 ||
 		    memcmp(id.eid, id2.eid, 16) != 0 || id.kvn != id2.kvn || id.key_id != id2.key_id)
 			abort();
+	}
+	len = ramhttp_notif_from_uri(e1, sizeof(e1), s, size);
+	if (len > 0) { /* what decodes, re-encodes to a URI that decodes to the same bytes */
+		uint8_t e2[RAMHTTP_NOTIF_MAX];
+		char *uri = malloc(2 * sizeof(e1) + 16);
+		int l2 = uri ? ramhttp_notif_uri_build(uri, 2 * sizeof(e1) + 16, "/a", e1, (size_t)len) : -1;
+
+		if (uri && (l2 < 0 || ramhttp_notif_from_uri(e2, sizeof(e2), uri, (size_t)l2) != len ||
+			    memcmp(e1, e2, (size_t)len) != 0))
+			abort();
+		free(uri);
 	}
 	return 0;
 }

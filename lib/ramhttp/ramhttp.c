@@ -39,6 +39,12 @@ const struct value_string ramhttp_content_names[] = {
 	{ 0, NULL },
 };
 
+const struct value_string ramhttp_notif_carriage_names[] = {
+	{ RAMHTTP_NOTIF_URI_MSG, "uri-msg" },
+	{ RAMHTTP_NOTIF_BODY, "body" },
+	{ 0, NULL },
+};
+
 const struct value_string ramhttp_psk_id_format_names[] = {
 	{ RAMHTTP_PSK_ID_TLV_HEX_V4, "tlv-hex-v4" },
 	{ RAMHTTP_PSK_ID_OPAQUE, "opaque" },
@@ -544,4 +550,51 @@ int ramhttp_psk_id_parse(struct ramhttp_psk_id *out, enum ramhttp_psk_id_format 
 		return -EBADMSG;
 	*out = id;
 	return 0;
+}
+
+/* ---- notifications in the first POST ---- */
+
+int ramhttp_notif_uri_build(char *buf, size_t cap, const char *base, const uint8_t *e1, size_t len)
+{
+	size_t blen, need;
+
+	if (!buf || !base || !e1 || !len || len > RAMHTTP_NOTIF_MAX || strchr(base, '?'))
+		return -EINVAL;
+	blen = strlen(base);
+	need = blen + 5 + 2 * len; /* "?msg=" */
+	if (need + 1 > cap)
+		return -EMSGSIZE;
+	memcpy(buf, base, blen);
+	memcpy(buf + blen, "?msg=", 5);
+	put_hex(buf + blen + 5, e1, len);
+	buf[need] = 0;
+	return (int)need;
+}
+
+int ramhttp_notif_from_uri(uint8_t *out, size_t cap, const char *target, size_t len)
+{
+	const char *q = memchr(target, '?', len), *end = target + len, *hex = NULL;
+	size_t hex_len = 0;
+
+	if (!q)
+		return 0;
+	for (const char *p = q + 1; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+
+		if (stop - p >= 4 && !memcmp(p, "msg=", 4)) {
+			if (hex)
+				return -EBADMSG; /* twice: which one? */
+			hex = p + 4;
+			hex_len = (size_t)(stop - hex);
+		}
+		p = amp ? amp + 1 : end;
+	}
+	if (!hex)
+		return 0;
+	if (!hex_len || hex_len % 2)
+		return -EBADMSG;
+	if (hex_len / 2 > cap || hex_len / 2 > RAMHTTP_NOTIF_MAX)
+		return -EMSGSIZE;
+	return unhex(out, cap, hex, hex_len);
 }

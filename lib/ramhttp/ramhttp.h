@@ -149,3 +149,29 @@ int ramhttp_psk_id_build(char *buf, size_t cap, const struct ramhttp_psk_id *id)
 /* Parse an identity string in the given format. TLV_HEX_V4: hex of either case; `80` first with one
  * byte, then 81 (16 bytes), 4F (5..16), 82 (1), 83 (1), each exactly once in any order, nothing else. */
 int ramhttp_psk_id_parse(struct ramhttp_psk_id *out, enum ramhttp_psk_id_format format, const char *v, size_t len);
+
+/* ---- An eUICC notification (E1, digest §4.5) in the card's first POST of an admin session it opens
+ * itself (no push) ----
+ * How the E1 rides in that POST is not settled by what we read (open-questions §9 is silent; the
+ * SGP.02 text of the HTTPS notification was not read), hence the variant:
+ *   RAMHTTP_NOTIF_URI_MSG (default) - the TLV as the hex string of a `msg` query parameter of the
+ *     admin URI, "<admin URI>?msg=<HEX>", empty body (NJ RamHttp.runHttpSession: "notification via
+ *     HTTPS: it is hex-coded as per spec", citing SGP.02 §3.15.2) [R-impl];
+ *   RAMHTTP_NOTIF_BODY - the TLV as the body of that POST (NJ also takes a body that is no response
+ *     script as a notification) [R-impl].
+ * Receivers accept both. The SM-SR confirms it in the same session with a 3A08 script. */
+enum ramhttp_notif_carriage {
+	RAMHTTP_NOTIF_URI_MSG,
+	RAMHTTP_NOTIF_BODY,
+};
+extern const struct value_string ramhttp_notif_carriage_names[];
+
+#define RAMHTTP_NOTIF_MAX 255 /* cap on one notification TLV (ours are < 80 bytes) */
+
+/* "<base>?msg=<upper-case hex of e1>" + NUL (base must not have a query); returns the length without
+ * the NUL, -EMSGSIZE, -EINVAL (empty e1, e1 longer than RAMHTTP_NOTIF_MAX, base with a '?'). */
+int ramhttp_notif_uri_build(char *buf, size_t cap, const char *base, const uint8_t *e1, size_t len);
+/* The `msg` parameter of a request target's query ("/path?a=b&msg=E1..."): hex of either case,
+ * decoded into out. Returns the decoded length, 0 when the target has no `msg` parameter, -EBADMSG
+ * (odd length, not hex, empty, given twice), -EMSGSIZE (longer than cap or RAMHTTP_NOTIF_MAX). */
+int ramhttp_notif_from_uri(uint8_t *out, size_t cap, const char *target, size_t len);

@@ -296,3 +296,47 @@ void test_ramhttp_mutations(void)
 	/* A prefix of the From value is never valid up to the RID separator. */
 	CU_ASSERT_EQUAL(test_truncations_run((const uint8_t *)from, 68, from_cb, NULL), 0);
 }
+
+/* The notification in the first POST: WHTY's device simulator's E1 (open-questions §9: E1 35 4C10<EID>
+ * 4D01 02 4E02 0000 4F10<AID> 1408<IMEI>) as NJ reads it from the `msg` query parameter. */
+void test_ramhttp_notif_uri(void)
+{
+	static const char *e1_hex = "E1354C1089049032123451234512345678901235"
+				    "4D01024E0200004F10A0000005591010FFFFFFFF89000011001408"
+				    "3512345678901234";
+	size_t e1_len = 0;
+	uint8_t *e1 = test_unhex(e1_hex, &e1_len), out[64];
+	char uri[256], lower[256];
+	int n;
+
+	n = ramhttp_notif_uri_build(uri, sizeof(uri), "/gsma/adminagent", e1, e1_len);
+	CU_ASSERT_EQUAL(n, (int)(strlen("/gsma/adminagent?msg=") + 2 * e1_len));
+	CU_ASSERT_EQUAL(strncmp(uri, "/gsma/adminagent?msg=E1354C10", 29), 0);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), uri, (size_t)n), (int)e1_len);
+	TEST_ASSERT_MEM_EQ(out, e1_len, e1, e1_len);
+	/* lower case, among other parameters, in any order */
+	snprintf(lower, sizeof(lower), "/a?x=1&msg=%s&y", "e1034c0101");
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S(lower)), 5);
+	TEST_ASSERT_HEX_EQ(out, 5, "E1034C0101");
+	/* no msg: 0, nothing decoded */
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/gsma/adminagent")), 0);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/gsma/adminagent?mesg=E1")), 0);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/gsma/adminagent?xmsg=E1")), 0);
+	/* refusals */
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/a?msg=")), -EBADMSG);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/a?msg=E10")), -EBADMSG);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/a?msg=E1G0")), -EBADMSG);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, sizeof(out), S("/a?msg=E100&msg=E100")), -EBADMSG);
+	CU_ASSERT_EQUAL(ramhttp_notif_from_uri(out, 1, S("/a?msg=E100")), -EMSGSIZE);
+	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, sizeof(uri), "/a?b=c", e1, e1_len), -EINVAL);
+	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, sizeof(uri), "/a", e1, 0), -EINVAL);
+	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, 30, "/gsma/adminagent", e1, e1_len), -EMSGSIZE);
+	{
+		uint8_t big[RAMHTTP_NOTIF_MAX + 1] = { 0xE1 };
+		char *u = malloc(2 * sizeof(big) + 16);
+
+		CU_ASSERT_EQUAL(ramhttp_notif_uri_build(u, 2 * sizeof(big) + 16, "/a", big, sizeof(big)), -EINVAL);
+		free(u);
+	}
+	free(e1);
+}

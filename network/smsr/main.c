@@ -134,6 +134,12 @@ static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, si
 		smsr_es3_rx_result(g_es3, op, rc, rsp, len);
 }
 
+/* An E1 the card POSTed in an admin session it opened: confirmed in that session (smsr_scp81.h). */
+static int scp81_notification(void *priv, const char *eid, const uint8_t *e1, size_t len, uint16_t *seq)
+{
+	return g_sr ? smsr_es5_rx_notification_in_session(g_sr, eid, e1, len, seq) : -ENOTCONN;
+}
+
 static void ota_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len)
 {
 	if (smsr_change_owns_op(op)) { /* the scripts of SM-SR Change (3A01, 3A02, F2, 3A07) */
@@ -1109,7 +1115,8 @@ int main(int argc, char **argv)
 								     .push_addr = scp81_push_addr,
 								     .tls_keylog = keylog },
 					   &(struct smsr_scp81_push_ops){ .send = scp81_push }, NULL,
-					   &(struct smsr_scp81_up){ .result = scp81_result });
+					   &(struct smsr_scp81_up){ .result = scp81_result,
+								    .notification = scp81_notification });
 		if (!g_scp81) {
 			fprintf(stderr, "rsplab-smsr: cannot serve SCP81 on %s\n", scp81_listen);
 			return 1;

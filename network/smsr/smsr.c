@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <osmocom/core/fsm.h>
@@ -1040,7 +1041,9 @@ void smsr_es5_rx_result(struct smsr *sr, uint32_t op, int rc, uint16_t sw, const
 	osmo_fsm_inst_dispatch(p->fi, PROC_EV_ES5_OK, NULL);
 }
 
-int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
+/* session_eid: the notification came in an HTTPS admin session of that (PSK-authenticated) eUICC, which
+ * confirms it itself; NULL: by SMS, confirmed with a 3A08 over ES5. */
+static int rx_notification(struct smsr *sr, const char *session_eid, const uint8_t *data, size_t len, uint16_t *seq)
 {
 	struct es5_notification n;
 	struct smsr_eis_row row;
@@ -1057,6 +1060,14 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 		return -EBADMSG;
 	}
 	smsr_eid_to_hex(n.eid.buf, n.eid.len, eid, sizeof(eid));
+	if (session_eid && strcasecmp(session_eid, eid)) {
+		/* the session's PSK authenticated another eUICC: it may not speak for this one */
+		sr->stats.notifs_bad++;
+		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DROPPED);
+		LOGP(DES5, LOGL_NOTICE, "E1 notification for EID-%s in EID-%s's admin session dropped\n", eid,
+		     session_eid);
+		return -EPERM;
+	}
 	if (smsr_store_eis_get(sr->store, eid, &row) < 0) {
 		sr->stats.notifs_bad++;
 		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DROPPED);
@@ -1069,9 +1080,14 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 	if (fresh < 0)
 		return fresh;
 	/* §3.4 step 24: confirm with 3A08 (a retry is confirmed again: the first confirmation was lost) */
-	alen = es5_notification_confirm_build(apdu, sizeof(apdu), n.seq);
-	if (alen > 0 && send_apdu(sr, eid, 0, apdu, (size_t)alen) == 0)
-		sr->stats.confirms_sent++;
+	*seq = n.seq;
+	if (session_eid) {
+		sr->stats.confirms_sent++; /* by the caller, in its session */
+	} else {
+		alen = es5_notification_confirm_build(apdu, sizeof(apdu), n.seq);
+		if (alen > 0 && send_apdu(sr, eid, 0, apdu, (size_t)alen) == 0)
+			sr->stats.confirms_sent++;
+	}
 	if (!fresh) {
 		sr->stats.notifs_dup++;
 		smsr_ctr_inc(SMSR_CTRG_E1, SMSR_CTR_E1_DUP);
@@ -1098,6 +1114,21 @@ int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
 		break;
 	}
 	return 0;
+}
+
+int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len)
+{
+	uint16_t seq;
+
+	return rx_notification(sr, NULL, data, len, &seq);
+}
+
+int smsr_es5_rx_notification_in_session(struct smsr *sr, const char *eid, const uint8_t *data, size_t len,
+					uint16_t *seq)
+{
+	if (!eid || !seq)
+		return -EINVAL;
+	return rx_notification(sr, eid, data, len, seq);
 }
 
 /* ---- restart ------------------------------------------------------------------------------------- */

@@ -117,11 +117,16 @@ int smsr_es_request(struct smsr *sr, const struct es_msg *req, const struct smsr
  * error (-ETIMEDOUT, -EPROTO ...). */
 void smsr_es5_rx_result(struct smsr *sr, uint32_t op, int rc, uint16_t sw, const uint8_t *resp, size_t len);
 
-/* An E1 notification arrived from the eUICC (SMS-MO or HTTPS). Decoded, de-duplicated on (EID, seq),
+/* An E1 notification arrived from the eUICC by SMS-MO. Decoded, de-duplicated on (EID, seq),
  * confirmed with 3A08 (also a duplicate: confirmed again, never processed twice), EIS updated,
  * pending EnableProfile completed, owners notified. Returns 0, -EBADMSG (malformed: dropped, no
  * state change), -ENOENT (unknown EID). */
 int smsr_es5_rx_notification(struct smsr *sr, const uint8_t *data, size_t len);
+/* The same for an E1 the eUICC eid sent in an HTTPS admin session it opened (SCP81; the PSK
+ * authenticated eid): not confirmed over ES5 — on 0 the caller confirms *seq with a 3A08 script in that
+ * session. -EPERM when the E1 names another eUICC (dropped), else as above. */
+int smsr_es5_rx_notification_in_session(struct smsr *sr, const char *eid, const uint8_t *data, size_t len,
+					uint16_t *seq);
 
 /* Build the full EIS of eid as GetEIS returns it (stored EIS with the current profiles) into *eis;
  * strings point into memory allocated under ctx. */

@@ -11,6 +11,7 @@
 #include <talloc.h>
 
 #include "lib/http/http.h"
+#include "lib/es5/es5.h"
 #include "lib/ids/ids.h"
 #include "lib/rscript/rscript.h"
 #include "lib/tls/tls.h"
@@ -74,7 +75,8 @@ struct sess {
 	uint32_t push_tag;
 	bool posted; /* the card has POSTed at least once */
 	struct script queued;
-	struct script out; /* the script whose response is awaited */
+	struct script confirm; /* the 3A08 of a notification the card POSTed: goes before queued */
+	struct script out;     /* the script whose response is awaited (op 0: a 3A08) */
 	struct http_req *held;
 	uint64_t conn_id; /* lib/http id of the connection of the card's last accepted POST, 0 = none */
 	char next_uri[160];
@@ -172,6 +174,7 @@ static void script_clear(struct script *sc)
 }
 
 static void abort_cb(struct http_req *req, void *priv);
+static void timer_cb(void *data);
 
 /* Remove the session; report rc for every exchange it still owed (the upcalls come last). */
 static void sess_end(struct sess *x, int rc)
@@ -198,10 +201,31 @@ static void sess_end(struct sess *x, int rc)
 	llist_del(&x->entry);
 	script_clear(&x->out);
 	script_clear(&x->queued);
+	script_clear(&x->confirm);
 	talloc_free(x);
 	for (int i = 0; i < 2; i++)
 		if (ops[i] && s->up.result)
 			s->up.result(s->up.priv, ops[i], rc < 0 ? rc : -ECONNRESET, NULL, 0);
+}
+
+/* A new session for eid (known to the store), in state st. NULL: unknown EID or no memory. */
+static struct sess *sess_new(struct smsr_scp81 *s, const char *eid, enum sess_state st)
+{
+	struct smsr_eis_row row;
+	struct sess *x;
+
+	if (smsr_store_eis_get(s->store, eid, &row) < 0)
+		return NULL;
+	x = talloc_zero(s, struct sess);
+	if (!x)
+		return NULL;
+	x->s = s;
+	snprintf(x->eid, sizeof(x->eid), "%s", eid);
+	x->id = ++s->next_id;
+	x->state = st;
+	osmo_timer_setup(&x->timer, timer_cb, x);
+	llist_add_tail(&x->entry, &s->sessions);
+	return x;
 }
 
 static int push_send(struct sess *x)
@@ -234,8 +258,13 @@ static void sess_send_queued(struct sess *x)
 
 	x->held = NULL;
 	http_req_set_abort_cb(r, NULL, NULL);
-	x->out = x->queued;
-	memset(&x->queued, 0, sizeof(x->queued));
+	if (x->confirm.valid) {
+		x->out = x->confirm;
+		memset(&x->confirm, 0, sizeof(x->confirm));
+	} else {
+		x->out = x->queued;
+		memset(&x->queued, 0, sizeof(x->queued));
+	}
 	snprintf(x->next_uri, sizeof(x->next_uri), "%s/%" PRIu32 "/%u", s->admin_uri, x->id, x->exchanges + 1);
 	/* digest §5.2 step 2 */
 	h[nh++] = (struct http_header){ "Content-Type", RAMHTTP_CT_GP_COMMAND };
@@ -322,6 +351,57 @@ static void respond_status(struct http_req *req, unsigned int status)
 	http_req_respond(req, &(struct http_out){ .status = status, .close = status >= 400 });
 }
 
+/* The E1 of a first POST (ramhttp.h: the msg parameter, or a body that is an E1 TLV): its length, 0 when
+ * the POST carries none, -EBADMSG / -EMSGSIZE. */
+static int notif_in_post(const struct http_msg *m, uint8_t *e1, size_t cap)
+{
+	int n = ramhttp_notif_from_uri(e1, cap, m->url, strlen(m->url));
+
+	if (n != 0 || !m->body_len || m->body[0] != 0xE1)
+		return n;
+	if (m->body_len > cap)
+		return -EMSGSIZE;
+	memcpy(e1, m->body, m->body_len);
+	return (int)m->body_len;
+}
+
+/* Hand the card's notification up; if it is to be confirmed, the session (x, or a new one) gets the 3A08
+ * as its next script (digest §4.5: confirmed in the session it came in). Returns the session, NULL when
+ * there is none and nothing to confirm. */
+static struct sess *notif_confirm(struct smsr_scp81 *s, struct sess *x, const char *eid, const uint8_t *e1, size_t len)
+{
+	struct script sc = { .valid = true, .op = 0, .aid_len = sizeof(isdr_aid) };
+	struct rscript_builder b;
+	uint8_t apdu[16], body[32];
+	uint16_t seq = 0;
+	int rc, n;
+
+	s->stats.notifs++;
+	rc = s->up.notification ? s->up.notification(s->up.priv, eid, e1, len, &seq) : -ENOTSUP;
+	n = rc < 0 ? rc : es5_notification_confirm_build(apdu, sizeof(apdu), seq);
+	if (n > 0) {
+		rscript_cmd_begin(&b, body, sizeof(body), RSCRIPT_INDEFINITE);
+		rscript_cmd_add(&b, RSCRIPT_CMD_CAPDU, apdu, (size_t)n);
+		n = rscript_cmd_finish(&b);
+	}
+	if (n <= 0) {
+		s->stats.notifs_dropped++;
+		LOGP(DHTTP, LOGL_NOTICE, "EID-%s: notification in the admin session not confirmed (%d)\n", eid, n);
+		return x;
+	}
+	if (!x && !(x = sess_new(s, eid, SS_HOLD)))
+		return NULL;
+	memcpy(sc.aid, isdr_aid, sizeof(isdr_aid));
+	sc.body = talloc_memdup(x, body, (size_t)n);
+	sc.len = (size_t)n;
+	if (!sc.body)
+		return x;
+	script_clear(&x->confirm);
+	x->confirm = sc;
+	LOGP(DHTTP, LOGL_INFO, "EID-%s: notification seq %u in the admin session: 3A08 next\n", eid, seq);
+	return x;
+}
+
 static void handler(struct http_req *req, void *priv)
 {
 	struct smsr_scp81 *s = priv;
@@ -347,6 +427,20 @@ static void handler(struct http_req *req, void *priv)
 		return;
 	}
 	x = sess_find(s, eid);
+	if (!x || x->state == SS_PUSHED || (x->state == SS_HOLD && !x->held)) {
+		/* a first POST: it may carry a notification (a session the card opened itself) */
+		uint8_t e1[RAMHTTP_NOTIF_MAX];
+		int nl = notif_in_post(m, e1, sizeof(e1));
+
+		if (nl < 0) {
+			s->stats.bad_posts++;
+			LOGP(DHTTP, LOGL_NOTICE, "EID-%s: malformed notification in the first POST (%d)\n", eid, nl);
+			respond_status(req, 400);
+			return;
+		}
+		if (nl > 0)
+			x = notif_confirm(s, x, eid, e1, (size_t)nl);
+	}
 	if (!x) {
 		/* nothing to do for this card (a late or retried session): end it */
 		LOGP(DHTTP, LOGL_INFO, "EID-%s: POST without a session: 204\n", eid);
@@ -396,7 +490,8 @@ static void handler(struct http_req *req, void *priv)
 		x->held = req;
 		http_req_set_abort_cb(req, abort_cb, x);
 		osmo_timer_del(&x->timer);
-		if (!done.more || rc < 0) {
+		/* after a notification's 3A08 (op 0, nobody to tell) the session goes on if a script waits */
+		if ((done.op ? !done.more : !x->queued.valid) || rc < 0) {
 			/* the last script: 204 without a next URI closes the session (before the upcall, which
 			 * may start the next exchange in a new session) */
 			x->held = NULL;
@@ -412,7 +507,7 @@ static void handler(struct http_req *req, void *priv)
 				talloc_steal(s, done.body);
 				talloc_free(x);
 				x = NULL;
-				if (s->up.result)
+				if (s->up.result && done.op)
 					s->up.result(s->up.priv, done.op, rc, rc < 0 ? NULL : m->body,
 						     rc < 0 ? 0 : m->body_len);
 				if (op2 && s->up.result)
@@ -423,14 +518,14 @@ static void handler(struct http_req *req, void *priv)
 			return;
 		}
 		sess_timer(x, SMSR_T_SCP81_HOLD);
-		if (s->up.result)
+		if (s->up.result && done.op)
 			s->up.result(s->up.priv, done.op, 0, m->body, m->body_len);
 		talloc_free(done.body);
 		/* the upcall may have queued the next script already (sent below) or ended the session */
 		x = sess_find(s, eid);
 		if (!x || x->held != req)
 			return;
-		if (x->queued.valid)
+		if (x->confirm.valid || x->queued.valid)
 			sess_send_queued(x);
 		return;
 	} else {
@@ -441,7 +536,7 @@ static void handler(struct http_req *req, void *priv)
 	x->state = SS_HOLD;
 	x->held = req;
 	http_req_set_abort_cb(req, abort_cb, x);
-	if (x->queued.valid) {
+	if (x->confirm.valid || x->queued.valid) {
 		sess_send_queued(x);
 	} else {
 		sess_timer(x, SMSR_T_SCP81_HOLD);
@@ -537,7 +632,8 @@ int smsr_scp81_send(void *scp81, const char *eid, uint32_t op, const uint8_t *ai
 	if (!s || !eid || !aid || aid_len < 5 || aid_len > sizeof(sc.aid) || !script || !len || len > SCRIPT_MAX)
 		return -EINVAL;
 	x = sess_find(s, eid);
-	if (x && (x->queued.valid || x->state == SS_SCRIPT_OUT))
+	/* while a notification's 3A08 is out, the script waits behind it in the same session */
+	if (x && (x->queued.valid || (x->state == SS_SCRIPT_OUT && x->out.op)))
 		return -EBUSY;
 	memcpy(sc.aid, aid, aid_len);
 	sc.aid_len = aid_len;
@@ -545,23 +641,11 @@ int smsr_scp81_send(void *scp81, const char *eid, uint32_t op, const uint8_t *ai
 	if (rc < 0)
 		return rc;
 	if (!x) {
-		struct smsr_eis_row row;
-
-		if (smsr_store_eis_get(s->store, eid, &row) < 0) {
+		x = sess_new(s, eid, SS_PUSHED);
+		if (!x) {
 			talloc_free(sc.body);
 			return -ENOENT;
 		}
-		x = talloc_zero(s, struct sess);
-		if (!x) {
-			talloc_free(sc.body);
-			return -ENOMEM;
-		}
-		x->s = s;
-		snprintf(x->eid, sizeof(x->eid), "%s", eid);
-		x->id = ++s->next_id;
-		x->state = SS_PUSHED;
-		osmo_timer_setup(&x->timer, timer_cb, x);
-		llist_add_tail(&x->entry, &s->sessions);
 		talloc_steal(x, sc.body);
 		x->queued = sc;
 		rc = push_send(x);

@@ -14,6 +14,12 @@
  *   it is reported upward; with more (MoreToDo) the POST is held until the next script arrives (then
  *   200 with it), else, or when nothing comes within X52, 204 without a next URI ends the session.
  *
+ * A session the card opens by itself (no push) to send an E1 notification carries it in its first POST
+ * (lib/ramhttp enum ramhttp_notif_carriage; both forms accepted): it goes up (struct smsr_scp81_up
+ * .notification, which checks that the E1 names the eUICC the PSK authenticated) and is confirmed in that
+ * session: 200 with the 3A08 script, the card's response POST, then 204 — or the script a procedure
+ * queued meanwhile. A malformed notification gets 400.
+ *
  * Timers (osmo_tdef): X50 = push -> first POST (default 60 s; then the push is sent again, up to
  * cfg.max_pushes times in all), X51 = script out -> its response POST (60 s), X52 = held POST waiting
  * for the next script (60 s). A session that fails reports -ETIMEDOUT / -ECONNRESET / -EPROTO for the
@@ -70,13 +76,19 @@ struct smsr_scp81_push_ops {
 /* Upward: the outcome of exchange op (as struct smsr_relay_ops' result: rc 0 + the AF response). */
 struct smsr_scp81_up {
 	void (*result)(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len);
+	/* An E1 notification (digest §4.5) the card eid POSTed in a session it opened itself (no push;
+	 * lib/ramhttp: as the msg parameter of the admin URI or as the body). Return 0 and the sequence
+	 * number to confirm: the session's next script is the 3A08 (before any queued one; its response
+	 * is nobody's result); < 0: dropped, nothing confirmed. NULL = notifications are dropped. */
+	int (*notification)(void *priv, const char *eid, const uint8_t *e1, size_t len, uint16_t *seq);
 	void *priv;
 };
 
 struct smsr_scp81_stats {
 	unsigned long pushes, push_failures, sessions, sessions_ok, sessions_failed, posts, scripts, responses,
 		bad_posts, psk_unknown;
-	unsigned long conn_closed; /* sessions ended because the card's connection closed (not by us) */
+	unsigned long notifs, notifs_dropped; /* notifications in first POSTs / not confirmed */
+	unsigned long conn_closed;	      /* sessions ended because the card's connection closed (not by us) */
 };
 
 struct smsr_scp81;

@@ -81,6 +81,27 @@ static void stub_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, siz
 		memcpy(up.rsp, rsp, up.len);
 }
 
+/* the notification upcall: what came, and what it answers (seq from the E1's 4E, or notif.rc) */
+static struct {
+	unsigned int n;
+	char eid[40];
+	uint8_t e1[256];
+	size_t len;
+	int rc;
+} notif;
+
+static int stub_notification(void *priv, const char *eid, const uint8_t *e1, size_t len, uint16_t *seq)
+{
+	notif.n++;
+	snprintf(notif.eid, sizeof(notif.eid), "%s", eid);
+	notif.len = len <= sizeof(notif.e1) ? len : 0;
+	memcpy(notif.e1, e1, notif.len);
+	if (notif.rc)
+		return notif.rc;
+	*seq = 0x0102;
+	return 0;
+}
+
 static struct osmo_tdef test_tdefs[] = {
 	{ .T = SMSR_T_SCP81_PUSH, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "push" },
 	{ .T = SMSR_T_SCP81_RESPONSE, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "resp" },
@@ -244,8 +265,9 @@ static struct smsr_scp81 *server_new(struct smsr_store *st)
 
 	memset(&push, 0, sizeof(push));
 	memset(&up, 0, sizeof(up));
+	memset(&notif, 0, sizeof(notif));
 	g_s = smsr_scp81_alloc(ctx, st, &cfg, &(struct smsr_scp81_push_ops){ .send = stub_push }, NULL,
-			       &(struct smsr_scp81_up){ .result = stub_result });
+			       &(struct smsr_scp81_up){ .result = stub_result, .notification = stub_notification });
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g_s);
 	return g_s;
 }
@@ -551,5 +573,104 @@ void test_scp81_card_closes_connection(void)
 	smsr_scp81_free(s); /* shutdown with a held POST on an open connection: nothing more reported */
 	CU_ASSERT_EQUAL(up.n, 4);
 	talloc_free(c);
+	smsr_store_close(st);
+}
+
+/* The E1 of WHTY's device simulator with our test EID (open-questions §9), sequence number 0102 */
+#define E1_HEX                                     \
+	"E12B4C1089001012012341234012345678901224" \
+	"4D01024E0201022F10A0000005591010FFFFFFFF8900001100"
+/* its confirmation as a RAM over HTTP script: STORE DATA 3A08 {4E 0102} (es5_test's WHTY trace) */
+#define CONFIRM_SCRIPT "AE80 220D 80E28900073A08044E02010200 0000"
+
+void test_scp81_notification(void)
+{
+	struct smsr_store *st = store_new();
+	struct smsr_scp81 *s = server_new(st);
+	struct card *c = card_new(psk, 0x40);
+	char uri[512], next[160];
+
+	btw("The card opens a session by itself (no push) for a notification in the msg parameter");
+	CU_ASSERT_FATAL(ramhttp_notif_uri_build(uri, sizeof(uri), "/gsma/adminagent", hx(E1_HEX), strlen(E1_HEX) / 2) >
+			0);
+	card_post(c, uri, NULL, NULL);
+	CU_ASSERT_EQUAL(notif.n, 1);
+	CU_ASSERT_STRING_EQUAL(notif.eid, EID);
+	TEST_ASSERT_HEX_EQ(notif.e1, notif.len, E1_HEX);
+	btw("... confirmed in the session: 200 with the 3A08 script to the ISD-R");
+	CU_ASSERT_EQUAL(c->status, 200);
+	TEST_ASSERT_HEX_EQ(c->body, c->body_len, CONFIRM_SCRIPT);
+	CU_ASSERT_STRING_EQUAL(c->target, "");
+	CU_ASSERT(strncmp(c->next, "/gsma/adminagent/", 17) == 0);
+	CU_ASSERT_EQUAL(push.n, 0);
+	snprintf(next, sizeof(next), "%s", c->next);
+	btw("... its response: nobody's result; 204 ends the session");
+	card_post(c, next, "AF80230190000000", "ok");
+	CU_ASSERT_EQUAL(c->status, 204);
+	CU_ASSERT_EQUAL(up.n, 0);
+	CU_ASSERT_EQUAL(smsr_scp81_num_sessions(s), 0);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->notifs, 1);
+
+	btw("The other carriage: the E1 as the body of the first POST");
+	card_post(c, "/gsma/adminagent", E1_HEX, NULL);
+	CU_ASSERT_EQUAL(notif.n, 2);
+	CU_ASSERT_EQUAL(c->status, 200);
+	TEST_ASSERT_HEX_EQ(c->body, c->body_len, CONFIRM_SCRIPT);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, "AF80230190000000", "ok");
+	CU_ASSERT_EQUAL(c->status, 204);
+
+	btw("A malformed msg: 400, nothing goes up, no session");
+	card_post(c, "/gsma/adminagent?msg=E10", NULL, NULL);
+	CU_ASSERT_EQUAL(c->status, 400);
+	CU_ASSERT_EQUAL(notif.n, 2);
+	CU_ASSERT_EQUAL(smsr_scp81_num_sessions(s), 0);
+	talloc_free(c);
+
+	btw("The procedure layer drops it (e.g. another EID than the PSK's): 204, nothing confirmed");
+	c = card_new(psk, 0x40);
+	notif.rc = -EPERM;
+	card_post(c, uri, NULL, NULL);
+	CU_ASSERT_EQUAL(notif.n, 3);
+	CU_ASSERT_EQUAL(c->status, 204);
+	CU_ASSERT_EQUAL(smsr_scp81_stats(s)->notifs_dropped, 1);
+	CU_ASSERT_EQUAL(smsr_scp81_num_sessions(s), 0);
+	notif.rc = 0;
+
+	btw("A push was waiting when the card's notification session came: the 3A08 first, then the script");
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 5, isdr, 16, hx(SCRIPT_GET_STATUS), 16, false), 0);
+	CU_ASSERT_EQUAL(push.n, 1);
+	card_post(c, uri, NULL, NULL);
+	CU_ASSERT_EQUAL(c->status, 200);
+	TEST_ASSERT_HEX_EQ(c->body, c->body_len, CONFIRM_SCRIPT);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, "AF80230190000000", "ok");
+	CU_ASSERT_EQUAL(c->status, 200);
+	TEST_ASSERT_HEX_EQ(c->body, c->body_len, "AE80220C80F24002074F005C034F9F700000");
+	CU_ASSERT_EQUAL(up.n, 0);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, RESP_GET_STATUS, "ok");
+	CU_ASSERT_EQUAL(c->status, 204);
+	CU_ASSERT_EQUAL(up.n, 1);
+	CU_ASSERT_EQUAL(up.op, 5);
+	CU_ASSERT_EQUAL(up.rc, 0);
+
+	btw("A script sent while the 3A08 is out waits behind it in the same session (no -EBUSY, no push)");
+	card_post(c, uri, NULL, NULL);
+	CU_ASSERT_EQUAL(c->status, 200);
+	CU_ASSERT_EQUAL(smsr_scp81_send(s, EID, 6, isdr, 16, hx(SCRIPT_GET_STATUS), 16, false), 0);
+	CU_ASSERT_EQUAL(push.n, 1);
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, "AF80230190000000", "ok");
+	CU_ASSERT_EQUAL(c->status, 200);
+	TEST_ASSERT_HEX_EQ(c->body, c->body_len, "AE80220C80F24002074F005C034F9F700000");
+	snprintf(next, sizeof(next), "%s", c->next);
+	card_post(c, next, RESP_GET_STATUS, "ok");
+	CU_ASSERT_EQUAL(c->status, 204);
+	CU_ASSERT_EQUAL(up.n, 2);
+	CU_ASSERT_EQUAL(up.op, 6);
+	CU_ASSERT_EQUAL(smsr_scp81_num_sessions(s), 0);
+	talloc_free(c);
+	smsr_scp81_free(s);
 	smsr_store_close(st);
 }

@@ -574,6 +574,63 @@ void test_smsr_enable_profile_normal_case(void)
 	world_teardown(&w);
 }
 
+/* The same completion when the E1 comes in an HTTPS admin session the card opened (smsr_scp81): the
+ * transport confirms it in that session, so nothing goes out over ES5; an E1 naming another eUICC than
+ * the session's (its PSK) is dropped. */
+void test_smsr_enable_notification_in_session(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct es5_notification n = { .eid = { eid_bytes, 16 }, .type = ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, .seq = 9 };
+	uint8_t buf[64], other[16];
+	uint16_t seq = 0;
+	int len;
+
+	world_setup(&w);
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(n_sent, 1);
+	n.isdp_aid = (struct es5_bytes){ aid20, 16 };
+	len = es5_notification_encode(buf, sizeof(buf), &n, ES5_NOTIF_AID_2F);
+	CU_ASSERT_FATAL(len > 0);
+
+	btw("An E1 for our EID in another eUICC's session: dropped (-EPERM), nothing changes");
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification_in_session(w.sr, "89001012012341234012345678900000", buf, (size_t)len,
+							    &seq),
+			-EPERM);
+	CU_ASSERT_EQUAL(reply.n, 0);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->notifs_bad, 1);
+
+	btw("In the card's own session: processed, the seq handed back for the in-session 3A08, no ES5 send");
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification_in_session(w.sr, EID, buf, (size_t)len, &seq), 0);
+	CU_ASSERT_EQUAL(seq, 9);
+	CU_ASSERT_EQUAL(n_sent, 1);
+	CU_ASSERT_EQUAL(reply.n, 1);
+	CU_ASSERT_EQUAL(reply.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->confirms_sent, 1);
+
+	btw("Its retry (the 3A08 lost): confirmed again in the session, not processed twice");
+	seq = 0;
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification_in_session(w.sr, EID, buf, (size_t)len, &seq), 0);
+	CU_ASSERT_EQUAL(seq, 9);
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(smsr_stats(w.sr)->notifs_dup, 1);
+	CU_ASSERT_EQUAL(n_sent, 1);
+
+	btw("Malformed, or an EID we do not manage: as by SMS (-EBADMSG, -ENOENT)");
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification_in_session(w.sr, EID, buf, 3, &seq), -EBADMSG);
+	memset(other, 0x42, sizeof(other));
+	n.eid = (struct es5_bytes){ other, 16 };
+	len = es5_notification_encode(buf, sizeof(buf), &n, ES5_NOTIF_AID_2F);
+	CU_ASSERT_EQUAL(smsr_es5_rx_notification_in_session(w.sr, "42424242424242424242424242424242", buf, (size_t)len,
+							    &seq),
+			-ENOENT);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
 /* ES3.EnableProfile (the SM-DP's, after a download): the new profile's owner has its own ES4 endpoint and
  * gets ES4 HandleProfileEnabledNotification; the old one's owner has none: ES3 (via the SM-DP). */
 void test_smsr_enable_via_es3_notification_routing(void)

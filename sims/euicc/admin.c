@@ -16,6 +16,11 @@
  * euicc_config.retry_timer) reopens it after the delay, counted by euicc_card_admin_tick(). The failure
  * report of `86` is not acted on [I: its meaning is unread].
  *
+ * The card also opens a session by itself, without a push, to send an E1 notification (euicc_admin_notify,
+ * card.h enum euicc_notif_transport): the stored connection and host/URI, the lowest SCP81 key set, the E1
+ * in the first POST (ramhttp.h enum ramhttp_notif_carriage: "?msg=<hex>" or the body); the SM-SR's
+ * 3A08 script that answers it runs like any other.
+ *
  * One session at a time; a push during a session is refused (no PoR data). All of it is volatile. */
 #include <errno.h>
 #include <stdio.h>
@@ -69,9 +74,14 @@ struct euicc_admin {
 	uint8_t psk[32];
 	size_t psk_len;
 	uint8_t kvn;
-	char host[128], next_uri[256];
+	char host[128], next_uri[640]; /* room for a notification's ?msg= (RAMHTTP_NOTIF_MAX) */
 	unsigned int exchanges;
 	bool closed;
+	/* a session the card opened for a notification (card.h enum euicc_notif_transport): the E1 as
+	 * the body of the first POST (RAMHTTP_NOTIF_BODY; the URI form is in next_uri already) */
+	uint8_t first_body[RAMHTTP_NOTIF_MAX];
+	size_t first_len;
+	bool notif; /* opened for a notification: a failure sends it by SMS (notify.c) */
 };
 
 static void admin_free(struct euicc_x *x)
@@ -135,6 +145,7 @@ static void close_channel(struct euicc_card *c)
 static void fail(struct euicc_card *c)
 {
 	struct euicc_admin *a = c->x->admin;
+	bool notif = a->notif;
 
 	if (a->tls) {
 		tls_conn_free(a->tls);
@@ -150,7 +161,9 @@ static void fail(struct euicc_card *c)
 		a->state = AS_IDLE;
 	}
 	if (!a->busy)
-		close_channel(c);
+		close_channel(c); /* may free a */
+	if (notif)
+		euicc_notif_https_failed(c);
 }
 
 static void tr_send(struct euicc_card *c, const struct cat_terminal_response *tr, void *priv)
@@ -244,6 +257,8 @@ static int post(struct euicc_card *c, const uint8_t *body, size_t len, enum ramh
 	h[n++] = (struct http_header){ "Host", a->host };
 	h[n++] = (struct http_header){ RAMHTTP_HDR_PROTOCOL, RAMHTTP_PROTOCOL_1_0 };
 	h[n++] = (struct http_header){ RAMHTTP_HDR_FROM, from };
+	if (!a->exchanges && len) /* a notification as the first POST's body (RAMHTTP_NOTIF_BODY) */
+		h[n++] = (struct http_header){ "Content-Type", RAMHTTP_CT_GP_RESPONSE };
 	if (a->exchanges) {
 		/* digest §5.2 step 3 */
 		h[n++] = (struct http_header){ "Content-Type", RAMHTTP_CT_GP_RESPONSE };
@@ -348,7 +363,7 @@ static void advance(struct euicc_card *c)
 		}
 		if (rc == 0) {
 			a->state = AS_HTTP;
-			if (post(c, NULL, 0, RAMHTTP_SCRIPT_OK) < 0) {
+			if (post(c, a->first_len ? a->first_body : NULL, a->first_len, RAMHTTP_SCRIPT_OK) < 0) {
 				fail(c);
 				next_bip(c);
 				return;
@@ -429,8 +444,8 @@ static int open_channel(struct euicc_card *c)
 
 	if (a->t.has_connection) {
 		cmd.channel = a->t.connection;
-	} else if (euicc_store_param_get(c->st, "admin.conn", stored, &sl) == 0 &&
-		   cat_channel_params_decode(&cmd.channel, stored, sl) >= 0) {
+	} else if (euicc_store_param_get(c->st, "admin.conn", stored, &sl) == 0 && sl &&
+		   cat_channel_params_decode(&cmd.channel, stored, sl) >= 0 && cmd.channel.has_transport) {
 		/* stored defaults (pointers into stored, encoded right away) */
 	} else {
 		return -ENOENT;
@@ -506,13 +521,26 @@ static void copy_str(char *dst, size_t cap, const struct cat_bytes *b, const cha
 	}
 }
 
+/* The stored defaults of the admin host and URI (personalised; our default URI when none). */
+static void admin_defaults(struct euicc_card *c, char *host, size_t hcap, char *uri, size_t ucap)
+{
+	size_t l = hcap - 1;
+
+	host[0] = 0;
+	if (euicc_store_param_get(c->st, "admin.host", (uint8_t *)host, &l) == 0)
+		host[l] = 0;
+	snprintf(uri, ucap, "%s", DEFAULT_URI);
+	l = ucap - 1;
+	if (euicc_store_param_get(c->st, "admin.uri", (uint8_t *)uri, &l) == 0)
+		uri[l] = 0;
+}
+
 int euicc_admin_push(struct euicc_card *c, const struct euicc_session *s, const uint8_t *data, size_t len,
 		     uint8_t *resp, size_t cap)
 {
 	struct euicc_x *x = c->x;
 	struct euicc_admin *a;
-	char dflt_host[64] = "", dflt_uri[200] = DEFAULT_URI;
-	size_t l;
+	char dflt_host[64], dflt_uri[200];
 
 	if (!x || x->admin || len > sizeof(a->trigger))
 		return -EBUSY;
@@ -527,12 +555,7 @@ int euicc_admin_push(struct euicc_card *c, const struct euicc_session *s, const 
 		return -EBADMSG;
 	}
 	x->admin = a;
-	l = sizeof(dflt_host) - 1;
-	if (euicc_store_param_get(c->st, "admin.host", (uint8_t *)dflt_host, &l) == 0)
-		dflt_host[l] = 0;
-	l = sizeof(dflt_uri) - 1;
-	if (euicc_store_param_get(c->st, "admin.uri", (uint8_t *)dflt_uri, &l) == 0)
-		dflt_uri[l] = 0;
+	admin_defaults(c, dflt_host, sizeof(dflt_host), dflt_uri, sizeof(dflt_uri));
 	copy_str(a->host, sizeof(a->host), &a->t.admin_host, dflt_host);
 	copy_str(a->next_uri, sizeof(a->next_uri), &a->t.admin_uri, dflt_uri);
 	if (a->t.has_retry) {
@@ -543,6 +566,39 @@ int euicc_admin_push(struct euicc_card *c, const struct euicc_session *s, const 
 	if (psk_setup(c) < 0 || open_channel(c) < 0) {
 		admin_free(x);
 		return -ENOENT;
+	}
+	return 0;
+}
+
+int euicc_admin_notify(struct euicc_card *c, const uint8_t *e1, size_t len)
+{
+	struct euicc_x *x = c->x;
+	struct euicc_admin *a;
+	char uri[200];
+	int rc;
+
+	if (!x || x->admin)
+		return -EBUSY;
+	if (!len || len > RAMHTTP_NOTIF_MAX)
+		return -EINVAL;
+	a = talloc_zero(NULL, struct euicc_admin);
+	if (!a)
+		return -ENOMEM;
+	a->ctx = talloc_new(a);
+	x->admin = a; /* no trigger: the stored connection, the lowest SCP81 key set, no retry policy */
+	a->notif = true;
+	admin_defaults(c, a->host, sizeof(a->host), uri, sizeof(uri));
+	if (c->cfg.notif_carriage == RAMHTTP_NOTIF_BODY) {
+		snprintf(a->next_uri, sizeof(a->next_uri), "%s", uri);
+		memcpy(a->first_body, e1, len);
+		a->first_len = len;
+		rc = 0;
+	} else {
+		rc = ramhttp_notif_uri_build(a->next_uri, sizeof(a->next_uri), uri, e1, len);
+	}
+	if (rc < 0 || psk_setup(c) < 0 || open_channel(c) < 0) {
+		admin_free(x);
+		return rc < 0 ? rc : -ENOENT;
 	}
 	return 0;
 }

@@ -35,13 +35,14 @@ static struct {
 	char psk_id[RAMHTTP_PSK_ID_MAX + 1];
 	bool wrong_psk;
 	unsigned int posts;
-	char uri[4][64];
+	char uri[4][512];
 	char identity[4][RAMHTTP_PSK_ID_MAX + 1];
 	char from[4][160];
 	bool chunked[4];
 	bool has_status[4];
 	uint8_t body[4][512];
 	size_t body_len[4];
+	bool notif; /* play the SM-SR that confirms a notification in the session */
 } srv;
 
 /* the device */
@@ -53,6 +54,7 @@ static struct {
 	unsigned int opens, closes, refuse_opens;
 	unsigned int refresh_at_close; /* td.refresh when CLOSE CHANNEL came */
 	size_t sent;
+	unsigned int sms; /* SEND SHORT MESSAGE seen */
 } term;
 
 static size_t psk_lookup(void *priv, const char *identity, uint8_t *psk, size_t psk_max)
@@ -114,6 +116,27 @@ static void ram_handler(struct http_req *req, void *priv)
 		memcpy(srv.body[i], m->body, srv.body_len[i]);
 	}
 	ids_aid_from_tar(aid, ISDP_TAR);
+	if (srv.notif) {
+		/* the first POST carries the E1 (msg parameter or body): 200 with its 3A08, then 204 */
+		uint8_t e1[RAMHTTP_NOTIF_MAX], apdu[16];
+		struct es5_notification nt;
+		int el = ramhttp_notif_from_uri(e1, sizeof(e1), m->url, strlen(m->url));
+
+		if (el == 0 && m->body_len && m->body_len <= sizeof(e1)) {
+			memcpy(e1, m->body, m->body_len);
+			el = (int)m->body_len;
+		}
+		if (i == 0 && el > 0 && es5_notification_decode(&nt, e1, (size_t)el) > 0) {
+			struct td_item it = { RSCRIPT_CMD_CAPDU, apdu, 0 };
+
+			it.len = (size_t)es5_notification_confirm_build(apdu, sizeof(apdu), nt.seq);
+			n = script(body, sizeof(body), &it, 1);
+			respond(req, 200, "/ram/2", NULL, body, (size_t)n);
+			return;
+		}
+		respond(req, 204, NULL, NULL, NULL, 0);
+		return;
+	}
 	switch (i) {
 	case 0: {
 		/* GET DATA EID and EnableProfile of the ISD-P (REFRESH only after the session) */
@@ -172,6 +195,7 @@ static bool on_proactive(const struct cat_proactive *pc, struct cat_terminal_res
 	if (getenv("ADMIN_DEBUG"))
 		fprintf(stderr, "proactive %02x len %zu rx %zu\n", pc->details.type, pc->channel_data.len, term.rx_len);
 	switch (pc->details.type) {
+	case CAT_CMD_SEND_SHORT_MESSAGE: term.sms++; return false; /* the default handling */
 	case CAT_CMD_OPEN_CHANNEL:
 		term.opens++;
 		if (term.refuse_opens) {
@@ -484,6 +508,134 @@ void test_admin_psk_mismatch_and_opaque_identity(void)
 	CU_ASSERT_EQUAL(srv.posts, 3);
 	CU_ASSERT_STRING_EQUAL(srv.identity[0], td.eid);
 	euicc_config_default(&td.cfg);
+	server_stop();
+	td.on_proactive = NULL;
+}
+
+/* Personalise the card for notifications over HTTPS to the test server (as `rsplab-euicc init
+ * --admin-addr 127.0.0.1:PORT --notif-transport https --notif-carriage K`) and reopen it. */
+static void personalise_https(uint16_t port, const char *carriage)
+{
+	static const uint8_t addr[] = { CAT_ADDR_IPV4, 127, 0, 0, 1 };
+	struct cat_channel_params p = { .has_bearer = true,
+					.bearer_type = CAT_BEARER_DEFAULT,
+					.has_buffer_size = true,
+					.buffer_size = 1400,
+					.has_transport = true,
+					.transport = CAT_TRANSPORT_TCP_CLIENT_REMOTE,
+					.port = port,
+					.dest_addr = { addr, sizeof(addr) } };
+	struct euicc_store *st = euicc_card_store(td.card);
+	struct bertlv_writer w;
+	uint8_t conn[64];
+
+	bertlv_writer_init(&w, conn, sizeof(conn));
+	cat_channel_params_put(&w, &p);
+	CU_ASSERT_FATAL(bertlv_writer_finish(&w) > 0);
+	CU_ASSERT_EQUAL(euicc_store_param_set(st, "admin.conn", conn, (size_t)bertlv_writer_finish(&w)), 0);
+	CU_ASSERT_EQUAL(euicc_store_param_set(st, "notif.transport", (const uint8_t *)"https", 5), 0);
+	CU_ASSERT_EQUAL(euicc_store_param_set(st, "notif.carriage", (const uint8_t *)carriage, strlen(carriage)), 0);
+	td_power_cycle();
+	CU_ASSERT_EQUAL(euicc_card_config(td.card)->notif_transport, EUICC_NOTIF_HTTPS);
+}
+
+/* A new type-02 notification for ISD-P ISDP_TAR, sent at once; the proactive commands it queued run. */
+static uint16_t notify_now(void)
+{
+	uint8_t aid[16];
+	uint16_t seq = 0;
+	size_t p;
+
+	ids_aid_from_tar(aid, ISDP_TAR);
+	CU_ASSERT_EQUAL_FATAL(euicc_store_begin(euicc_card_store(td.card)), 0);
+	CU_ASSERT_EQUAL_FATAL(euicc_notif_new(td.card, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, aid, 16, &seq), 0);
+	CU_ASSERT_EQUAL_FATAL(euicc_store_commit(euicc_card_store(td.card)), 0);
+	CU_ASSERT_EQUAL(euicc_notif_send(td.card, seq), 0);
+	p = euicc_card_proactive_pending(td.card);
+	if (p)
+		td_pump((uint16_t)(0x9100 | p), NULL, NULL);
+	return seq;
+}
+
+/* E1 over HTTPS (card.h EUICC_NOTIF_HTTPS): the card opens an admin session by itself (no push) to its
+ * personalised address with the SCP81 key set, the E1 in the first POST; the server's 3A08 script
+ * confirms it (the card drops it from its store); no SMS. Both carriages; SMS when there is no address. */
+void test_admin_notification_https(void)
+{
+	struct euicc_notif n;
+	struct es5_notification nt;
+	uint8_t e1[RAMHTTP_NOTIF_MAX];
+	uint16_t seq;
+	int el;
+
+	reset_world();
+	td_new_card(false);
+	server_start();
+	srv.notif = true;
+	personalise_https(srv.port, "uri-msg");
+	seq = notify_now();
+	CU_ASSERT_EQUAL(term.opens, 1);
+	run_session(1);
+	CU_ASSERT_EQUAL(srv.posts, 2);
+	CU_ASSERT(strncmp(srv.uri[0], "/gsma/adminagent?msg=E1", 23) == 0);
+	CU_ASSERT_STRING_EQUAL(srv.identity[0], srv.psk_id);
+	CU_ASSERT_EQUAL(srv.body_len[0], 0);
+	el = ramhttp_notif_from_uri(e1, sizeof(e1), srv.uri[0], strlen(srv.uri[0]));
+	CU_ASSERT_FATAL(el > 0);
+	CU_ASSERT_FATAL(es5_notification_decode(&nt, e1, (size_t)el) > 0);
+	CU_ASSERT_EQUAL(nt.seq, seq);
+	CU_ASSERT_EQUAL(nt.type, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED);
+	CU_ASSERT_STRING_EQUAL(srv.uri[1], "/ram/2");
+	/* the 3A08 answered: 80 { } (no ISD-P deleted meanwhile), 9000 */
+	TEST_ASSERT_HEX_EQ(srv.body[1], srv.body_len[1], "AF80 2304 8000 9000 0000");
+	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), -ENOENT); /* confirmed */
+	CU_ASSERT_EQUAL(term.sms, 0);
+	CU_ASSERT_FALSE(euicc_card_admin_active(td.card));
+
+	reset_world();
+	srv.notif = true;
+	personalise_https(srv.port, "body");
+	seq = notify_now();
+	run_session(1);
+	CU_ASSERT_EQUAL(srv.posts, 2);
+	CU_ASSERT_STRING_EQUAL(srv.uri[0], "/gsma/adminagent");
+	CU_ASSERT_FATAL(srv.body_len[0] > 0);
+	CU_ASSERT_EQUAL(srv.body[0][0], 0xE1);
+	CU_ASSERT_FATAL(es5_notification_decode(&nt, srv.body[0], srv.body_len[0]) > 0);
+	CU_ASSERT_EQUAL(nt.seq, seq);
+	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), -ENOENT);
+	CU_ASSERT_EQUAL(term.sms, 0);
+
+	/* the SM-SR at that address does not know the card's PSK (e.g. the old SM-SR after an SM-SR Change):
+	 * the handshake fails, the notification goes by SMS at once, and so do the next ones until a
+	 * power-on */
+	reset_world();
+	srv.notif = true;
+	srv.wrong_psk = true;
+	seq = notify_now();
+	CU_ASSERT_EQUAL(term.opens, 1);
+	run_session(1);
+	CU_ASSERT_EQUAL(srv.posts, 0);
+	CU_ASSERT_EQUAL(term.sms, 1);
+	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), 0);
+	CU_ASSERT_EQUAL(n.attempts, 2); /* the HTTPS try and the SMS */
+	CU_ASSERT_EQUAL(euicc_notif_send(td.card, seq), 0);
+	CU_ASSERT_EQUAL(euicc_card_proactive_pending(td.card) > 0, true);
+	td_pump((uint16_t)(0x9100 | euicc_card_proactive_pending(td.card)), NULL, NULL);
+	CU_ASSERT_EQUAL(term.opens, 1);
+	CU_ASSERT_EQUAL(term.sms, 2);
+	CU_ASSERT_EQUAL(euicc_store_notif_del(euicc_card_store(td.card), seq), 0);
+	srv.wrong_psk = false;
+	td_power_cycle(); /* HTTPS is tried again after a power-on */
+
+	/* no address personalised: the notification goes by SMS, stays until a 3A08 comes */
+	reset_world();
+	CU_ASSERT_EQUAL(euicc_store_param_set(euicc_card_store(td.card), "admin.conn", NULL, 0), 0);
+	seq = notify_now();
+	CU_ASSERT_EQUAL(term.opens, 0);
+	CU_ASSERT_EQUAL(term.sms, 1);
+	CU_ASSERT_EQUAL(euicc_store_notif_get(euicc_card_store(td.card), seq, &n), 0);
+	CU_ASSERT_EQUAL(n.attempts, 1);
 	server_stop();
 	td.on_proactive = NULL;
 }

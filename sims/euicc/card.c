@@ -15,6 +15,12 @@ const struct value_string euicc_refresh_variant_names[] = {
 	{ 0, NULL },
 };
 
+const struct value_string euicc_notif_transport_names[] = {
+	{ EUICC_NOTIF_SMS, "sms" },
+	{ EUICC_NOTIF_HTTPS, "https" },
+	{ 0, NULL },
+};
+
 const struct value_string euicc_secerr_variant_names[] = {
 	{ EUICC_SECERR_POR_UNSECURED, "por-unsecured" },
 	{ EUICC_SECERR_SILENT_DROP, "silent-drop" },
@@ -66,6 +72,23 @@ void euicc_config_default(struct euicc_config *cfg)
 	cfg->perso = EUICC_PERSO_PENDING;
 	cfg->psk_id = RAMHTTP_PSK_ID_TLV_HEX_V4;
 	cfg->retry_timer = SCP81_TIMER_DEFAULT;
+	cfg->notif_transport = EUICC_NOTIF_SMS;
+	cfg->notif_carriage = RAMHTTP_NOTIF_URI_MSG;
+}
+
+/* A named choice personalised into the card file (param name = text of names[]) overrides *val. */
+static void param_choice(struct euicc_card *c, const char *name, const struct value_string *names, int *val)
+{
+	char text[32];
+	size_t len = sizeof(text) - 1;
+	int v;
+
+	if (euicc_store_param_get(c->st, name, (uint8_t *)text, &len) < 0)
+		return;
+	text[len] = 0;
+	v = get_string_value(names, text);
+	if (v >= 0)
+		*val = v;
 }
 
 int euicc_card_open(struct euicc_card **out, const char *path, const struct euicc_config *cfg)
@@ -88,6 +111,14 @@ int euicc_card_open(struct euicc_card **out, const char *path, const struct euic
 	if (rc < 0 || len != sizeof(c->eid)) {
 		rc = -EINVAL;
 		goto err;
+	}
+	{
+		int t = (int)c->cfg.notif_transport, k = (int)c->cfg.notif_carriage;
+
+		param_choice(c, "notif.transport", euicc_notif_transport_names, &t);
+		param_choice(c, "notif.carriage", ramhttp_notif_carriage_names, &k);
+		c->cfg.notif_transport = (enum euicc_notif_transport)t;
+		c->cfg.notif_carriage = (enum ramhttp_notif_carriage)k;
 	}
 	sms_concat_init(&c->concat, SMS_IEI_CPI, SMS_CONCAT_ORDER_ANY, 0, 0);
 	rc = euicc_x_attach(c);
@@ -138,6 +169,7 @@ static void volatile_reset(struct euicc_card *c)
 	c->next_number = 1;
 	c->tp_len = 0;
 	c->script_switched = false;
+	c->notif_via_sms = false;
 	sms_concat_reset(&c->concat);
 	euicc_usim_reset(c);
 	euicc_x_power(c);

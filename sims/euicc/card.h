@@ -69,6 +69,19 @@ enum euicc_perso_scope {
 };
 extern const struct value_string euicc_perso_scope_names[];
 
+/* How the card sends its E1 notifications (digest §4.5: "SMS-MO or HTTPS"; which one a card uses is its
+ * configuration). HTTPS: an admin session the card opens itself (admin.c) to the SM-SR's HTTPS address
+ * (param admin.conn, personalised by `rsplab-euicc init --admin-addr`) with the lowest SCP81 key set,
+ * the E1 in the first POST (enum ramhttp_notif_carriage), confirmed by the 3A08 the SM-SR sends in that
+ * session; when no such session can be opened (no address, no SCP81 key set) the card falls back to SMS
+ * [I: the eUICC must support SMS, digest §1]. Persisted per card: param notif.transport overrides
+ * the configured value at open. */
+enum euicc_notif_transport {
+	EUICC_NOTIF_SMS, /* default */
+	EUICC_NOTIF_HTTPS,
+};
+extern const struct value_string euicc_notif_transport_names[];
+
 struct euicc_config {
 	enum euicc_refresh_variant refresh;
 	enum euicc_secerr_variant secerr;
@@ -81,6 +94,8 @@ struct euicc_config {
 	uint8_t notif_spi[2];  /* SPI of the card's own notification packets: CC, cipher, counter; no PoR */
 	uint64_t cntr_max_gap; /* SPI counter mode 10: max accepted jump, 0 = unlimited */
 	const char *imei;      /* 15 digits sent in notifications, NULL = none */
+	enum euicc_notif_transport notif_transport; /* param notif.transport overrides */
+	enum ramhttp_notif_carriage notif_carriage; /* param notif.carriage overrides */
 	/* key establishment, ES8 and the admin session (ext.c, keyset.c, es8.c, admin.c) */
 	struct ecka_variants ecka;	     /* open-questions §3/§4/§16 */
 	struct scp03t_variants scp03t;	     /* open-questions §5 */
@@ -109,6 +124,9 @@ struct euicc_ext_ops {
 		    size_t cap, void *priv);
 	/* EVENT DOWNLOAD other than location status. */
 	void (*event)(struct euicc_card *c, const struct cat_envelope *env, void *priv);
+	/* Send the E1 notification e1 over HTTPS (an admin session the card opens). 0 when under way,
+	 * < 0 when it cannot be (the core then sends it by SMS). */
+	int (*notify)(struct euicc_card *c, const uint8_t *e1, size_t len, void *priv);
 	/* STORE DATA 3A01 / 3A02 (lib/ecka). Writes response data, sets *sw. */
 	int (*keyset)(struct euicc_card *c, const struct euicc_session *s, const struct es5_command *cmd,
 		      const uint8_t *target_aid, size_t target_len, uint8_t *resp, size_t cap, uint16_t *sw,

@@ -43,6 +43,7 @@ struct euicc_card {
 	size_t tp_len;
 	struct sms_concat concat;
 	bool script_switched;	 /* the script just run changed the enabled profile (REFRESH pending) */
+	bool notif_via_sms;	 /* an HTTPS notification session failed: SMS until the next power-on */
 	unsigned int script_seq; /* counts scripts run (euicc_card_script_run): "in the same script" */
 	struct euicc_x *x;	 /* key establishment, ES8, admin session (ext.h); NULL when detached */
 	/* The ISD-P whose profile the USIM runs from power-on / reset to the next one: an Enable or Disable
@@ -104,5 +105,8 @@ int euicc_switch_confirm(struct euicc_card *c, uint16_t seq);
 int euicc_notif_new(struct euicc_card *c, uint8_t type, const uint8_t *aid, size_t aid_len, uint16_t *seq);
 /* Try to send a notification now (SEND SHORT MESSAGE); counts the attempt. */
 int euicc_notif_send(struct euicc_card *c, uint16_t seq);
+/* admin.c: the admin session opened for a notification failed (no TLS, wrong PSK, link down): send the
+ * unconfirmed notifications by SMS now, and until the next power-on. */
+void euicc_notif_https_failed(struct euicc_card *c);
 /* Queue the REFRESH of a profile switch the last script made (after its PoR). */
 void euicc_switch_refresh_if_pending(struct euicc_card *c);

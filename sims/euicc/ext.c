@@ -17,6 +17,11 @@ static void op_event(struct euicc_card *c, const struct cat_envelope *env, void 
 	euicc_admin_event(c, env);
 }
 
+static int op_notify(struct euicc_card *c, const uint8_t *e1, size_t len, void *priv)
+{
+	return euicc_admin_notify(c, e1, len);
+}
+
 static int op_keyset(struct euicc_card *c, const struct euicc_session *s, const struct es5_command *cmd,
 		     const uint8_t *target_aid, size_t target_len, uint8_t *resp, size_t cap, uint16_t *sw, void *priv)
 {
@@ -34,6 +39,7 @@ int euicc_x_attach(struct euicc_card *c)
 	struct euicc_ext_ops ops = {
 		.push = op_push,
 		.event = op_event,
+		.notify = op_notify,
 		.keyset = op_keyset,
 		.isdp_item = op_isdp_item,
 	};

@@ -84,3 +84,7 @@ int euicc_admin_push(struct euicc_card *c, const struct euicc_session *s, const 
 		     uint8_t *resp, size_t cap);
 void euicc_admin_event(struct euicc_card *c, const struct cat_envelope *env);
 void euicc_admin_reset(struct euicc_card *c);
+/* Open an admin session without a push to send the E1 notification e1 (its first POST); 0 when the
+ * OPEN CHANNEL is queued, -EBUSY (a session runs), -ENOENT (no stored connection or SCP81 key set),
+ * -EINVAL. */
+int euicc_admin_notify(struct euicc_card *c, const uint8_t *e1, size_t len);

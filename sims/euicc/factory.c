@@ -3,11 +3,46 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include "lib/cat/cat.h"
 #include "lib/crypto/sym.h"
 #include "lib/es5/es5.h"
 #include "lib/ids/ids.h"
 #include "lib/saip/saip.h"
+#include "sims/euicc/card.h"
 #include "sims/euicc/factory.h"
+
+/* "IPv4:port" -> the OPEN CHANNEL objects of a TCP client session to it (TS 102 223 §6.6.27; the
+ * objects an SM-SR's push carries in `84`, digest §5.2) and the host text. */
+static int admin_conn(const char *addr, uint8_t *out, size_t cap, char *host, size_t hcap)
+{
+	struct cat_channel_params p = { .has_bearer = true,
+					.bearer_type = CAT_BEARER_DEFAULT,
+					.has_buffer_size = true,
+					.buffer_size = 1400,
+					.has_transport = true,
+					.transport = CAT_TRANSPORT_TCP_CLIENT_REMOTE };
+	uint8_t dest[5] = { 0x21 }; /* §8.58 IPv4 */
+	const char *colon = strrchr(addr, ':');
+	struct bertlv_writer w;
+	char *end;
+	long port;
+
+	if (!colon || (size_t)(colon - addr) >= hcap)
+		return -EINVAL;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, host, dest + 1) != 1)
+		return -EINVAL;
+	p.port = (uint16_t)port;
+	p.dest_addr = (struct cat_bytes){ dest, sizeof(dest) };
+	bertlv_writer_init(&w, out, cap);
+	cat_channel_params_put(&w, &p);
+	return bertlv_writer_finish(&w);
+}
 
 int euicc_factory_profile(struct euicc_isdp *isdp, const uint8_t *saip, size_t len, const char *msisdn)
 {
@@ -77,6 +112,37 @@ int euicc_factory_make(const char *path, struct euicc_factory *f)
 		goto out;
 	if (f->smsr_sms && euicc_store_param_set(st, "smsr.sms", (const uint8_t *)f->smsr_sms, strlen(f->smsr_sms)) < 0)
 		goto out;
+	if (f->admin_addr) {
+		uint8_t conn[64];
+		char host[64];
+		int n = admin_conn(f->admin_addr, conn, sizeof(conn), host, sizeof(host));
+
+		if (n < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (euicc_store_param_set(st, "admin.conn", conn, (size_t)n) < 0 ||
+		    euicc_store_param_set(st, "admin.host", (const uint8_t *)host, strlen(host)) < 0)
+			goto out;
+	}
+	if (f->notif_transport) {
+		if (get_string_value(euicc_notif_transport_names, f->notif_transport) < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (euicc_store_param_set(st, "notif.transport", (const uint8_t *)f->notif_transport,
+					  strlen(f->notif_transport)) < 0)
+			goto out;
+	}
+	if (f->notif_carriage) {
+		if (get_string_value(ramhttp_notif_carriage_names, f->notif_carriage) < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (euicc_store_param_set(st, "notif.carriage", (const uint8_t *)f->notif_carriage,
+					  strlen(f->notif_carriage)) < 0)
+			goto out;
+	}
 	ks.kvn = 0x01;
 	ks.type = EUICC_KEYSET_SCP80;
 	for (int i = 0; i < 3; i++) {

@@ -1,7 +1,7 @@
 /* sims/euicc: the card factory — writes a new card file (store.h) with its ECASD, ISD-R key sets and a
  * first, enabled profile from a SAIP package. Used by `rsplab-euicc init` and by the tests.
  * Inputs are trusted (ours); the SAIP package is decoded with lib/saip. Returns 0 or a negative errno
- * (-EEXIST the file exists, -EINVAL bad parameter or package, -EIO store failure). */
+ * (-EEXIST the file exists, -EINVAL bad parameter, name or package, -EIO store failure). */
 #pragma once
 
 #include <stddef.h>
@@ -23,6 +23,12 @@ struct euicc_factory {
 	size_t saip_len;
 	const char *msisdn;   /* of the first profile, NULL = none */
 	const char *smsr_sms; /* SM-SR SMS address "ton npi digits", NULL = none */
+	/* The SM-SR's HTTPS (SCP81) address "IPv4:port" for sessions the card opens itself (params
+	 * admin.conn = OPEN CHANNEL objects: default bearer, TCP client to it; admin.host), NULL = none */
+	const char *admin_addr;
+	/* card.h enum euicc_notif_transport / lib/ramhttp enum ramhttp_notif_carriage by name (params
+	 * notif.transport / notif.carriage), NULL = the card's configured default */
+	const char *notif_transport, *notif_carriage;
 	/* ISD-R keys: KVN 01 SCP80 AES-128 KIc/KID/KIK and KVN 40 SCP81 PSK/DEK; random when not set */
 	bool keys_given;
 	uint8_t scp80[3][16];

@@ -4,10 +4,14 @@
  *                     [--smsr-sms "TON NPI DIGITS"] [--msisdn DIGITS]
  *                     [--eum-id OID] [--smsr-id OID] [--mno-id OID] [--eis-sig dsig-detached|direct]
  *                     [--add-profile SAIPFILE]...
+ *                     [--admin-addr IPV4:PORT] [--notif-transport sms|https] [--notif-carriage uri-msg|body]
  *       makes a card file (0600) with an enabled first profile (and, with --add-profile, further
  *       disabled ones in ISD-Ps TAR 000011, 000012, ...), ISD-R SCP80 KVN 01 and SCP81 KVN 40
  *       keys (random), writes the keys for the SM-SR to CARD.db.keys (0600, key=value hex) and prints
  *       the EIS as an ES1.RegisterEIS SOAP message signed with DIR/eum/key.pem (eis.h) on stdout.
+ *       --admin-addr: the SM-SR's SCP81 address for sessions the card opens itself; --notif-transport:
+ *       how its E1 notifications go (card.h enum euicc_notif_transport, default sms; https needs
+ *       --admin-addr) and --notif-carriage how the E1 rides in the first POST (lib/ramhttp).
  *   rsplab-euicc serve [--notif-interval S] CARD.db[@HOST:PORT] ...
  *       puts each card into a vpcd reader (default 127.0.0.1:35963, 35964, ...), one connection per
  *       card, all on one osmo_select_main loop.
@@ -134,18 +138,29 @@ static void usage_init(void)
 			"                         [--smsr-sms \"TON NPI DIGITS\"] [--msisdn DIGITS]\n"
 			"                         [--eum-id OID] [--smsr-id OID] [--mno-id OID]\n"
 			"                         [--eis-sig dsig-detached|direct]\n"
-			"                         [--add-profile SAIPFILE]...  (disabled, ISD-P TAR 000011, ...)\n");
+			"                         [--add-profile SAIPFILE]...  (disabled, ISD-P TAR 000011, ...)\n"
+			"                         [--admin-addr IPV4:PORT] [--notif-transport sms|https]\n"
+			"                         [--notif-carriage uri-msg|body]\n");
 }
 
 static int cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pki", 1, NULL, 'p' },     { "eid", 1, NULL, 'e' },	      { "auto", 0, NULL, 'a' },
-		{ "profile", 1, NULL, 'P' }, { "smsr-sms", 1, NULL, 's' },    { "msisdn", 1, NULL, 'm' },
-		{ "eum-id", 1, NULL, 'E' },  { "smsr-id", 1, NULL, 'S' },     { "mno-id", 1, NULL, 'M' },
-		{ "eis-sig", 1, NULL, 'G' }, { "add-profile", 1, NULL, 'A' }, { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "pki", 1, NULL, 'p' },
+					      { "eid", 1, NULL, 'e' },
+					      { "auto", 0, NULL, 'a' },
+					      { "profile", 1, NULL, 'P' },
+					      { "smsr-sms", 1, NULL, 's' },
+					      { "msisdn", 1, NULL, 'm' },
+					      { "eum-id", 1, NULL, 'E' },
+					      { "smsr-id", 1, NULL, 'S' },
+					      { "mno-id", 1, NULL, 'M' },
+					      { "eis-sig", 1, NULL, 'G' },
+					      { "add-profile", 1, NULL, 'A' },
+					      { "help", 0, NULL, 'h' },
+					      { "admin-addr", 1, NULL, 'D' },
+					      { "notif-transport", 1, NULL, 'T' },
+					      { "notif-carriage", 1, NULL, 'C' },
+					      { NULL, 0, NULL, 0 } };
 	struct euicc_eis_params ep = { .eum_id = "1.3.6.1.4.1.99999.1",
 				       .smsr_id = "1.3.6.1.4.1.99999.2",
 				       .mno_id = "1.3.6.1.4.1.99999.3" };
@@ -174,6 +189,21 @@ static int cmd_init(int argc, char **argv)
 		case 'E': ep.eum_id = optarg; break;
 		case 'S': ep.smsr_id = optarg; break;
 		case 'M': ep.mno_id = optarg; break;
+		case 'D': f.admin_addr = optarg; break;
+		case 'T':
+			if (get_string_value(euicc_notif_transport_names, optarg) < 0) {
+				fprintf(stderr, "rsplab-euicc: --notif-transport: sms or https\n");
+				return 2;
+			}
+			f.notif_transport = optarg;
+			break;
+		case 'C':
+			if (get_string_value(ramhttp_notif_carriage_names, optarg) < 0) {
+				fprintf(stderr, "rsplab-euicc: --notif-carriage: uri-msg or body\n");
+				return 2;
+			}
+			f.notif_carriage = optarg;
+			break;
 		case 'G':
 			eis_sig = get_string_value(es_eumsig_variant_names, optarg);
 			if (eis_sig < 0) {
@@ -194,6 +224,10 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (!pki || !profile || !out || (!eid && !autoeid) || (eid && autoeid)) {
 		usage_init();
+		return 2;
+	}
+	if (f.notif_transport && !strcmp(f.notif_transport, "https") && !f.admin_addr) {
+		fprintf(stderr, "rsplab-euicc: --notif-transport https needs --admin-addr\n");
 		return 2;
 	}
 	if (autoeid) { /* the first EID of DIR/euicc/eids */

@@ -13,7 +13,8 @@
  *
  * Notifications are retried on every attach (location status normal service) and on the server's
  * timer (euicc_card_notif_tick) until the SM-SR confirms them with 3A08 (open-questions §9: the
- * sequence number stays the same on a retry). */
+ * sequence number stays the same on a retry). They go by SMS-MO (SCP80 with the card's own counter) or,
+ * with card.h EUICC_NOTIF_HTTPS, in an admin session the card opens (admin.c), by SMS when it cannot. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,10 @@ int euicc_notif_send(struct euicc_card *c, uint16_t seq)
 
 	if (euicc_store_notif_get(c->st, seq, &n) < 0)
 		return -ENOENT;
+	/* over HTTPS one admin session at a time: a notification waits for the next try (not counted) */
+	if (c->cfg.notif_transport == EUICC_NOTIF_HTTPS && !c->notif_via_sms && c->ext.notify &&
+	    euicc_card_admin_active(c))
+		return -EBUSY;
 	if (euicc_store_notif_set_attempts(c->st, seq, n.attempts + 1) < 0)
 		return -EIO;
 	e.eid.buf = c->eid;
@@ -261,6 +266,10 @@ int euicc_notif_send(struct euicc_card *c, uint16_t seq)
 	len = es5_notification_encode(e1, sizeof(e1), &e, c->cfg.notif_aid_tag);
 	if (len < 0)
 		return len;
+	/* HTTPS when configured and possible (TLS-PSK protects it: the E1 goes as it is), else SMS */
+	if (c->cfg.notif_transport == EUICC_NOTIF_HTTPS && !c->notif_via_sms && c->ext.notify &&
+	    c->ext.notify(c, e1, (size_t)len, c->ext.priv) == 0)
+		return 0;
 	if (notif_keyset(c, &ks) < 0 || smsr_address(c, &to) < 0)
 		return -ENOENT;
 	ks.cntr_out++;
@@ -288,6 +297,16 @@ static void send_all(struct euicc_card *c)
 
 	for (int i = 0; i < k; i++)
 		euicc_notif_send(c, n[i].seq);
+}
+
+/* [I] an SM-SR address that does not answer (e.g. the old SM-SR's after an SM-SR Change) must not keep
+ * a notification from its SM-SR: SMS, which every eUICC supports, takes over at once. */
+void euicc_notif_https_failed(struct euicc_card *c)
+{
+	if (c->notif_via_sms)
+		return;
+	c->notif_via_sms = true;
+	send_all(c);
 }
 
 /* Put the previous profile back (connectivity failure). */
