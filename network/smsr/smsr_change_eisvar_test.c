@@ -3,8 +3,7 @@
  * HandoverEUICC SR1 sends at step 5 is captured. A rule for eUICC A's EID prefix makes SR1 withhold A's
  * ISD-R key sets whole (KEYSETS), while B keeps the daemon-wide KEY_VALUES (key set versions listed, key
  * values withheld); without the table (NULL) every eUICC gets the daemon-wide value, as before.
- * (The F2 meaning goes through the same lookup at step 25; that step needs a whole change with a card, in
- * smsr_change_test.c's world: here it is checked that the lookup gives each eUICC its own meaning.) */
+ * (The F2 meaning per eUICC, at step 25 of whole changes: smsr_change_f2_test.c.) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 #include <talloc.h>
 
 #include "lib/es/es.h"
-#include "lib/es5/es5.h"
 #include "lib/test/runner.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
@@ -290,30 +288,4 @@ void test_change_eisvar_daemon_value_without_rules(void)
 	mno_smsr_change(EID_B);
 	assert_keysets_withheld(EID_B);
 	sr1_close();
-}
-
-void test_change_eisvar_f2_lookup(void)
-{
-	struct smsr_eisvar rules = { 0 };
-
-	btw("The F2 meaning step 25 uses for each eUICC (smsr_change.c sr2_finalise: cfg.eisvar, cfg.f2)");
-	CU_ASSERT_EQUAL_FATAL(smsr_eisvar_parse(&rules, "89049032:f2=keep-list", NULL, 0), 0);
-	CU_ASSERT_EQUAL(smsr_eisvar_get(&rules, EID_A, SMSR_EISVAR_F2, ES5_F2_DELETE_LIST), ES5_F2_KEEP_LIST);
-	CU_ASSERT_EQUAL(smsr_eisvar_get(&rules, EID_B, SMSR_EISVAR_F2, ES5_F2_DELETE_LIST), ES5_F2_DELETE_LIST);
-	CU_ASSERT_EQUAL(smsr_eisvar_get(NULL, EID_A, SMSR_EISVAR_F2, ES5_F2_DELETE_LIST), ES5_F2_DELETE_LIST);
-	{
-		/* what the two meanings put in F2 for A's key sets: SR1's KVN 01 and ours (KS2, KVN 02) */
-		struct es5_keyrange sets[2] = { { 0x01, 0x01, 0x03 }, { 0x02, 0x01, 0x03 } }, f2[ES5_MAX_F2];
-		size_t n_keep = es5_f2_entries((enum es5_f2_semantics)smsr_eisvar_get(&rules, EID_A, SMSR_EISVAR_F2,
-										      ES5_F2_DELETE_LIST),
-					       sets, 2, 0x02, f2, ES5_MAX_F2);
-
-		CU_ASSERT_EQUAL(n_keep, 1);
-		CU_ASSERT_EQUAL(f2[0].kvn, 0x02); /* keep-list: ours */
-		CU_ASSERT_EQUAL(es5_f2_entries((enum es5_f2_semantics)smsr_eisvar_get(&rules, EID_B, SMSR_EISVAR_F2,
-										      ES5_F2_DELETE_LIST),
-					       sets, 2, 0x02, f2, ES5_MAX_F2),
-				1);
-		CU_ASSERT_EQUAL(f2[0].kvn, 0x01); /* delete-list: SR1's */
-	}
 }
