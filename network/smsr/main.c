@@ -36,6 +36,14 @@
  * --eis-sig: how ES1 RegisterEIS checks the EumSignature (lib/es/es_eumsig.h variants; default
  * dsig-detached) against the --eum certificates (each tried; with --ci only those the CI signed); `none`
  * = not checked (vendor interop; a warning at start-up). Refused: Failed 8.6/6.1 or 8.6/2.1, nothing stored.
+ * --eis-variant PREFIX:KEY=NAME (repeatable; smsr_eisvar.h): a per-eUICC setting for the EIDs starting
+ * with PREFIX (1..32 hex digits, either case, or * for all; the longest matching prefix wins per KEY; a
+ * KEY no rule sets keeps the daemon-wide option): sms-transport=smpp|kannel (ES5 of those eUICCs; every
+ * transport named by --sms-transport or a rule is started from --net-env; one named only by rules that
+ * cannot be started is logged and its eUICCs' sends fail with -ENOTCONN), f2=delete-list|keep-list and
+ * handover-hide=KEY_VALUES|KEYSETS (SM-SR Change, looked up by the procedure's EID). A bad rule: exit 2.
+ * E.g. --eis-variant 89049032:sms-transport=kannel --eis-variant '*:f2=keep-list'. The command line wins
+ * over -c for the same PREFIX and KEY.
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
  * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
@@ -63,6 +71,7 @@
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_ctr.h"
+#include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_es3.h"
 #include "network/smsr/smsr_kannel.h"
 #include "network/smsr/smsr_keys.h"
@@ -152,6 +161,29 @@ static void ota_notification(void *priv, const uint8_t *e1, size_t len)
 {
 	if (g_sr)
 		smsr_es5_rx_notification(g_sr, e1, len);
+}
+
+/* --eis-variant (and the file's eis-variant lines): per-eUICC SMS transport, F2 meaning, handover-hide */
+static struct smsr_eisvar g_eisvar;
+static struct smsr_smpp *g_smpp;
+static struct smsr_kannel *g_kannel;
+static const struct smsr_sms_ops smpp_ops = { .send = smsr_smpp_send }, kannel_ops = { .send = smsr_kannel_send };
+
+/* smsr_ota's router: the transport of eid's sms-transport rule; without one, the default (--sms-transport) */
+static int ota_route(void *priv, const char *eid, const struct smsr_sms_ops **sms, void **tp)
+{
+	int t = smsr_eisvar_get(&g_eisvar, eid, SMSR_EISVAR_SMS_TRANSPORT, -1);
+
+	if (t < 0)
+		return 0;
+	if (t == SMSR_SMS_KANNEL ? !g_kannel : !g_smpp) {
+		LOGP(DES5, LOGL_ERROR, "EID-%s: its eis-variant rule names SMS transport %s, which is not running\n",
+		     eid, get_value_string(smsr_sms_transport_names, t));
+		return -ENOTCONN;
+	}
+	*sms = t == SMSR_SMS_KANNEL ? &kannel_ops : &smpp_ops;
+	*tp = t == SMSR_SMS_KANNEL ? (void *)g_kannel : (void *)g_smpp;
+	return 0;
 }
 
 static void smpp_mo(void *priv, const char *src, const uint8_t *ud, size_t len)
@@ -544,6 +576,7 @@ int main(int argc, char **argv)
 		{ "peer-variant", 1, NULL, 269 },
 		{ "eis-sig", 1, NULL, 268 },
 		{ "timer", 1, NULL, 270 },
+		{ "eis-variant", 1, NULL, 271 },
 		{ "config", 1, NULL, 'c' },
 		{ "telnet-port", 1, NULL, 'T' },
 		{ "help", 0, NULL, 'h' },
@@ -660,6 +693,7 @@ int main(int argc, char **argv)
 		por_timeout = file_cfg.por_timeout;
 	if (file_cfg.eis_sig >= 0)
 		eis_sig = (enum smsr_eis_sig)file_cfg.eis_sig;
+	g_eisvar = file_cfg.eisvar; /* an --eis-variant for the same PREFIX and KEY replaces the file's */
 	/* (the file's peer-smsr, mno-notify and eum-certificate lines join after the options: an OID given on
 	 * the command line keeps the command line's URL) */
 	while ((c = getopt_long(argc, argv, SMSR_OPTSTRING, opts, NULL)) != -1) {
@@ -781,6 +815,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 271: {
+			char why[160];
+
+			if (smsr_eisvar_parse(&g_eisvar, optarg, why, sizeof(why)) < 0) {
+				fprintf(stderr, "rsplab-smsr: --%s\n", why); /* why starts with "eis-variant" */
+				return 2;
+			}
+			break;
+		}
 		case 267:
 			por_timeout = atoi(optarg);
 			if (por_timeout < 1 || por_timeout > 3600) {
@@ -834,7 +877,9 @@ int main(int argc, char **argv)
 							    "[--scp81-keyset ecka|none] [--eis-sig "
 							    "dsig-detached|direct|none] [--tls-keylog FILE]\n"
 							    "                   [--por-timeout S] [--peer-variant "
-							    "OID:KEY=NAME]... [--timer es7|es5|es7-retry=S]...\n");
+							    "OID:KEY=NAME]... [--timer es7|es5|es7-retry=S]...\n"
+							    "                   [--eis-variant "
+							    "PREFIX:sms-transport|f2|handover-hide=NAME]...\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -878,6 +923,7 @@ int main(int argc, char **argv)
 	smsr_vty_cfg_init(&running);
 	memcpy(running.pvar, g_pvar.pvar, sizeof(running.pvar));
 	running.n_pvar = g_pvar.n_pvar;
+	running.eisvar = g_eisvar;
 #define RUN_STR(field, val) osmo_strlcpy(running.field, (val) ? (val) : "", sizeof(running.field))
 	RUN_STR(smsr_id, smsr_id);
 	RUN_STR(db, db);
@@ -986,17 +1032,28 @@ int main(int argc, char **argv)
 				       &(struct smsr_ota_up){ .result = ota_result,
 							      .notification = ota_notification,
 							      .raw_result = ota_raw_result });
-		if (use_kannel) {
-			kannel = g_ota ? kannel_from_netenv(ctx, net_env) : NULL;
-			if (!kannel)
-				return 1;
-			smsr_ota_set_transport(g_ota, &(struct smsr_sms_ops){ .send = smsr_kannel_send }, kannel);
-		} else {
-			smpp = g_ota ? smpp_from_netenv(ctx, net_env, transaction) : NULL;
-			if (!smpp)
-				return 1;
-			smsr_ota_set_transport(g_ota, &(struct smsr_sms_ops){ .send = smsr_smpp_send }, smpp);
-		}
+		/* the default transport (a failure ends the daemon, as ever) and any other one an eis-variant rule
+		 * names (a failure is logged: the sends of its eUICCs fail with -ENOTCONN) */
+		bool want_kannel = use_kannel ||
+				   smsr_eisvar_names(&g_eisvar, SMSR_EISVAR_SMS_TRANSPORT, SMSR_SMS_KANNEL);
+		bool want_smpp = !use_kannel || smsr_eisvar_names(&g_eisvar, SMSR_EISVAR_SMS_TRANSPORT, SMSR_SMS_SMPP);
+
+		if (!g_ota)
+			return 1;
+		if (want_kannel && !(kannel = kannel_from_netenv(ctx, net_env)) && use_kannel)
+			return 1;
+		if (want_smpp && !(smpp = smpp_from_netenv(ctx, net_env, transaction)) && !use_kannel)
+			return 1;
+		if ((want_kannel && !kannel) || (want_smpp && !smpp))
+			fprintf(stderr,
+				"rsplab-smsr: SMS transport %s named by an eis-variant rule not started: the ES5 "
+				"sends of its eUICCs fail\n",
+				want_kannel && !kannel ? "kannel" : "smpp");
+		g_kannel = kannel;
+		g_smpp = smpp;
+		smsr_ota_set_transport(g_ota, use_kannel ? &kannel_ops : &smpp_ops,
+				       use_kannel ? (void *)kannel : (void *)smpp);
+		smsr_ota_set_router(g_ota, ota_route, NULL);
 		es5.send_script = smsr_ota_send_script;
 	}
 	if (eis_sig == SMSR_EIS_SIG_NONE)
@@ -1029,6 +1086,7 @@ int main(int argc, char **argv)
 	ccfg.eum = n_eum ? eum : NULL;
 	ccfg.n_eum = n_eum;
 	ccfg.es = es_variant_default;
+	ccfg.eisvar = &g_eisvar;
 	g_chg = smsr_change_alloc(ctx, sr, store, &ccfg,
 				  &(struct smsr_change_ops){ .es5_send = chg_es5_send,
 							     .es_call = chg_es_call,
@@ -1120,6 +1178,8 @@ int main(int argc, char **argv)
 	g_sr = NULL;
 	esnet_free(g_es);
 	g_es = NULL;
+	g_smpp = NULL;
+	g_kannel = NULL;
 	smsr_smpp_free(smpp);
 	smsr_kannel_free(kannel);
 	smsr_ota_free(g_ota);

@@ -17,6 +17,7 @@
 #include "lib/gpcert/gpcert.h"
 #include "lib/ids/ids.h"
 #include "network/smsr/smsr_change.h"
+#include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_log.h"
 
@@ -834,7 +835,8 @@ static int sr1_send_handover(struct proc *p)
 			memcpy(isdr->keyset, now, n_now * sizeof(now[0]));
 			isdr->n_keyset = n_now;
 		}
-		if (c->cfg.hide == SMSR_CHG_HIDE_KEYSETS)
+		if (smsr_eisvar_get(c->cfg.eisvar, p->eid, SMSR_EISVAR_HANDOVER_HIDE, c->cfg.hide) ==
+		    SMSR_CHG_HIDE_KEYSETS)
 			isdr->n_keyset = 0;
 		for (unsigned int i = 0; i < isdr->n_keyset; i++)
 			isdr->keyset[i].n_key = 0;
@@ -1182,13 +1184,16 @@ static void sr2_finalise(struct proc *p)
 	uint8_t apdu[64];
 	size_t n;
 	int len;
+	/* the F2 meaning of this eUICC (a per-EID rule, else the daemon's) */
+	enum es5_f2_semantics f2v =
+		(enum es5_f2_semantics)smsr_eisvar_get(c->cfg.eisvar, p->eid, SMSR_EISVAR_F2, c->cfg.f2);
 
 	/* the ISD-R key sets of the eUICC now: SR1's (from the EIS) and ours (KS2) */
 	memcpy(sets, p->old, p->n_old * sizeof(sets[0]));
 	sets[p->n_old] = (struct es5_keyrange){ p->kvn, 0x01, 0x03 };
-	n = es5_f2_entries(c->cfg.f2, sets, p->n_old + 1, p->kvn, f2, ES5_MAX_F2);
+	n = es5_f2_entries(f2v, sets, p->n_old + 1, p->kvn, f2, ES5_MAX_F2);
 
-	if (c->cfg.f2 == ES5_F2_DELETE_LIST && !n) {
+	if (f2v == ES5_F2_DELETE_LIST && !n) {
 		sr2_warn(p, "the old ISD-R key sets are unknown: not deleted");
 		sr2_addressing(p);
 		return;
@@ -1196,7 +1201,7 @@ static void sr2_finalise(struct proc *p)
 	len = es5_finalise_handover_build(apdu, sizeof(apdu), f2, n);
 	go(p, SR2_ST_25_FINALISE_SENT, tdef_s(c, SMSR_CHG_T_ES5), SMSR_CHG_T_ES5);
 	LOGPFSML(p->fi, LOGL_INFO, "step 25: FinaliseISDRhandover (%zu F2 entries, %s)\n", n,
-		 get_value_string(es5_f2_semantics_names, c->cfg.f2));
+		 get_value_string(es5_f2_semantics_names, f2v));
 	if (len < 0 || es5_send_apdu(p, apdu, (size_t)len) < 0) {
 		sr2_warn(p, "FinaliseISDRhandover not sent: the old keys may remain");
 		sr2_addressing(p);

@@ -90,6 +90,7 @@ extern const struct value_string smsr_change_scp81_names[];
 #define SMSR_CHG_MSG_ALREADY_MANAGED "eUICC already managed"
 
 struct smsr_change;
+struct smsr_eisvar;
 
 struct smsr_change_ops {
 	/* ES5: send a script to the ISD-R of eid over our own transport; answer with
@@ -129,6 +130,10 @@ struct smsr_change_cfg {
 	const uint8_t *addressing;
 	size_t addressing_len;
 	enum smsr_change_scp81 scp81;
+	/* Optional per-eUICC rules (smsr_eisvar.h, borrowed: must outlive the object): f2 and hide of the
+	 * procedure's eUICC are looked up by its EID, the values above being the fallback; NULL = f2 and
+	 * hide for every eUICC. */
+	const struct smsr_eisvar *eisvar;
 	uint32_t default_validity; /* seconds, when a request has no ValidityPeriod (0 = 600) */
 	struct osmo_tdef *tdefs;   /* NULL = smsr_change_tdefs */
 };

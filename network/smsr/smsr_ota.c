@@ -58,6 +58,10 @@ struct ota_tx {
 	unsigned int retx;
 	struct osmo_timer_list timer;
 	bool raw; /* smsr_ota_send_raw(): the whole PoR data goes to up.raw_result */
+	/* the router's transport for this exchange; routed false: the ota's default at each send */
+	bool routed;
+	struct smsr_sms_ops sms;
+	void *tp;
 };
 
 struct mo_set {
@@ -75,6 +79,8 @@ struct smsr_ota {
 	struct smsr_ota_cfg cfg;
 	struct smsr_sms_ops sms;
 	void *tp;
+	smsr_ota_route_cb route;
+	void *route_priv;
 	struct smsr_ota_up up;
 	struct osmo_tdef *tdefs;
 	struct llist_head txs, mo_sets;
@@ -276,8 +282,10 @@ static int tx_send_chunk(struct ota_tx *tx, bool new_counter, bool first_copy)
 	uint64_t cntr;
 	uint32_t id;
 	int n, nseg, rc;
+	const struct smsr_sms_ops *sms = tx->routed ? &tx->sms : &ota->sms;
+	void *tp = tx->routed ? tx->tp : ota->tp;
 
-	if (!ota->sms.send)
+	if (!sms->send)
 		return -ENOTCONN;
 	rc = keys_load(ota, tx->eid, tx->kvn, &k);
 	if (rc < 0)
@@ -308,7 +316,7 @@ static int tx_send_chunk(struct ota_tx *tx, bool new_counter, bool first_copy)
 	osmo_timer_schedule(&tx->timer, (int)osmo_tdef_get(ota->tdefs, SMSR_T_POR, OSMO_TDEF_S, 60), 0);
 	id = tx->id;
 	for (int i = 0; i < nseg; i++) {
-		rc = ota->sms.send(ota->tp, tx->msisdn, segs[i].ud, segs[i].len, id);
+		rc = sms->send(tp, tx->msisdn, segs[i].ud, segs[i].len, id);
 		if (rc == -ENOTCONN && tx_alive(ota, id)) {
 			/* the SMSC link is not (yet) bound, e.g. right after a restart that resumed a procedure:
 			 * like a lost SMS, the packet goes again when its PoR timer runs out */
@@ -365,10 +373,17 @@ static int ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const ui
 	struct smsr_eis_row row;
 	struct keybuf k;
 	struct ota_tx *tx;
+	const struct smsr_sms_ops *rsms = NULL;
+	void *rtp = NULL;
 	int rc;
 
 	if (!eid || !script || !len)
 		return -EINVAL;
+	if (ota->route && (rc = ota->route(ota->route_priv, eid, &rsms, &rtp)) < 0) {
+		ota->stats.no_route++;
+		LOGP(DOTA, LOGL_NOTICE, "EID-%s: no SMS transport for this EID (%d): not sent\n", eid, rc);
+		return rc;
+	}
 	rc = smsr_store_eis_get(ota->store, eid, &row);
 	if (rc < 0)
 		return rc;
@@ -398,6 +413,11 @@ static int ota_send(struct smsr_ota *ota, const char *eid, uint32_t op, const ui
 	tx->params.kid = tx->params.kic;
 	memcpy(tx->params.tar, tar, SCP80_TAR_LEN);
 	tx->raw = raw;
+	if (rsms) {
+		tx->routed = true;
+		tx->sms = *rsms;
+		tx->tp = rtp;
+	}
 	keybuf_wipe(&k);
 	osmo_timer_setup(&tx->timer, tx_timer_cb, tx);
 	INIT_LLIST_HEAD(&tx->entry);
@@ -879,6 +899,12 @@ void smsr_ota_set_transport(struct smsr_ota *ota, const struct smsr_sms_ops *sms
 {
 	ota->sms = *sms;
 	ota->tp = tp;
+}
+
+void smsr_ota_set_router(struct smsr_ota *ota, smsr_ota_route_cb tp_for_eid, void *priv)
+{
+	ota->route = tp_for_eid;
+	ota->route_priv = priv;
 }
 
 const struct smsr_ota_stats *smsr_ota_stats(const struct smsr_ota *ota)

@@ -1,5 +1,6 @@
 /* ES5 over SMS: the SM-SR's SCP80 layer between the procedures (smsr.h, struct smsr_es5_ops) and an SMS
- * transport (SMPP ESME, Kannel HTTP: struct smsr_sms_ops).
+ * transport (SMPP ESME, Kannel HTTP: struct smsr_sms_ops), or several at once, chosen per EID by a router
+ * (smsr_ota_set_router).
  *
  * Outgoing (MT): a remote command script (TS 102 226 expanded format, AA template) for the ISD-R of an
  * eUICC is wrapped as an SCP80 command packet (TS 102 225 §5.1) with the eUICC's ISD-R SCP80 key set
@@ -84,7 +85,7 @@ struct smsr_ota_cfg {
 
 struct smsr_ota_stats {
 	unsigned long scripts, packets_tx, sms_tx, retx, por_ok, por_status_err, por_bad, por_unmatched, por_superseded,
-		not_connected, mo_sms, mo_bad, mo_notifs, chained, timeouts, tx_errors;
+		not_connected, mo_sms, mo_bad, mo_notifs, chained, timeouts, tx_errors, no_route;
 };
 
 struct smsr_ota;
@@ -92,8 +93,18 @@ struct smsr_ota;
 struct smsr_ota *smsr_ota_alloc(void *ctx, struct smsr_store *store, const struct smsr_ota_cfg *cfg,
 				const struct smsr_sms_ops *sms, void *tp, const struct smsr_ota_up *up);
 void smsr_ota_free(struct smsr_ota *ota);
-/* Set the transport later (the transport usually needs the ota for its MO callback). */
+/* Set the transport later (the transport usually needs the ota for its MO callback). With a router (below)
+ * this is the default transport: the one of every EID the router leaves to it. */
 void smsr_ota_set_transport(struct smsr_ota *ota, const struct smsr_sms_ops *sms, void *tp);
+/* Optional per-EID routing (several SMS transports at once, e.g. smsr_eisvar.h rules in main.c): asked once
+ * per exchange, before anything is reserved or sent; the transport it names carries every packet of that
+ * exchange (all chained scripts and retransmissions). 0 with *sms / *tp set: that transport; 0 with *sms
+ * left NULL: the default transport (smsr_ota_set_transport, looked up at each send as without a router);
+ * a negative errno (e.g. -ENOTCONN: the transport eid's rule names is not running): the send fails with
+ * it (logged, stats.no_route). MO and transmission verdicts of every transport go to the same ota
+ * (smsr_ota_rx_mo, smsr_ota_tx_status: tags are unique per ota). tp_for_eid NULL = no router. */
+typedef int (*smsr_ota_route_cb)(void *priv, const char *eid, const struct smsr_sms_ops **sms, void **tp);
+void smsr_ota_set_router(struct smsr_ota *ota, smsr_ota_route_cb tp_for_eid, void *priv);
 const struct smsr_ota_stats *smsr_ota_stats(const struct smsr_ota *ota);
 unsigned int smsr_ota_num_pending(const struct smsr_ota *ota);
 

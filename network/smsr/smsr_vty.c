@@ -411,6 +411,36 @@ DEFUN(cfg_hide, cfg_hide_cmd, "handover-hide NAME",
 	return name_value(vty, smsr_change_hide_names, "handover-hide", argv[0], &g_cfg->hide);
 }
 
+DEFUN(cfg_eisvar, cfg_eisvar_cmd, "eis-variant PREFIX (sms-transport|f2|handover-hide) NAME",
+      "A setting for the eUICCs whose EID starts with PREFIX; the longest matching prefix wins per key, a key "
+      "no rule sets keeps the daemon-wide value (--eis-variant PREFIX:KEY=NAME)\n"
+      "1..32 leading hex digits of the EID (either case), or * for every eUICC\n"
+      "ES5 SMS transport: smpp or kannel (both are started when named; net-env)\n"
+      "Meaning of the F2 list of FinaliseISDRhandover: delete-list or keep-list (digest §8)\n"
+      "What HandoverEUICC withholds of the ISD-R key sets: KEY_VALUES or KEYSETS\n"
+      "The value's name\n")
+{
+	char err[160];
+
+	if (smsr_eisvar_set(&g_cfg->eisvar, argv[0], argv[1], argv[2], err, sizeof(err)) < 0)
+		return refuse(vty, "%s", err);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_no_eisvar, cfg_no_eisvar_cmd, "no eis-variant PREFIX (sms-transport|f2|handover-hide)",
+      NO_STR "Forget a per-eUICC rule\n"
+	     "Its EID prefix (or *)\n"
+	     "ES5 SMS transport\n"
+	     "Meaning of the F2 list\n"
+	     "What HandoverEUICC withholds\n")
+{
+	int rc = smsr_eisvar_del(&g_cfg->eisvar, argv[0], argv[1]);
+
+	if (rc == -EINVAL)
+		return refuse(vty, "eis-variant: prefix '%s' is not 1..32 hex digits of an EID or *", argv[0]);
+	return CMD_SUCCESS; /* like `no peer-smsr`: forgetting a rule that is not there is no error */
+}
+
 DEFUN(cfg_notify, cfg_notify_cmd, "change-notify NAME",
       "Interface of HandleSMSRChangeNotification (--change-notify)\n"
       "ES4 (default) or ES3\n")
@@ -510,6 +540,12 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emitf(emit, priv, " f2 %s", get_value_string(es5_f2_semantics_names, c->f2));
 	if (c->hide >= 0)
 		emitf(emit, priv, " handover-hide %s", get_value_string(smsr_change_hide_names, c->hide));
+	for (unsigned int i = 0; i < c->eisvar.n; i++) {
+		char rule[SMSR_EISVAR_PREFIX_MAX + 48];
+
+		if (smsr_eisvar_rule_to_str_buf(rule, sizeof(rule), &c->eisvar, i) == 0)
+			emitf(emit, priv, " eis-variant %s", rule);
+	}
 	if (c->notify >= 0)
 		emitf(emit, priv, " change-notify %s", get_value_string(smsr_change_notify_names, c->notify));
 	if (c->scp81_keyset >= 0)
@@ -734,6 +770,8 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_no_addressing_cmd);
 	install_element(SMSR_NODE, &cfg_f2_cmd);
 	install_element(SMSR_NODE, &cfg_hide_cmd);
+	install_element(SMSR_NODE, &cfg_eisvar_cmd);
+	install_element(SMSR_NODE, &cfg_no_eisvar_cmd);
 	install_element(SMSR_NODE, &cfg_notify_cmd);
 	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
 	install_element(SMSR_NODE, &cfg_eis_sig_cmd);

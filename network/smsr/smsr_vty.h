@@ -5,6 +5,7 @@
  *                   (MNO) and SM-DP, key set versions (never key values)
  *   show change     SM-SR Change procedures stored (role, step of digest §2.1, peer, deadline)
  *   show config     the effective settings (file, then command line), as `write` would save them
+ *                   (with the per-eUICC `eis-variant PREFIX KEY NAME` rules)
  *
  * Settings are read when the daemon starts: a command typed over telnet changes the running config
  * (what `show config` / `write` show and save), not the transports already running.
@@ -23,6 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_store.h"
 
 #define SMSR_VTY_PATH_MAX  256
@@ -74,6 +76,9 @@ struct smsr_vty_cfg {
 		struct es_variant v;
 	} pvar[SMSR_VTY_MAX_PEERS + SMSR_VTY_MAX_MNOS];
 	unsigned int n_pvar;
+	/* --eis-variant: per-eUICC rules (EID prefix -> SMS transport, F2 meaning, handover-hide) on top of
+	 * kannel / f2 / hide above, which stay the daemon-wide fallback (smsr_eisvar.h) */
+	struct smsr_eisvar eisvar;
 };
 
 /* Set one variant KEY (namespace, action-uri, timestamp, authenticate-smsr) of entity oid to NAME (the
