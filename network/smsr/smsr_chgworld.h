@@ -1,7 +1,8 @@
 /* network/smsr test support: the in-process "stub world" of SM-SR Change, shared by smsr_change_test (CUnit
  * narrative tests) and smsr_change_bench (cw_eis_fill alone also by smsr_change_eisvar_test). TEST SUPPORT
- * ONLY: fake in-process peers for unit tests and benchmarks, never for scenarios (the real-process world is smsr_testnet.h). It is built into the
- * component archive and linked only by the test and bench binaries that use it; main.c never refers to it.
+ * ONLY: fake in-process peers for unit tests and benchmarks, never for scenarios (the real-process world is
+ * smsr_testnet.h). It is built into the component archive and linked only by the test and bench binaries
+ * that use it; main.c never refers to it.
  *
  * What it is: one PKI made at run time (CI, EUM, a rogue issuer; CERT.ECASD.ECKA, CERT.SR.ECDSA of SR2 and
  * their rogue twins), two SM-SRs ("sides": SR1 the current, SR2 the target, each an smsr + smsr_change over
