@@ -8,7 +8,8 @@
  * Asserted after ES4 SMSRChange: the MNO got Executed-Success and HandleSMSRChangeNotification (from
  * SR2); ES4 GetEIS finds the EIS at SR2 only; SR2 runs an ES5 exchange with its new keys (ES4 AuditEIS:
  * GET STATUS over SCP80 with the new key set, answered); the card's store holds SR2's new ISD-R key set
- * and none of SR1's. Every wait is bounded; everything started is stopped and asserted gone. Needs root
+ * and none of SR1's; both SM-SRs' audit trails record the handover (SR1 out, SR2 in) once, Executed-Success.
+ * Every wait is bounded; everything started is stopped and asserted gone. Needs root
  * (network namespace): otherwise the test says why and checks nothing. */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +38,7 @@
 #include "lib/esnet/esnet.h"
 #include "lib/test/runner.h"
 #include "network/smsr/smsr_netenv.h"
+#include "network/smsr/smsr_store.h"
 #include "network/smsr/smsr_testnet.h"
 
 #define CHANGE_TIMEOUT_MS 60000 /* the whole SM-SR Change: ~6 SMS round trips */
@@ -215,6 +217,33 @@ out:
 		CU_ASSERT_PTR_NULL(strstr(kvns, k80));
 		CU_ASSERT_PTR_NULL(strstr(kvns, k81));
 		CU_ASSERT(strlen(kvns) >= 3); /* SR2's */
+	}
+	/* both SM-SRs' audit trails (digest §4.1 OperationType; smsr_change.c): SR1 recorded the handover out
+	 * and SR2 the handover in, each once and Executed-Success */
+	for (int i = 0; i < 2; i++) {
+		static const uint16_t want[2] = { 0x0A00, 0x0900 }; /* AUDIT_HANDOVER_OUT, AUDIT_HANDOVER_IN */
+		struct smsr_audit_row a[16];
+		struct smsr_store *st;
+		char path[PATH_MAX], err[160];
+		unsigned int found = 0;
+		size_t n = 0;
+
+		path_in(path, sizeof(path), i ? "smsr2.db" : "smsr1.db");
+		st = smsr_store_open(ctx, path, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL(st);
+		if (!st)
+			continue;
+		CU_ASSERT_EQUAL(smsr_store_audit_list(st, k.eid, a, ARRAY_SIZE(a), &n), 0);
+		for (size_t j = 0; j < n && j < ARRAY_SIZE(a); j++) {
+			if (a[j].op_type != want[i])
+				continue;
+			found++;
+			CU_ASSERT_EQUAL(a[j].status, ES_STATUS_EXECUTED_SUCCESS);
+		}
+		printf("  %s audit trail: %zu record(s), handover %s %u time(s)\n", i ? "SM-SR2" : "SM-SR1", n,
+		       i ? "in" : "out", found);
+		CU_ASSERT_EQUAL(found, 1);
+		smsr_store_close(st);
 	}
 	memset(&k, 0, sizeof(k));
 	talloc_free(xml);
