@@ -499,7 +499,8 @@ DEFUN(cfg_eis_sig, cfg_eis_sig_cmd, "eis-sig NAME",
 }
 
 DEFUN(cfg_por_timeout, cfg_por_timeout_cmd, "por-timeout <1-3600>",
-      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout)\n"
+      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout; applied at "
+      "start-up over `timer ota X30`)\n"
       "Seconds (default 60)\n")
 {
 	g_cfg->por_timeout = atoi(argv[0]);
