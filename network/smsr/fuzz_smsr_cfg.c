@@ -26,7 +26,8 @@ static size_t timers_get(unsigned long *v, size_t cap)
 	for (struct osmo_tdef_group *g = smsr_vty_tdef_groups; g->name; g++) {
 		struct osmo_tdef *t;
 
-		osmo_tdef_for_each(t, g->tdefs) {
+		osmo_tdef_for_each(t, g->tdefs)
+		{
 			if (n == cap)
 				abort();
 			v[n++] = t->val;

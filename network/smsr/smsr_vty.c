@@ -999,6 +999,7 @@ int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t e
 	struct vty *vty = NULL;
 	FILE *mf = NULL;
 	char *text, why[200];
+	const char *nul;
 	size_t len = 0;
 	int rc = -ENOMEM;
 
@@ -1008,6 +1009,18 @@ int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t e
 	if (!(text = read_all(tmp, f, &len))) {
 		if (err)
 			snprintf(err, errlen, "cannot read the file, or larger than %d bytes", SMSR_VTY_FILE_MAX);
+		rc = -EINVAL;
+		goto out;
+	}
+	/* libosmovty 1.7's config_from_file() can loop forever on a line holding a NUL byte (found by
+	 * fuzz_smsr_cfg): a configuration is text */
+	if ((nul = memchr(text, '\0', len))) {
+		unsigned int line = 1;
+
+		for (const char *c = text; c < nul; c++)
+			line += *c == '\n';
+		if (err)
+			snprintf(err, errlen, "line %u: a NUL byte (not a text file)", line);
 		rc = -EINVAL;
 		goto out;
 	}

@@ -325,3 +325,29 @@ void test_smsr_vty_timer_file_refused(void)
 	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
 	smsr_vty_timers_reset();
 }
+
+/* A NUL byte anywhere (libosmovty 1.7's file reader could loop forever on such a line, found by
+ * fuzz_smsr_cfg; corpus/fuzz_smsr_cfg/hang_nul.cfg): the file is refused with the line number, nothing
+ * applied, even the timer line before it. */
+void test_smsr_vty_timer_nul_refused(void)
+{
+	static const char text[] = "smsr\n timer ota X30 5\n f2 keep-list\0\0\n eis-sig none\n";
+	unsigned long before_t[64], after_t[64];
+	struct smsr_vty_cfg a, before;
+	char err[256] = "";
+	FILE *f;
+	size_t n;
+
+	smsr_vty_timers_reset();
+	smsr_vty_cfg_init(&a);
+	before = a;
+	n = timers_get(before_t, ARRAY_SIZE(before_t));
+	f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(smsr_vty_read_configp(&a, f, err, sizeof(err)), -EINVAL);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(err, "line 3: a NUL byte (not a text file)");
+	CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
+	timers_get(after_t, ARRAY_SIZE(after_t));
+	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
+}
