@@ -1000,6 +1000,7 @@ int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t e
 	FILE *mf = NULL;
 	char *text, why[200];
 	const char *nul;
+	bool seen_cmd = false;
 	size_t len = 0;
 	int rc = -ENOMEM;
 
@@ -1028,6 +1029,20 @@ int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t e
 		e = memchr(l, '\n', (size_t)(text + len - l));
 		if (!e)
 			e = text + len;
+		/* libosmovty 1.7 takes the first command's indentation as the top level's and loops forever on a
+		 * later line indented less (found by fuzz_smsr_cfg) */
+		if (!seen_cmd) {
+			size_t b = strspn(l, " \t\r\v\f");
+
+			if (l + b < e && l[b] != '!' && l[b] != '#') {
+				seen_cmd = true;
+				if (b > 0) {
+					line_err(err, errlen, l, (size_t)(e - l), "the first command is indented");
+					rc = -EINVAL;
+					goto out;
+				}
+			}
+		}
 		if (timer_line_check(l, (size_t)(e - l), why, sizeof(why)) < 0) {
 			line_err(err, errlen, l, (size_t)(e - l), why);
 			rc = -EINVAL;

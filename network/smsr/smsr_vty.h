@@ -122,8 +122,8 @@ void smsr_vty_set_daemon(struct smsr_store *store, struct smsr_change *chg, stru
 
 /* Read a configuration file into *cfg (and its timer lines into the live tables), all or nothing: on any
  * refused line *cfg and the tables are unchanged and err holds the reason (the line's own message, or the
- * parser's). The file is read whole first (at most 1 MiB; a NUL byte refuses it: libosmovty 1.7's reader can
- * loop forever on one). Returns 0 or -EINVAL / -ENOENT / -ENOMEM. */
+ * parser's). The file is read whole first (at most 1 MiB; a NUL byte or an indented first command refuses it:
+ * libosmovty 1.7's reader can loop forever on either). Returns 0 or -EINVAL / -ENOENT / -ENOMEM. */
 int smsr_vty_read_config(struct smsr_vty_cfg *cfg, const char *path, char *err, size_t errlen);
 int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t errlen);
 

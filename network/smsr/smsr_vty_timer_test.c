@@ -351,3 +351,28 @@ void test_smsr_vty_timer_nul_refused(void)
 	timers_get(after_t, ARRAY_SIZE(after_t));
 	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
 }
+
+/* A file whose first command is indented (libosmovty 1.7 then loops forever on a later line indented less,
+ * found by fuzz_smsr_cfg; corpus/fuzz_smsr_cfg/hang_indent.cfg): refused, nothing applied. Comments and
+ * blank lines before an unindented first command are fine. */
+void test_smsr_vty_timer_indented_first_refused(void)
+{
+	unsigned long before_t[64], after_t[64];
+	struct smsr_vty_cfg a, before;
+	char err[256] = "";
+	size_t n;
+
+	smsr_vty_timers_reset();
+	smsr_vty_cfg_init(&a);
+	before = a;
+	n = timers_get(before_t, ARRAY_SIZE(before_t));
+	CU_ASSERT_EQUAL(read_text(&a, "! c\n  smsr\n smsr-id 1\n timer ota X30 5\n", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "'  smsr': the first command is indented");
+	CU_ASSERT_EQUAL(read_text(&a, "\r smsr\nsmsr\n", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
+	timers_get(after_t, ARRAY_SIZE(after_t));
+	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
+	CU_ASSERT_EQUAL(read_text(&a, "\n  ! c\n\t\nsmsr\n timer ota X30 5\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(get_s(smsr_ota_tdefs, SMSR_T_POR), 5);
+	smsr_vty_timers_reset();
+}
