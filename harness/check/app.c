@@ -351,6 +351,9 @@ static void kannel_mo_handle(struct check_flow *cf, const char *query, uint32_t 
 
 /* ---- HTTP ------------------------------------------------------------------------------------------ */
 
+static void script_cmd(struct checker *ck, uint32_t frame, const uint8_t *d, size_t len);
+static void script_rsp(struct checker *ck, uint32_t frame, const uint8_t *d, size_t len);
+
 /* An E1 notification (digest §4.5) in the first POST of an admin session the card opened itself: the
  * msg parameter of the URI or an E1 body without a script status (lib/ramhttp enum
  * ramhttp_notif_carriage). The event names the SM-SR endpoint for the runner's card-notification. */
@@ -412,6 +415,16 @@ static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m
 	} else {
 		check_event_add(ck, frame, "HTTP", "flow %u %s -> %s: %u %s (%zu body bytes)", cf->fl->id, cf->ep[dir],
 				cf->ep[1 - dir], m->status, m->reason ? m->reason : "", m->body_len);
+	}
+	/* RAM over HTTP (digest §5.2): the SM-SR's scripts (AE) and the card's responses (AF) */
+	if (ct && m->body_len && strcasestr(ct, "vnd.globalplatform.card-content-mgt")) {
+		if (strcasestr(ct, "card-content-mgt-response")) {
+			/* not a notification in the body (admin_notif) */
+			if (m->body[0] != 0xE1 || http_msg_header(m, RAMHTTP_HDR_SCRIPT_STATUS))
+				script_rsp(ck, frame, m->body, m->body_len);
+		} else {
+			script_cmd(ck, frame, m->body, m->body_len);
+		}
 	}
 	if (!soap_ct && !looks_soap)
 		return;

@@ -731,6 +731,49 @@ void test_check_e1_over_https(void)
 	CU_ASSERT_TRUE(checker_has(ck, "E1-001"));
 }
 
+/* RAM over HTTP (digest §5.2): the SM-SR's script in a 200 (AE, content type card-content-mgt) and the
+ * card's response POST (AF, card-content-mgt-response) are decoded like an SCP80 script and PoR. */
+void test_check_scp81_scripts(void)
+{
+	static const uint8_t script[] = { 0xAE, 0x80, 0x22, 0x1A, 0x80, 0xE2, 0x88, 0x00, 0x15, 0x3A, 0x03,
+					  0x12, 0x4F, 0x10, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+					  0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x11, 0x00, 0x00, 0x00 };
+	static const uint8_t rsp[] = { 0xAF, 0x80, 0x23, 0x02, 0x90, 0x00, 0x00, 0x00 };
+	char buf[512];
+	struct check_opts o;
+	struct mpcap m;
+	struct conv c;
+	struct checker *ck;
+	int n;
+
+	check_opts_init(&o);
+	mpcap_init(&m, PKT_LINKTYPE_ETHERNET);
+	conv_open(&c, &m, 50004, 8444);
+	n = snprintf(buf, sizeof(buf),
+		     "POST /gsma/adminagent HTTP/1.1\r\nHost: x\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0"
+		     "\r\nContent-Length: 0\r\n\r\n");
+	conv_send(&c, 0, buf, (size_t)n);
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.globalplatform.card-content-mgt;version=1.0\r\n"
+		     "X-Admin-Next-URI: /gsma/adminagent/1/2\r\nContent-Length: %zu\r\n\r\n",
+		     sizeof(script));
+	memcpy(buf + n, script, sizeof(script));
+	conv_send(&c, 1, buf, (size_t)n + sizeof(script));
+	n = snprintf(buf, sizeof(buf),
+		     "POST /gsma/adminagent/1/2 HTTP/1.1\r\nHost: x\r\nX-Admin-Protocol: "
+		     "globalplatform-remote-admin/1.0"
+		     "\r\nContent-Type: application/vnd.globalplatform.card-content-mgt-response;version=1.0\r\n"
+		     "X-Admin-Script-Status: ok\r\nContent-Length: %zu\r\n\r\n",
+		     sizeof(rsp));
+	memcpy(buf + n, rsp, sizeof(rsp));
+	conv_send(&c, 0, buf, (size_t)n + sizeof(rsp));
+	ck = run_checker(&m, &o);
+	CU_ASSERT_PTR_NOT_NULL(find_event(ck, "ES5", "EnableProfile (80 E2 88 00, DGI 3A03)"));
+	CU_ASSERT_PTR_NOT_NULL(find_event(ck, "ES5", "R-APDU 0 data bytes, SW 9000"));
+	CU_ASSERT_FALSE(checker_has(ck, "RSCRIPT-001"));
+	CU_ASSERT_FALSE(checker_has(ck, "E1-001"));
+}
+
 /* ---- SOAP / ES and procedures ------------------------------------------------------------------- */
 
 static size_t es_http(uint8_t *out, size_t cap, enum es_msg_id id, const char *mid, const char *relates,

@@ -1510,6 +1510,10 @@ static int start_proc(struct run_ctx *ctx, const struct topo_comp *c)
 				argv[a++] = "--por-timeout";
 				argv[a++] = por;
 			}
+			if (c->es5_set) { /* one rule for every eUICC (rsplab-smsr eis-variant es5) */
+				argv[a++] = "--eis-variant";
+				argv[a++] = c->es5_https ? "*:es5=https" : "*:es5=sms";
+			}
 			/* as the new SM-SR of a change: our number to the eUICC at step 26 */
 			smsr_addressing_hex(ctx, c, addressing, sizeof(addressing));
 			if (addressing[0]) {

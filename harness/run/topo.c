@@ -54,6 +54,7 @@ enum topo_key {
 	TK_DEVICE,
 	TK_TIMEOUT,
 	TK_POR_TIMEOUT,
+	TK_ES5,
 	TK_NEEDS,
 	TK__COUNT,
 };
@@ -76,6 +77,7 @@ static const struct {
 	[TK_DEVICE] = { "device", K(TOPO_EUICC), 0, 0, 0 }, /* none: a card in no device (initialised, not served) */
 	[TK_TIMEOUT] = { "timeout", K_ALL, 0, 0, 0 },
 	[TK_POR_TIMEOUT] = { "por-timeout", K(TOPO_SMSR), 0, 0, 0 },
+	[TK_ES5] = { "es5", K(TOPO_SMSR), 0, 0, 0 },
 	[TK_NEEDS] = { "needs", K_ALL, 0, K_ALL, 0 },
 };
 
@@ -199,6 +201,12 @@ static int topo_set_key(struct topo *t, struct topo_comp *c, enum topo_key k, co
 		c->por_timeout_s = ms / 1000;
 		break;
 	}
+	case TK_ES5:
+		if (strcmp(val, "https") != 0 && strcmp(val, "sms") != 0)
+			return topo_fail(err, line, "es5 '%s': https or sms", val);
+		c->es5_https = strcmp(val, "https") == 0;
+		c->es5_set = true;
+		break;
 	case TK_NEEDS: {
 		char list[TOPO_VAL_MAX], *save = NULL;
 		if (strlen(val) >= sizeof(list))
@@ -388,6 +396,10 @@ int topo_format(const struct topo *t, char *out, size_t out_len)
 			topo_put(&o, " device=%s", c->device);
 		if (c->ready_timeout_ms)
 			topo_put(&o, " timeout=%ums", c->ready_timeout_ms);
+		if (c->por_timeout_s)
+			topo_put(&o, " por-timeout=%us", c->por_timeout_s);
+		if (c->es5_set)
+			topo_put(&o, " es5=%s", c->es5_https ? "https" : "sms");
 		for (size_t j = 0; j < c->n_needs; j++)
 			topo_put(&o, "%s%s", j ? "," : " needs=", c->needs[j]);
 		topo_put(&o, "\n");

@@ -73,6 +73,7 @@ struct topo_comp {
 	char device[TOPO_NAME_MAX];    /* euicc: the device it sits in */
 	unsigned int ready_timeout_ms; /* readiness bound; 0 = the kind's default */
 	unsigned int por_timeout_s;    /* smsr: wait for an SMS packet's PoR before retransmitting; 0 = its default */
+	bool es5_set, es5_https;       /* smsr: es5=https|sms, the bearer of every eUICC's ES5 scripts */
 	char needs[TOPO_NEEDS_MAX][TOPO_NAME_MAX];
 	size_t n_needs;
 };

@@ -61,7 +61,8 @@ void test_topo_round_trip(void)
 	char out1[8192], out2[8192];
 	int n1, n2;
 	const char *ext = "sr smsr external operator=mno2 entity=1.2.3 url=https://sr.example:8443/es ca=ca.pem "
-			  "cert=c.pem key=k.pem\nx osmo-stp builtin addr=10.0.0.1 port=1 timeout=250ms needs=sr\n";
+			  "cert=c.pem key=k.pem\nx osmo-stp builtin addr=10.0.0.1 port=1 timeout=250ms needs=sr\n"
+			  "s2 smsr builtin operator=mno2 addr=10.0.0.2 port=2 entity=1.2.4 por-timeout=15s es5=https\n";
 
 	CU_ASSERT_FATAL(text && a && b);
 	CU_ASSERT_EQUAL_FATAL(topo_parse(text, len, a, &e), 0);
@@ -76,6 +77,8 @@ void test_topo_round_trip(void)
 	n1 = topo_format(a, out1, sizeof(out1));
 	CU_ASSERT_STRING_EQUAL(out1, ext);
 	CU_ASSERT_EQUAL(a->comp[1].ready_timeout_ms, 250);
+	CU_ASSERT_EQUAL(a->comp[2].por_timeout_s, 15);
+	CU_ASSERT_TRUE(a->comp[2].es5_set && a->comp[2].es5_https);
 	/* too small an output buffer is reported, never cut silently */
 	CU_ASSERT_EQUAL(topo_format(a, out1, 20), -EMSGSIZE);
 	CU_ASSERT_EQUAL(topo_format(a, out1, 0), -EMSGSIZE);
@@ -132,6 +135,8 @@ static const struct {
 	{ "s smsr builtin operator=mno1 addr=1.2.3.4 port=1 entity=1.2 por-timeout=1500ms\n", 1, "whole seconds" },
 	{ "s smsr builtin operator=mno1 addr=1.2.3.4 port=1 entity=1.2 por-timeout=0s\n", 1, "por-timeout '0s'" },
 	{ "d device builtin por-timeout=15s\n", 1, "'por-timeout' is not allowed" },
+	{ "s smsr builtin operator=mno1 addr=1.2.3.4 port=1 entity=1.2 es5=pigeon\n", 1, "es5 'pigeon': https or sms" },
+	{ "d device builtin es5=https\n", 1, "'es5' is not allowed" },
 	{ "\n\n\nd device builtin\x01\n", 4, "control character" },
 	{ "m mno builtin operator=mno1 addr=1.2.3.4 port=1\n", 1, "needs entity=" },
 };

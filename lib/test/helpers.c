@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+
 #include "lib/test/runner.h"
 
 static int hexval(int c)
@@ -288,4 +291,15 @@ int test_stop_pid(int *pid)
 	}
 	*pid = 0;
 	return rc;
+}
+
+void test_osmo_log_init(void *ctx, const struct log_info *info, int level)
+{
+	osmo_init_logging2(ctx, info);
+	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
+	log_set_print_category_hex(osmo_stderr_target, 0);
+	log_set_print_level(osmo_stderr_target, 1);
+	log_set_use_color(osmo_stderr_target, 0);
+	log_set_print_timestamp(osmo_stderr_target, 0);
+	log_set_log_level(osmo_stderr_target, level);
 }

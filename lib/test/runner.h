@@ -68,6 +68,13 @@ int test_run_captured(int (*fn)(int, char **), char **argv, char *out, size_t ou
  * NULL if it cannot be read. */
 char *test_slurp(const char *path, size_t *len);
 
+/* The logging of a test binary on libosmocore: osmo_init_logging2(ctx, info), then stderr without file
+ * names, hex categories, colour or timestamps but with the level name (style.md §13.6: test output
+ * carries no timestamps, colour or addresses), at log level `level` (LOGL_*). Fake time, if any, stays
+ * with the caller. */
+struct log_info;
+void test_osmo_log_init(void *ctx, const struct log_info *info, int level);
+
 /* Child processes of the integration tests (real daemons), every wait bounded:
  * test_spawn: fork + exec argv[0] (a path), stdout to out (NULL: to log), stderr appended to log (0600),
  * LD_PRELOAD=preload when not NULL; the PID, or -1. test_wait_pid: its exit status (128+signal when

@@ -45,7 +45,10 @@
  * KEY no rule sets keeps the daemon-wide option): sms-transport=smpp|kannel (ES5 of those eUICCs; every
  * transport named by --sms-transport or a rule is started from --net-env; one named only by rules that
  * cannot be started is logged and its eUICCs' sends fail with -ENOTCONN), f2=delete-list|keep-list and
- * handover-hide=KEY_VALUES|KEYSETS (SM-SR Change, looked up by the procedure's EID). A bad rule: exit 2.
+ * handover-hide=KEY_VALUES|KEYSETS (SM-SR Change, looked up by the procedure's EID), es5=sms|https (the
+ * bearer of the procedures' scripts and of the ES3 relay: SCP80 SMS, or SCP81 sessions opened by a push;
+ * without a rule the procedures go by SMS and the relay per --es8-relay; https needs --scp81-listen,
+ * else those sends fail with -ENOTCONN and a log line). A bad rule: exit 2.
  * E.g. --eis-variant 89049032:sms-transport=kannel --eis-variant '*:f2=keep-list'. The command line wins
  * over -c for the same PREFIX and KEY.
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
@@ -74,6 +77,8 @@
 #include "lib/es/es_txn.h"
 #include "lib/esnet/esnet.h"
 #include "lib/gpcert/gpcert.h"
+#include "lib/ids/ids.h"
+#include "lib/rscript/rscript.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_ctr.h"
@@ -134,10 +139,39 @@ static int scp81_push(void *tp, const char *eid, uint32_t tag, const uint8_t *tr
 	return g_ota ? smsr_ota_send_raw(g_ota, eid, tag, push_tar, trigger, len, false) : -ENOTCONN;
 }
 
+/* A procedure's script that went over SCP81 (eis-variant es5 https): its AF response script as the
+ * procedure layer takes a result, the last R-APDU's data and status word (as smsr_ota gives a PoR's). */
+static void proc_https_result(uint32_t op, int rc, const uint8_t *rsp, size_t len)
+{
+	struct rscript_rsp_item it[8];
+	const struct rscript_rsp_item *last = NULL;
+	size_t n = 0;
+
+	if (!g_sr)
+		return;
+	if (rc == 0 && rscript_rsp_decode(rsp, len, it, ARRAY_SIZE(it), &n) >= 0)
+		for (size_t i = 0; i < n && i < ARRAY_SIZE(it); i++)
+			if (it[i].kind == RSCRIPT_RSP_RAPDU)
+				last = &it[i];
+	if (rc == 0 && !last) {
+		LOGP(DES5, LOGL_NOTICE, "SCP81: the response script of exchange %u has no R-APDU\n", op);
+		rc = -EPROTO;
+	}
+	if (rc < 0) {
+		smsr_es5_rx_result(g_sr, op, rc, 0, NULL, 0);
+		return;
+	}
+	smsr_es5_rx_result(g_sr, op, 0, last->sw, last->data, last->data_len);
+}
+
 static void scp81_result(void *priv, uint32_t op, int rc, const uint8_t *rsp, size_t len)
 {
-	if (g_es3) /* NULL while shutting down */
-		smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+	if (smsr_es3_owns_op(op)) {
+		if (g_es3) /* NULL while shutting down */
+			smsr_es3_rx_result(g_es3, op, rc, rsp, len);
+	} else {
+		proc_https_result(op, rc, rsp, len);
+	}
 }
 
 /* An E1 the card POSTed in an admin session it opened: confirmed in that session (smsr_scp81.h). */
@@ -283,6 +317,50 @@ static int es5_unconnected(struct smsr *sr, const char *eid, uint32_t op, const 
 {
 	LOGP(DES5, LOGL_NOTICE, "EID-%s: no ES5 transport configured\n", eid);
 	return -ENOTCONN;
+}
+
+/* --es8-relay sms: the ES3 relay by SMS even with an SCP81 server */
+static bool g_relay_sms;
+
+/* Whether eid's ES5 scripts go over SCP81: its eis-variant es5 rule, else the daemon's default (dflt). */
+static bool es5_https(const char *eid, bool dflt)
+{
+	int b = smsr_eisvar_get(&g_eisvar, eid, SMSR_EISVAR_ES5, -1);
+
+	return b < 0 ? dflt : b == SMSR_ES5_HTTPS;
+}
+
+static int no_scp81(const char *eid)
+{
+	LOGP(DES5, LOGL_ERROR,
+	     "EID-%s: its eis-variant rule asks for ES5 over HTTPS, but there is no SCP81 server "
+	     "(--scp81-listen)\n",
+	     eid);
+	return -ENOTCONN;
+}
+
+/* The procedures' ES5 (struct smsr_es5_ops): by SMS unless eid's rule says es5 https. */
+static int proc_send_script(struct smsr *sr, const char *eid, uint32_t op, const uint8_t *script, size_t len,
+			    void *priv)
+{
+	uint8_t isdr[IDS_AID_LEN];
+
+	if (!es5_https(eid, false))
+		return g_ota ? smsr_ota_send_script(sr, eid, op, script, len, g_ota)
+			     : es5_unconnected(sr, eid, op, script, len, priv);
+	if (!g_scp81)
+		return no_scp81(eid);
+	ids_aid_from_tar(isdr, IDS_TAR_ISD_R);
+	return smsr_scp81_send(g_scp81, eid, op, isdr, sizeof(isdr), script, len, false);
+}
+
+/* The ES3 relay's ES5 (struct smsr_relay_ops): eid's rule, else SCP81 when served unless --es8-relay sms. */
+static int relay_send(void *tp, const char *eid, uint32_t op, const uint8_t *aid, size_t aid_len, const uint8_t *script,
+		      size_t len, bool more)
+{
+	if (es5_https(eid, g_scp81 && !g_relay_sms))
+		return g_scp81 ? smsr_scp81_send(g_scp81, eid, op, aid, aid_len, script, len, more) : no_scp81(eid);
+	return g_ota ? smsr_relay_sms_send(g_ota, eid, op, aid, aid_len, script, len, more) : -ENOTCONN;
 }
 
 static bool owner_has_es4_cb(const char *mno_id, void *priv)
@@ -603,7 +681,7 @@ int main(int argc, char **argv)
 	struct tls_ctx *srv_tls = NULL, *cli_tls = NULL;
 	struct esnet_handler handlers[ES_MSG__COUNT];
 	size_t nh = 0;
-	struct smsr_es5_ops es5 = { .send_script = es5_unconnected };
+	struct smsr_es5_ops es5 = { .send_script = proc_send_script };
 	const char *net_env = NULL;
 	bool transaction = false;
 	struct smsr_ota_cfg ocfg = { .max_retx = 2 };
@@ -1057,7 +1135,6 @@ int main(int argc, char **argv)
 		smsr_ota_set_transport(g_ota, use_kannel ? &kannel_ops : &smpp_ops,
 				       use_kannel ? (void *)kannel : (void *)smpp);
 		smsr_ota_set_router(g_ota, ota_route, NULL);
-		es5.send_script = smsr_ota_send_script;
 	}
 	if (eis_sig == SMSR_EIS_SIG_NONE)
 		LOGP(DES1, LOGL_NOTICE, "WARNING: --eis-sig none: the EumSignature of RegisterEIS is NOT checked\n");
@@ -1101,7 +1178,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rsplab-smsr: SM-SR Change: cannot set up (store table?)\n");
 		return 1;
 	}
-	g_es3 = smsr_es3_alloc(ctx, sr, store, NULL, &(struct smsr_relay_ops){ .send = smsr_relay_sms_send }, g_ota);
+	g_relay_sms = relay_sms;
+	g_es3 = smsr_es3_alloc(ctx, sr, store, NULL, &(struct smsr_relay_ops){ .send = relay_send }, NULL);
 	if (scp81_listen) {
 		/* ES5 over HTTPS for the ES3 relay (default when configured: profile segments are large) */
 		char addr[64];
@@ -1123,8 +1201,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rsplab-smsr: cannot serve SCP81 on %s\n", scp81_listen);
 			return 1;
 		}
-		if (!relay_sms)
-			smsr_es3_set_transport(g_es3, &(struct smsr_relay_ops){ .send = smsr_scp81_send }, g_scp81);
 		printf("rsplab-smsr: SCP81 admin server on %s:%u\n", addr, smsr_scp81_port(g_scp81));
 	}
 	for (int id = 0; id < ES_MSG__COUNT; id++)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/utils.h>
 #include <talloc.h>
@@ -17,6 +16,7 @@
 #include "lib/test/runner.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
+#include "network/smsr/smsr_chgworld.h"
 #include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_log.h"
 
@@ -139,46 +139,13 @@ static void sr1_close(void)
 static void register_eis(const char *eid)
 {
 	struct es_msg *reg = talloc_zero(ctx, struct es_msg);
-	struct es_eis *e;
-	struct es_keyset *ks;
-	static uint8_t eid_bin[2][16], key[3][16];
+	static uint8_t eid_bin[2][16];
 	static unsigned int n;
-	static const uint8_t ktype[1] = { 0x88 }, cert[4] = { 0x7F, 0x21, 0x01, 0x00 };
-	static uint8_t aid[16] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-				   0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00 };
+	static const uint8_t cert[4] = { 0x7F, 0x21, 0x01, 0x00 };
 	uint8_t *eb = eid_bin[n++ % 2];
 
 	osmo_hexparse(eid, eb, 16);
-	es_example_fill(reg, ES_MSG_ES1_REGISTER_EIS_REQ);
-	e = &reg->u.es1_register_eis_req.eis;
-	e->eum_signed_info.eid = (struct es_hex){ eb, 16 };
-	e->n_profile_info = 1;
-	e->profile_info[0].iccid = "8944000000000000010";
-	e->profile_info[0].isd_p_aid = (struct es_hex){ aid, 16 };
-	e->profile_info[0].mno_id = MNO_ID;
-	e->profile_info[0].state = ES_PROFILE_STATE_ENABLED;
-	e->profile_info[0].subscription_address.msisdn = "447700900001";
-	e->isd_r.n_keyset = 1;
-	ks = &e->isd_r.keyset[0];
-	ks->type = ES_KEYSET_SCP80;
-	ks->version = (struct es_int){ true, 1 };
-	ks->n_key = 3;
-	ks->n_certificate = 0;
-	for (int i = 0; i < 3; i++) {
-		memset(key[i], 0x11 * (i + 1), 16);
-		ks->key[i] = ks->key[0];
-		ks->key[i].index = (struct es_int){ true, i + 1 };
-		ks->key[i].n_key_components = 1;
-		ks->key[i].key_components[0] = (struct es_key_component){ true, { ktype, 1 }, { key[i], 16 } };
-	}
-	e->eum_signed_info.ecasd.n_keyset = 1;
-	ks = &e->eum_signed_info.ecasd.keyset[0];
-	memset(ks, 0, sizeof(*ks));
-	ks->present = true;
-	ks->version = (struct es_int){ true, 0x73 };
-	ks->type = ES_KEYSET_CA;
-	ks->n_certificate = 1;
-	ks->certificate[0] = (struct es_gp_certificate){ true, { true, 1 }, "1.2.3.9", { cert, sizeof(cert) } };
+	cw_eis_fill(reg, eb, "8944000000000000010", MNO_ID, cert, sizeof(cert));
 	CU_ASSERT_EQUAL_FATAL(
 		smsr_es_request(sr, reg, &(struct smsr_reply){ .respond = reply_register, .requester = "1.2.3.9" }), 0);
 	talloc_free(reg);
@@ -205,13 +172,7 @@ static void mno_smsr_change(const char *eid)
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_change_eisvar_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
-	log_set_print_category_hex(osmo_stderr_target, 0);
-	log_set_print_level(osmo_stderr_target, 1);
-	log_set_use_color(osmo_stderr_target, 0);
-	log_set_print_timestamp(osmo_stderr_target, 0);
-	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_INFO);
 	osmo_tdefs_reset(smsr_change_tdefs);
 	return 0;
 }

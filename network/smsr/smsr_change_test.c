@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <osmocom/core/application.h>
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/timer.h>
@@ -120,13 +119,7 @@ static void run_to_end(void)
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_change_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
-	log_set_print_category_hex(osmo_stderr_target, 0);
-	log_set_print_level(osmo_stderr_target, 1);
-	log_set_use_color(osmo_stderr_target, 0);
-	log_set_print_timestamp(osmo_stderr_target, 0);
-	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_INFO);
 	osmo_gettimeofday_override = true;
 	osmo_gettimeofday_override_time = (struct timeval){ .tv_sec = 1700000000 };
 	osmo_tdefs_reset(chg_tdefs);

@@ -657,9 +657,9 @@ static void reply_register(void *handle, struct es_msg *resp)
 	CW_CHECK(resp->u.es1_register_eis_resp.function_execution_status.status == ES_STATUS_EXECUTED_SUCCESS, false);
 }
 
-void cw_register_eis(const uint8_t *cert, size_t cert_len)
+void cw_eis_fill(struct es_msg *reg, const uint8_t *eid_bin, const char *iccid, const char *mno_id, const uint8_t *cert,
+		 size_t cert_len)
 {
-	struct es_msg *reg = talloc_zero(cw.cfg.ctx, struct es_msg);
 	struct es_eis *e;
 	struct es_keyset *ks;
 	static uint8_t key[3][16];
@@ -669,11 +669,11 @@ void cw_register_eis(const uint8_t *cert, size_t cert_len)
 
 	es_example_fill(reg, ES_MSG_ES1_REGISTER_EIS_REQ);
 	e = &reg->u.es1_register_eis_req.eis;
-	e->eum_signed_info.eid = (struct es_hex){ cw.eid_bin, 16 };
+	e->eum_signed_info.eid = (struct es_hex){ eid_bin, 16 };
 	e->n_profile_info = 1;
-	e->profile_info[0].iccid = cw.iccid;
+	e->profile_info[0].iccid = iccid;
 	e->profile_info[0].isd_p_aid = (struct es_hex){ aid, 16 };
-	e->profile_info[0].mno_id = CW_MNO_ID;
+	e->profile_info[0].mno_id = mno_id;
 	e->profile_info[0].state = ES_PROFILE_STATE_ENABLED;
 	e->profile_info[0].subscription_address.msisdn = "447700900001";
 	e->isd_r.n_keyset = 1;
@@ -697,6 +697,13 @@ void cw_register_eis(const uint8_t *cert, size_t cert_len)
 	ks->type = ES_KEYSET_CA;
 	ks->n_certificate = 1;
 	ks->certificate[0] = (struct es_gp_certificate){ true, { true, 1 }, "1.2.3.9", { cert, cert_len } };
+}
+
+void cw_register_eis(const uint8_t *cert, size_t cert_len)
+{
+	struct es_msg *reg = talloc_zero(cw.cfg.ctx, struct es_msg);
+
+	cw_eis_fill(reg, cw.eid_bin, cw.iccid, CW_MNO_ID, cert, cert_len);
 	CW_CHECK(smsr_es_request(cw.sr1.sr, reg,
 				 &(struct smsr_reply){ .respond = reply_register, .requester = "1.2.3.9" }) == 0,
 		 true);

@@ -1,7 +1,8 @@
 /* network/smsr test support: the in-process "stub world" of SM-SR Change, shared by smsr_change_test (CUnit
- * narrative tests) and smsr_change_bench. TEST SUPPORT ONLY: fake in-process peers for unit tests and
- * benchmarks, never for scenarios (the real-process world is smsr_testnet.h). It is built into the
- * component archive and linked only by the test and bench binaries that use it; main.c never refers to it.
+ * narrative tests) and smsr_change_bench (cw_eis_fill alone also by smsr_change_eisvar_test). TEST SUPPORT
+ * ONLY: fake in-process peers for unit tests and benchmarks, never for scenarios (the real-process world is
+ * smsr_testnet.h). It is built into the component archive and linked only by the test and bench binaries
+ * that use it; main.c never refers to it.
  *
  * What it is: one PKI made at run time (CI, EUM, a rogue issuer; CERT.ECASD.ECKA, CERT.SR.ECDSA of SR2 and
  * their rogue twins), two SM-SRs ("sides": SR1 the current, SR2 the target, each an smsr + smsr_change over
@@ -164,6 +165,12 @@ unsigned int cw_card_num_keysets(void);
 /* Another eUICC: EID number i (valid check digits), its own ICCID, and a reset card. */
 void cw_euicc_fresh(unsigned int i);
 
+/* Fills reg (zeroed) as the EUM's ES1.RegisterEIS of the EID eid_bin (16 bytes): one enabled profile
+ * iccid of mno_id (MSISDN 447700900001), ISD-R SCP80 key set 01 with three keys (11.., 22.., 33..), the
+ * ECASD certificate cert. eid_bin, iccid, mno_id and cert must outlive reg; the key and AID bytes are
+ * static. Needs no world (cw_init). */
+void cw_eis_fill(struct es_msg *reg, const uint8_t *eid_bin, const char *iccid, const char *mno_id, const uint8_t *cert,
+		 size_t cert_len);
 /* The EUM registers the eUICC's EIS at SR1 (must succeed): one enabled profile of CW_MNO_ID, ISD-R SCP80
  * key set 01 (the card's), the ECASD certificate cert. */
 void cw_register_eis(const uint8_t *cert, size_t cert_len);

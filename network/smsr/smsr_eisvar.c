@@ -12,11 +12,16 @@
 const struct value_string smsr_eisvar_key_names[] = { { SMSR_EISVAR_SMS_TRANSPORT, "sms-transport" },
 						      { SMSR_EISVAR_F2, "f2" },
 						      { SMSR_EISVAR_HANDOVER_HIDE, "handover-hide" },
+						      { SMSR_EISVAR_ES5, "es5" },
 						      { 0, NULL } };
 
 const struct value_string smsr_sms_transport_names[] = { { SMSR_SMS_SMPP, "smpp" },
 							 { SMSR_SMS_KANNEL, "kannel" },
 							 { 0, NULL } };
+
+const struct value_string smsr_es5_bearer_names[] = { { SMSR_ES5_SMS, "sms" },
+						      { SMSR_ES5_HTTPS, "https" },
+						      { 0, NULL } };
 
 const struct value_string *smsr_eisvar_value_names(enum smsr_eisvar_key key)
 {
@@ -24,6 +29,7 @@ const struct value_string *smsr_eisvar_value_names(enum smsr_eisvar_key key)
 	case SMSR_EISVAR_SMS_TRANSPORT: return smsr_sms_transport_names;
 	case SMSR_EISVAR_F2: return es5_f2_semantics_names;
 	case SMSR_EISVAR_HANDOVER_HIDE: return smsr_change_hide_names;
+	case SMSR_EISVAR_ES5: return smsr_es5_bearer_names;
 	default: return NULL;
 	}
 }

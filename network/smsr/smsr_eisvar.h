@@ -7,6 +7,7 @@
  *
  *   --eis-variant 89049032:sms-transport=kannel      VTY: eis-variant 89049032 sms-transport kannel
  *   --eis-variant *:f2=keep-list                     VTY: eis-variant * f2 keep-list
+ *   --eis-variant 8904903200:es5=https               VTY: eis-variant 8904903200 es5 https
  *
  * Pure: no I/O, no allocation. Trust: rules are the operator's configuration, still checked in full (a
  * refused rule changes nothing, err says why); EIDs are compared, never trusted for length.
@@ -28,6 +29,7 @@ enum smsr_eisvar_key {
 	SMSR_EISVAR_SMS_TRANSPORT, /* enum smsr_sms_transport */
 	SMSR_EISVAR_F2,		   /* enum es5_f2_semantics (lib/es5) */
 	SMSR_EISVAR_HANDOVER_HIDE, /* enum smsr_change_hide (smsr_change.h) */
+	SMSR_EISVAR_ES5,	   /* enum smsr_es5_bearer */
 	SMSR_EISVAR__NUM_KEYS,
 };
 extern const struct value_string smsr_eisvar_key_names[];
@@ -38,6 +40,17 @@ enum smsr_sms_transport {
 	SMSR_SMS_KANNEL,
 };
 extern const struct value_string smsr_sms_transport_names[];
+
+/* The bearer of an eUICC's ES5 scripts (issue 8: "ES5 over SMS and HTTPS", chosen per EIS): the
+ * procedures' scripts (EnableProfile, DisableProfile, DeleteProfile/DeleteISDP, CreateISDP, the 3A08 of
+ * an SMS notification) and the ES3 relay (SendData, AuditEIS, UpdateConnectivityParameters). Without a
+ * rule the daemon's default holds: procedures by SMS, the relay per --es8-relay. SM-SR Change and the
+ * push itself always go by SMS (digest §2.1: SR2 reaches the card before it has any SCP81 key set). */
+enum smsr_es5_bearer {
+	SMSR_ES5_SMS,
+	SMSR_ES5_HTTPS, /* SCP81: push SMS, then the PSK-TLS admin session (smsr_scp81.h) */
+};
+extern const struct value_string smsr_es5_bearer_names[];
 
 struct smsr_eisvar_rule {
 	char prefix[SMSR_EISVAR_PREFIX_LEN]; /* upper-case hex, "" = `*`; zero-filled after the NUL */

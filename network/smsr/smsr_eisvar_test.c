@@ -75,6 +75,13 @@ void test_eisvar_fallback_to_daemon_value(void)
 	CU_ASSERT_FALSE(smsr_eisvar_names(&t, SMSR_EISVAR_SMS_TRANSPORT, SMSR_SMS_KANNEL));
 	CU_ASSERT_TRUE(smsr_eisvar_names(&t, SMSR_EISVAR_F2, ES5_F2_KEEP_LIST));
 	CU_ASSERT_FALSE(smsr_eisvar_names(NULL, SMSR_EISVAR_F2, ES5_F2_KEEP_LIST));
+	/* es5: no rule = the caller's "daemon default" marker (-1), a rule the bearer */
+	CU_ASSERT_EQUAL(smsr_eisvar_get(&t, EID_A, SMSR_EISVAR_ES5, -1), -1);
+	CU_ASSERT_EQUAL(smsr_eisvar_parse(&t, "*:es5=https", NULL, 0), 0);
+	CU_ASSERT_EQUAL(smsr_eisvar_parse(&t, "89049032:es5=sms", NULL, 0), 0);
+	CU_ASSERT_EQUAL(smsr_eisvar_get(&t, EID_A, SMSR_EISVAR_ES5, -1), SMSR_ES5_SMS);
+	CU_ASSERT_EQUAL(smsr_eisvar_get(&t, EID_C, SMSR_EISVAR_ES5, -1), SMSR_ES5_HTTPS);
+	CU_ASSERT_EQUAL(smsr_eisvar_parse(&t, "*:es5=carrier-pigeon", NULL, 0), -EINVAL);
 }
 
 void test_eisvar_case_insensitive(void)

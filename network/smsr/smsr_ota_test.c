@@ -1,12 +1,19 @@
 /* ES5 over SMS (smsr_ota), narrative style: the SMS transport is a stub that hands every MT TP-UD to a
  * simulated card written here with the CARD side of lib/scp80 (unwrap with the counter rule, PoR wrap)
  * and lib/rscript (response scripts), so both directions are checked by independent code paths. Time is
- * frozen and advanced by hand for the retransmission and timeout rows. */
+ * frozen and advanced by hand for the retransmission and timeout rows.
+ *
+ * The test_ota_route_* rows run two SMS transports at once (smsr_ota_set_router): a router built on
+ * per-EID rules (smsr_eisvar.h, as rsplab-smsr's main.c does) sends eUICC A's packets over transport 1
+ * ("smpp") and eUICC B's over transport 2 ("kannel"); each stub transport hands its MT TP-UDs to the
+ * simulated card with that MSISDN and the card's PoR comes back as MO of the transport it came in on.
+ * Retransmissions and transmission verdicts stay on the exchange's transport; a rule naming a transport
+ * that is not running fails the send with -ENOTCONN before any counter is reserved; a router that leaves
+ * an EID to the default uses the default transport (smsr_ota_set_transport), as without a router. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -18,6 +25,7 @@
 #include "lib/sms/sms_concat.h"
 #include "lib/test/runner.h"
 #include "network/smsr/smsr.h"
+#include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_ota.h"
 
@@ -26,7 +34,6 @@
 static void *ctx;
 static const char *EID = "89001012012341234012345678901224";
 static const char *MSISDN = "1001";
-static uint8_t kic[16], kid[16];
 
 static struct osmo_tdef test_tdefs[] = {
 	{ .T = SMSR_T_POR, .default_val = 30, .unit = OSMO_TDEF_S, .desc = "por" },
@@ -41,13 +48,16 @@ static void fake_time_passes(unsigned int secs)
 	osmo_timers_update();
 }
 
-/* ---- the simulated card ------------------------------------------------------------------------ */
+/* ---- the simulated cards ------------------------------------------------------------------------ */
 
 struct card {
-	struct smsr_ota *ota; /* where its MO goes */
-	bool online;	      /* false: MT SMS are lost */
-	bool corrupt_por;     /* flip a bit in the next PoR's ciphered part */
-	bool hold_por;	      /* keep PoRs back (delivered by the test, late and in any order) */
+	const char *eid, *msisdn;
+	const char *mo_from; /* the originating address of its PoRs */
+	bool strict;	     /* every packet must verify: another card's keys would not */
+	uint8_t kic[16], kid[16];
+	bool online;	  /* false: MT SMS are lost */
+	bool corrupt_por; /* flip a bit in the next PoR's ciphered part */
+	bool hold_por;	  /* keep PoRs back (delivered by the test, late and in any order) */
 	uint8_t held[2][600];
 	size_t held_len[2];
 	unsigned int n_held;
@@ -63,19 +73,43 @@ struct card {
 	uint8_t last_data[600];
 	size_t last_data_len;
 	uint8_t last_spi[2], last_kic;
+};
+/* The card of the one-transport rows (EID, MSISDN), and the three of the route rows. */
+static struct card card;
+static struct card card_a = { .eid = "89049032123451234512345678901235", .msisdn = "1001", .mo_from = "1001" };
+static struct card card_b = { .eid = "89001012012341234012345678901224", .msisdn = "2002", .mo_from = "2002" };
+static struct card card_d = { .eid = "89033023000000000000000000000017", .msisdn = "3003", .mo_from = "3003" };
+
+/* ---- the stub transports ------------------------------------------------------------------------ */
+
+struct stub_tp {
+	struct smsr_ota *ota; /* the PoRs of its cards go here as MO */
+	struct card *card;    /* the card behind it; NULL: the route card with the destination MSISDN */
+	unsigned int sent, mo;
+	int send_rc; /* != 0: refuse every send with it */
+	uint32_t last_tag;
 	char last_dst[24];
 };
-static struct card card;
+/* The default transport (smsr_ota_alloc, smsr_ota_set_transport), and the route rows' "smpp" and "kannel". */
+static struct stub_tp tp_def, tp1, tp2;
 
-static int tp_send_rc;
-static unsigned int tp_sent;
-static uint32_t last_tag;
+static struct card *card_by_msisdn(const char *dst)
+{
+	struct card *all[] = { &card_a, &card_b, &card_d };
 
-static void card_rx_packet(const uint8_t *pkt, size_t len)
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (!strcmp(all[i]->msisdn, dst))
+			return all[i];
+	return NULL;
+}
+
+/* The card executes the packet (counter rule checked) and answers with a PoR carrying a response script
+ * (one R-APDU 8000 <sw> per C-APDU), sent back as MO over the transport t. */
+static void card_rx_packet(struct card *c, struct stub_tp *t, const uint8_t *pkt, size_t len)
 {
 	struct scp80_cmd cmd;
-	struct scp80_counter_policy pol = { .check = true, .last = card.last_cntr };
-	struct scp80_keys keys = { kic, 16, kid, 16 };
+	struct scp80_counter_policy pol = { .check = true, .last = c->last_cntr };
+	struct scp80_keys keys = { c->kic, 16, c->kid, 16 };
 	struct rscript_cmd_item items[64];
 	struct rscript_builder b;
 	struct scp80_por_params pp = { 0 };
@@ -85,18 +119,19 @@ static void card_rx_packet(const uint8_t *pkt, size_t len)
 
 	rc = scp80_cmd_unwrap(&cmd, pkt, len, &keys, &pol, out, sizeof(out));
 	CU_ASSERT_FATAL(rc > 0);
-	card.cntr_seen[card.n_cntr++ % 16] = scp80_cntr_get(cmd.cntr);
-	memcpy(card.last_spi, cmd.spi_raw, 2);
-	card.last_kic = cmd.kic;
+	CU_ASSERT_FATAL(!c->strict || cmd.verdict == SCP80_V_OK);
+	c->cntr_seen[c->n_cntr++ % 16] = scp80_cntr_get(cmd.cntr);
+	memcpy(c->last_spi, cmd.spi_raw, 2);
+	c->last_kic = cmd.kic;
 	if (cmd.verdict != SCP80_V_OK) {
-		card.packets_refused++;
+		c->packets_refused++;
 		pp.status = scp80_verdict_status(cmd.verdict);
 		rlen = 0;
 	} else {
-		card.packets_ok++;
-		card.last_cntr = scp80_cntr_get(cmd.cntr);
-		memcpy(card.last_data, cmd.data, cmd.data_len);
-		card.last_data_len = cmd.data_len;
+		c->packets_ok++;
+		c->last_cntr = scp80_cntr_get(cmd.cntr);
+		memcpy(c->last_data, cmd.data, cmd.data_len);
+		c->last_data_len = cmd.data_len;
 		CU_ASSERT_FATAL(rscript_cmd_decode(cmd.data, cmd.data_len, items, 64, &n) > 0);
 		rscript_rsp_begin(&b, rsp, sizeof(rsp), RSCRIPT_DEFINITE);
 		{
@@ -108,15 +143,15 @@ static void card_rx_packet(const uint8_t *pkt, size_t len)
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (items[i].kind == RSCRIPT_CMD_SCRIPT_CHAINING)
-				card.chaining[card.n_chaining++ % 16] = items[i].value[0];
+				c->chaining[c->n_chaining++ % 16] = items[i].value[0];
 			if (items[i].kind == RSCRIPT_CMD_CAPDU) {
-				card.cmds++;
-				rscript_rsp_add_rapdu(&b, (const uint8_t *)"\x80\x00", 2, card.sw);
+				c->cmds++;
+				rscript_rsp_add_rapdu(&b, (const uint8_t *)"\x80\x00", 2, c->sw);
 			}
 		}
 		rlen = rscript_rsp_finish(&b);
 		CU_ASSERT_FATAL(rlen > 0);
-		pp.status = card.por_status;
+		pp.status = c->por_status;
 	}
 	memcpy(pp.spi, cmd.spi_raw, 2);
 	pp.kic = cmd.kic;
@@ -124,45 +159,51 @@ static void card_rx_packet(const uint8_t *pkt, size_t len)
 	memcpy(pp.tar, cmd.tar, 3);
 	memcpy(pp.cntr, cmd.cntr, 5);
 	plen = scp80_por_wrap(por, sizeof(por), &pp, &keys, rsp, (size_t)rlen);
-	CU_ASSERT_FATAL(plen > 0);
-	if (card.corrupt_por) {
-		card.corrupt_por = false;
+	CU_ASSERT_FATAL(plen > 0 && plen <= SMS_UD_MAX); /* single-SMS PoR: UDH 02 71 00 included */
+	if (c->corrupt_por) {
+		c->corrupt_por = false;
 		por[plen - 1] ^= 0x01;
 	}
-	CU_ASSERT_FATAL(plen <= SMS_UD_MAX); /* single-SMS PoR: UDH 02 71 00 included */
-	if (card.hold_por && card.n_held < 2) {
-		memcpy(card.held[card.n_held], por, (size_t)plen);
-		card.held_len[card.n_held++] = (size_t)plen;
+	if (c->hold_por && c->n_held < 2) {
+		memcpy(c->held[c->n_held], por, (size_t)plen);
+		c->held_len[c->n_held++] = (size_t)plen;
 		return;
 	}
-	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", por, (size_t)plen), 0);
+	t->mo++;
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(t->ota, c->mo_from, por, (size_t)plen), 0);
 }
 
-static int tp_send(void *tp, const char *dst, const uint8_t *ud, size_t len, uint32_t tag)
+static int stub_send(void *tp, const char *dst, const uint8_t *ud, size_t len, uint32_t tag)
 {
+	struct stub_tp *t = tp;
+	struct card *c = t->card;
 	int rc;
 
-	if (tp_send_rc)
-		return tp_send_rc;
-	tp_sent++;
-	last_tag = tag;
-	snprintf(card.last_dst, sizeof(card.last_dst), "%s", dst);
-	if (!card.online)
+	if (t->send_rc)
+		return t->send_rc;
+	t->sent++;
+	t->last_tag = tag;
+	snprintf(t->last_dst, sizeof(t->last_dst), "%s", dst);
+	if (!c) {
+		c = card_by_msisdn(dst);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	}
+	if (!c->online)
 		return 0;
-	card.sms_rx++;
-	rc = sms_concat_add(&card.mt, ud, len);
+	c->sms_rx++;
+	rc = sms_concat_add(&c->mt, ud, len);
 	CU_ASSERT(rc >= 0);
 	if (rc == 1) {
 		uint8_t pkt[SMS_CONCAT_MAX_SEGS * SMS_UD_MAX];
-		int n = sms_concat_assemble(&card.mt, pkt, sizeof(pkt));
+		int n = sms_concat_assemble(&c->mt, pkt, sizeof(pkt));
 
-		sms_concat_reset(&card.mt);
+		sms_concat_reset(&c->mt);
 		CU_ASSERT_FATAL(n > 0);
-		card_rx_packet(pkt, (size_t)n);
+		card_rx_packet(c, t, pkt, (size_t)n);
 	}
 	return 0;
 }
-static const struct smsr_sms_ops tp_ops = { .send = tp_send };
+static const struct smsr_sms_ops stub_ops = { .send = stub_send };
 
 /* ---- upward capture ---------------------------------------------------------------------------- */
 
@@ -175,9 +216,10 @@ struct result {
 	size_t len;
 };
 static struct result res;
-static unsigned int n_notifs;
+static unsigned int n_notifs, n_raw;
 static uint8_t notif[128];
 static size_t notif_len;
+static uint32_t raw_op;
 
 static void up_result(void *priv, uint32_t op, int rc, uint16_t sw, const uint8_t *d, size_t len)
 {
@@ -197,6 +239,13 @@ static void up_notif(void *priv, const uint8_t *d, size_t len)
 	memcpy(notif, d, notif_len);
 }
 
+static void up_raw(void *priv, uint32_t op, int rc, const uint8_t *d, size_t len)
+{
+	n_raw++;
+	raw_op = op;
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
 /* ---- fixture -------------------------------------------------------------------------------------- */
 
 struct world {
@@ -204,42 +253,62 @@ struct world {
 	struct smsr_ota *ota;
 };
 
-static void world_setup(struct world *w, const struct smsr_ota_cfg *cfg_in)
+/* Nothing captured yet, the stub transports cleared, an empty store. */
+static void world_open(struct world *w)
 {
-	struct smsr_ota_cfg cfg = cfg_in ? *cfg_in : (struct smsr_ota_cfg){ .max_retx = 2 };
+	char err[128];
+
+	memset(&res, 0, sizeof(res));
+	n_notifs = n_raw = 0;
+	tp_def = tp1 = tp2 = (struct stub_tp){ 0 };
+	w->store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->store);
+}
+
+/* Card c afresh (who it is kept), online, SW 9000, with KIc all kic_byte and KID all kid_byte, and its
+ * EIS in the store: ACTIVE, its MSISDN, SCP80 key set KVN 1 at counter 5. */
+static void card_insert(struct world *w, struct card *c, uint8_t kic_byte, uint8_t kid_byte)
+{
 	struct smsr_eis_row row = { .state = SMSR_EIS_ACTIVE, .last_notif_seq = -1 };
 	struct smsr_keyset_row ks = { .kvn = 1, .kind = SMSR_KEYSET_SCP80, .kic_len = 16, .kid_len = 16, .counter = 5 };
 	struct es_eis eis = { 0 };
-	char err[128];
 
-	memset(&card, 0, sizeof(card));
-	memset(&res, 0, sizeof(res));
-	n_notifs = 0;
-	tp_send_rc = 0;
-	tp_sent = 0;
-	card.online = true;
-	card.sw = 0x9000;
-	card.last_cntr = 5;
-	sms_concat_init(&card.mt, SMS_IEI_CPI, SMS_CONCAT_ORDER_ANY, 0, 0);
-	memset(kic, 0x11, 16);
-	memset(kid, 0x22, 16);
-	w->store = smsr_store_open(ctx, ":memory:", err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w->store);
-	snprintf(row.eid, sizeof(row.eid), "%s", EID);
+	*c = (struct card){ .eid = c->eid,
+			    .msisdn = c->msisdn,
+			    .mo_from = c->mo_from,
+			    .strict = c->strict,
+			    .online = true,
+			    .sw = 0x9000,
+			    .last_cntr = 5 };
+	memset(c->kic, kic_byte, 16);
+	memset(c->kid, kid_byte, 16);
+	sms_concat_init(&c->mt, SMS_IEI_CPI, SMS_CONCAT_ORDER_ANY, 0, 0);
+	snprintf(row.eid, sizeof(row.eid), "%s", c->eid);
 	snprintf(row.eum_id, sizeof(row.eum_id), "1.2.3.9");
 	snprintf(row.smsr_id, sizeof(row.smsr_id), "1.2.3.4");
-	snprintf(row.msisdn, sizeof(row.msisdn), "%s", MSISDN);
-	snprintf(ks.eid, sizeof(ks.eid), "%s", EID);
-	memcpy(ks.kic, kic, 16);
-	memcpy(ks.kid, kid, 16);
+	snprintf(row.msisdn, sizeof(row.msisdn), "%s", c->msisdn);
+	snprintf(ks.eid, sizeof(ks.eid), "%s", c->eid);
+	memcpy(ks.kic, c->kic, 16);
+	memcpy(ks.kid, c->kid, 16);
 	memset(ks.kik, 0x33, 16);
 	ks.kik_len = 16;
 	CU_ASSERT_EQUAL_FATAL(smsr_store_eis_insert(w->store, &row, &eis, (const uint8_t *)"x", 1, &ks, 1), 0);
+}
+
+/* One card (EID, MSISDN +1001) behind the one transport tp_def. */
+static void world_setup(struct world *w, const struct smsr_ota_cfg *cfg_in)
+{
+	struct smsr_ota_cfg cfg = cfg_in ? *cfg_in : (struct smsr_ota_cfg){ .max_retx = 2 };
+
+	world_open(w);
+	card = (struct card){ .eid = EID, .msisdn = MSISDN, .mo_from = "+1001" };
+	card_insert(w, &card, 0x11, 0x22);
 	cfg.tdefs = test_tdefs;
-	w->ota = smsr_ota_alloc(ctx, w->store, &cfg, &tp_ops, NULL,
+	w->ota = smsr_ota_alloc(ctx, w->store, &cfg, &stub_ops, &tp_def,
 				&(struct smsr_ota_up){ .result = up_result, .notification = up_notif });
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->ota);
-	card.ota = w->ota;
+	tp_def.ota = w->ota;
+	tp_def.card = &card;
 }
 
 static void world_teardown(struct world *w)
@@ -249,11 +318,11 @@ static void world_teardown(struct world *w)
 	smsr_store_close(w->store);
 }
 
-static uint64_t stored_counter(struct world *w)
+static uint64_t stored_counter(struct world *w, const char *eid)
 {
 	struct smsr_keyset_row k;
 
-	CU_ASSERT_EQUAL(smsr_store_keyset_get(w->store, EID, SMSR_KEYSET_SCP80, 1, &k), 0);
+	CU_ASSERT_EQUAL(smsr_store_keyset_get(w->store, eid, SMSR_KEYSET_SCP80, 1, &k), 0);
 	return k.counter;
 }
 
@@ -278,13 +347,7 @@ static size_t script_of(uint8_t *buf, size_t cap, unsigned int n_apdus, size_t a
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_ota_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
-	log_set_print_category_hex(osmo_stderr_target, 0);
-	log_set_print_level(osmo_stderr_target, 1);
-	log_set_use_color(osmo_stderr_target, 0);
-	log_set_print_timestamp(osmo_stderr_target, 0);
-	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_INFO);
 	osmo_gettimeofday_override = true;
 	osmo_gettimeofday_override_time = (struct timeval){ .tv_sec = 2000000 };
 	osmo_tdefs_reset(test_tdefs);
@@ -311,14 +374,14 @@ void test_ota_script_por_ok(void)
 	len = script_of(s, sizeof(s), 1, 25);
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 7, s, len), 0);
 	CU_ASSERT_EQUAL(card.sms_rx, 1);
-	CU_ASSERT_STRING_EQUAL(card.last_dst, MSISDN);
+	CU_ASSERT_STRING_EQUAL(tp_def.last_dst, MSISDN);
 	CU_ASSERT_EQUAL(card.packets_ok, 1);
 	CU_ASSERT_EQUAL(card.cntr_seen[0], 6);
 	TEST_ASSERT_HEX_EQ(card.last_spi, 2, "1639");
 	CU_ASSERT_EQUAL(card.last_kic, 0x12);
 	TEST_ASSERT_MEM_EQ(card.last_data, card.last_data_len, s, len);
 	btw("The counter was reserved in the store before use");
-	CU_ASSERT_EQUAL(stored_counter(&w), 6);
+	CU_ASSERT_EQUAL(stored_counter(&w, EID), 6);
 	btw("The card's PoR (CC, ciphered) verifies: the procedure gets the R-APDU 8000 9000");
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(res.op, 7);
@@ -331,7 +394,7 @@ void test_ota_script_por_ok(void)
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 8, s, len), 0);
 	CU_ASSERT_EQUAL(card.cntr_seen[1], 7);
 	CU_ASSERT_EQUAL(res.n, 2);
-	CU_ASSERT_EQUAL(stored_counter(&w), 7);
+	CU_ASSERT_EQUAL(stored_counter(&w, EID), 7);
 
 	btw("The eUICC answers SW 6985: reported as data (rc 0, sw 6985), not as a transport error");
 	card.sw = 0x6985;
@@ -353,7 +416,7 @@ void test_ota_send_errors(void)
 	len = script_of(s, sizeof(s), 1, 25);
 	btw("Unknown EID: -ENOENT, nothing sent, no counter used");
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, "89001012012341234012345678901307", 1, s, len), -ENOENT);
-	CU_ASSERT_EQUAL(tp_sent, 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 0);
 	btw("An EIS without an MSISDN: -EHOSTUNREACH");
 	snprintf(row.eid, sizeof(row.eid), "89049032123451234512345678901235");
 	CU_ASSERT_EQUAL(smsr_store_eis_insert(w.store, &row, &eis, (const uint8_t *)"x", 1, NULL, 0), 0);
@@ -367,16 +430,16 @@ void test_ota_send_errors(void)
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, (const uint8_t *)"\x22\x01\x00", 3), -EBADMSG);
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, s, 0), -EINVAL);
 	btw("The transport refuses: its error, the exchange is gone (the counter stays used)");
-	tp_send_rc = -EIO;
+	tp_def.send_rc = -EIO;
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 1, s, len), -EIO);
-	CU_ASSERT_EQUAL(stored_counter(&w), 6);
+	CU_ASSERT_EQUAL(stored_counter(&w, EID), 6);
 	CU_ASSERT_EQUAL(res.n, 0);
 	btw("The SMSC link is not bound yet (a restart): like a lost SMS, the packet goes again at X30");
-	tp_send_rc = -ENOTCONN;
+	tp_def.send_rc = -ENOTCONN;
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 2, s, len), 0);
 	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->not_connected, 1);
 	CU_ASSERT_EQUAL(res.n, 0);
-	tp_send_rc = 0;
+	tp_def.send_rc = 0;
 	fake_time_passes(30);
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(res.op, 2);
@@ -437,16 +500,16 @@ void test_ota_script_chaining(void)
 	CU_ASSERT_EQUAL(res.sw, 0x6A80);
 
 	btw("A single command too big for 2 SMS even alone: -EMSGSIZE, nothing sent");
-	tp_sent = 0;
+	tp_def.sent = 0;
 	len = script_of(s, sizeof(s), 1, 255);
 	{
 		struct smsr_ota_cfg c1 = { .max_segs = 1 };
-		struct smsr_ota *o1 = smsr_ota_alloc(ctx, w.store, &c1, &tp_ops, NULL, NULL);
+		struct smsr_ota *o1 = smsr_ota_alloc(ctx, w.store, &c1, &stub_ops, &tp_def, NULL);
 
 		CU_ASSERT_EQUAL(smsr_ota_send(o1, EID, 6, s, len), -EMSGSIZE);
 		smsr_ota_free(o1);
 	}
-	CU_ASSERT_EQUAL(tp_sent, 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 0);
 	world_teardown(&w);
 }
 
@@ -461,12 +524,12 @@ void test_ota_retransmission(void)
 	btw("The network loses the SMS: after X30 the packet goes again with a NEW counter (default)");
 	card.online = false;
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 11, s, len), 0);
-	CU_ASSERT_EQUAL(tp_sent, 1);
+	CU_ASSERT_EQUAL(tp_def.sent, 1);
 	fake_time_passes(29);
-	CU_ASSERT_EQUAL(tp_sent, 1);
+	CU_ASSERT_EQUAL(tp_def.sent, 1);
 	card.online = true;
 	fake_time_passes(1);
-	CU_ASSERT_EQUAL(tp_sent, 2);
+	CU_ASSERT_EQUAL(tp_def.sent, 2);
 	CU_ASSERT_EQUAL(card.cntr_seen[0], 7);
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(res.sw, 0x9000);
@@ -474,17 +537,17 @@ void test_ota_retransmission(void)
 
 	btw("No PoR at all: 1 + max_retx (2) copies, then -ETIMEDOUT to the procedure");
 	card.online = false;
-	tp_sent = 0;
+	tp_def.sent = 0;
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 12, s, len), 0);
 	fake_time_passes(30);
 	fake_time_passes(30);
 	CU_ASSERT_EQUAL(res.n, 1);
 	fake_time_passes(30);
-	CU_ASSERT_EQUAL(tp_sent, 3);
+	CU_ASSERT_EQUAL(tp_def.sent, 3);
 	CU_ASSERT_EQUAL(res.n, 2);
 	CU_ASSERT_EQUAL(res.op, 12);
 	CU_ASSERT_EQUAL(res.rc, -ETIMEDOUT);
-	CU_ASSERT_EQUAL(stored_counter(&w), 10);
+	CU_ASSERT_EQUAL(stored_counter(&w, EID), 10);
 	world_teardown(&w);
 }
 
@@ -503,15 +566,15 @@ void test_ota_late_por_of_superseded_copy_ignored(void)
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 21, s, len), 0);
 	btw("The card executes copy 1 but its PoR is slow; after X30 copy 2 (the next counter) executes too");
 	fake_time_passes(30);
-	CU_ASSERT_EQUAL(tp_sent, 2);
+	CU_ASSERT_EQUAL(tp_def.sent, 2);
 	CU_ASSERT_EQUAL_FATAL(card.n_held, 2);
 	CU_ASSERT_EQUAL(card.n_cntr, 2);
 	CU_ASSERT_EQUAL(card.cntr_seen[1], card.cntr_seen[0] + 1);
 	btw("Copy 1's PoR arrives first: not the answer of the exchange any more");
-	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", card.held[0], card.held_len[0]), 0);
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "+1001", card.held[0], card.held_len[0]), 0);
 	CU_ASSERT_EQUAL(res.n, 0);
 	btw("Copy 2's PoR completes it");
-	CU_ASSERT_EQUAL(smsr_ota_rx_mo(card.ota, "+1001", card.held[1], card.held_len[1]), 0);
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "+1001", card.held[1], card.held_len[1]), 0);
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(res.op, 21);
 	CU_ASSERT_EQUAL(res.sw, 0x9000);
@@ -539,7 +602,7 @@ void test_ota_retx_same_counter_variant(void)
 	fake_time_passes(30);
 	CU_ASSERT_EQUAL(card.cntr_seen[1], 6);
 	CU_ASSERT_EQUAL(card.packets_refused, 1);
-	CU_ASSERT_EQUAL(stored_counter(&w), 6);
+	CU_ASSERT_EQUAL(stored_counter(&w, EID), 6);
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(res.rc, -EPROTO);
 	world_teardown(&w);
@@ -562,12 +625,12 @@ void test_ota_por_status_and_tamper(void)
 
 	btw("The card's key differs from ours: its PoR does not verify, is dropped, the exchange waits");
 	card.last_cntr = 0;
-	kid[0] ^= 0xFF; /* the card now uses another KID key: our CC check fails on its packets */
+	card.kid[0] ^= 0xFF; /* the card now uses another KID key: our CC check fails on its packets */
 	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, EID, 22, s, len), 0);
 	CU_ASSERT_EQUAL(card.packets_refused, 1);
 	CU_ASSERT_EQUAL(res.n, 1);
 	CU_ASSERT_EQUAL(smsr_ota_num_pending(w.ota), 1);
-	kid[0] ^= 0xFF;
+	card.kid[0] ^= 0xFF;
 	fake_time_passes(30); /* retransmission, keys agree again */
 	CU_ASSERT_EQUAL(res.n, 2);
 	CU_ASSERT_EQUAL(res.op, 22);
@@ -575,17 +638,19 @@ void test_ota_por_status_and_tamper(void)
 	world_teardown(&w);
 }
 
-/* The card's MO command packet carrying an E1 notification, as TP-UDs (split in n_segs by hand). */
-static unsigned int build_notif_sms(uint8_t ud[][SMS_UD_MAX], size_t *ud_len, unsigned int n_segs, uint64_t cntr)
+/* Card c's MO command packet carrying an E1 notification (sequence number seq), as TP-UDs (split in n_segs
+ * by hand). */
+static unsigned int build_notif_sms(const struct card *c, uint8_t ud[][SMS_UD_MAX], size_t *ud_len, unsigned int n_segs,
+				    uint64_t cntr, uint32_t seq)
 {
-	struct es5_notification n = { .type = ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, .seq = 3 };
+	struct es5_notification n = { .type = ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, .seq = seq };
 	struct scp80_cmd_params p = { .kic = 0x12, .kid = 0x12, .tar = { 0, 0, 1 } };
-	struct scp80_keys keys = { kic, 16, kid, 16 };
+	struct scp80_keys keys = { c->kic, 16, c->kid, 16 };
 	uint8_t eidb[16], e1[64], pkt[200];
 	int elen, plen;
 	size_t part, off = 0;
 
-	osmo_hexparse(EID, eidb, sizeof(eidb));
+	osmo_hexparse(c->eid, eidb, sizeof(eidb));
 	n.eid = (struct es5_bytes){ eidb, 16 };
 	elen = es5_notification_encode(e1, sizeof(e1), &n, ES5_NOTIF_AID_2F);
 	CU_ASSERT_FATAL(elen > 0);
@@ -619,13 +684,13 @@ void test_ota_mo_notification(void)
 
 	world_setup(&w, NULL);
 	btw("The eUICC sends its E1 notification as an SCP80 command packet by SMS-MO from +1001");
-	build_notif_sms(ud, ud_len, 1, 1);
+	build_notif_sms(&card, ud, ud_len, 1, 1, 3);
 	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "+1001", ud[0], ud_len[0]), 0);
 	CU_ASSERT_EQUAL(n_notifs, 1);
 	CU_ASSERT_EQUAL(notif[0], 0xE1);
 
 	btw("The same in three concatenated SMS, arriving 3, 1, 2: reassembled, delivered once");
-	build_notif_sms(ud, ud_len, 3, 2);
+	build_notif_sms(&card, ud, ud_len, 3, 2, 3);
 	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "1001", ud[2], ud_len[2]), 0);
 	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "1001", ud[0], ud_len[0]), 0);
 	CU_ASSERT_EQUAL(n_notifs, 1);
@@ -641,7 +706,7 @@ void test_ota_mo_notification(void)
 	fake_time_passes(20);
 
 	btw("From an MSISDN no EIS has: dropped");
-	build_notif_sms(ud, ud_len, 1, 3);
+	build_notif_sms(&card, ud, ud_len, 1, 3, 3);
 	CU_ASSERT_EQUAL(smsr_ota_rx_mo(w.ota, "+4999", ud[0], ud_len[0]), 0);
 	CU_ASSERT_EQUAL(n_notifs, 2);
 
@@ -672,7 +737,7 @@ void test_ota_mo_malformed(void)
 	world_setup(&w, NULL);
 	mut_w = &w;
 	btw("Every truncation and every byte mutation of a notification SMS: never accepted, never a crash");
-	build_notif_sms(ud, ud_len, 1, 1);
+	build_notif_sms(&card, ud, ud_len, 1, 1, 3);
 	test_truncations_run(ud[0], ud_len[0], feed_mo, NULL);
 	CU_ASSERT_EQUAL(n_notifs, 0);
 	test_mutations_run(ud[0], ud_len[0], feed_mo, NULL);
@@ -693,5 +758,276 @@ void test_ota_mo_malformed(void)
 	CU_ASSERT_EQUAL(res.rc, 0);
 	CU_ASSERT_EQUAL(res.op, 31);
 	CU_ASSERT(smsr_ota_stats(w.ota)->mo_bad > 0);
+	world_teardown(&w);
+}
+
+/* ---- two transports at once: a router on per-EID rules (smsr_eisvar), transport 2 may be "not started" -- */
+
+static struct smsr_eisvar rules;
+static bool tp2_running;
+static unsigned int n_routes;
+
+static int route(void *priv, const char *eid, const struct smsr_sms_ops **sms, void **tp)
+{
+	n_routes++;
+	switch (smsr_eisvar_get(&rules, eid, SMSR_EISVAR_SMS_TRANSPORT, -1)) {
+	case SMSR_SMS_SMPP:
+		*sms = &stub_ops;
+		*tp = &tp1;
+		return 0;
+	case SMSR_SMS_KANNEL:
+		if (!tp2_running)
+			return -ENOTCONN;
+		*sms = &stub_ops;
+		*tp = &tp2;
+		return 0;
+	default: return 0; /* no rule: the default transport */
+	}
+}
+
+/* Cards A, B and D (strict: each verifies only its own keys), the default transport tp_def, the router
+ * on top with the rules 89 -> smpp (tp1) and 8900 -> kannel (tp2). */
+static void route_world_setup(struct world *w)
+{
+	struct smsr_ota_cfg cfg = { .max_retx = 2, .tdefs = test_tdefs };
+	char err[128];
+
+	world_open(w);
+	n_routes = 0;
+	memset(&rules, 0, sizeof(rules));
+	tp2_running = true;
+	card_a.strict = card_b.strict = card_d.strict = true;
+	card_insert(w, &card_a, 0x11, 0x12);
+	card_insert(w, &card_b, 0x44, 0x45);
+	card_insert(w, &card_d, 0x77, 0x78);
+	/* as main.c: the default transport first (--sms-transport), the router on top */
+	w->ota = smsr_ota_alloc(
+		ctx, w->store, &cfg, NULL, NULL,
+		&(struct smsr_ota_up){ .result = up_result, .notification = up_notif, .raw_result = up_raw });
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->ota);
+	smsr_ota_set_transport(w->ota, &stub_ops, &tp_def);
+	smsr_ota_set_router(w->ota, route, NULL);
+	tp_def.ota = tp1.ota = tp2.ota = w->ota;
+	/* the rules of a lab with MNO1's eUICCs (89049032...) on Kannel and the rest on SMPP, except
+	 * one test eUICC (by its full EID) that falls back to the default */
+	CU_ASSERT_EQUAL(smsr_eisvar_parse(&rules, "89:sms-transport=smpp", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(smsr_eisvar_parse(&rules, "8900:sms-transport=kannel", err, sizeof(err)), 0);
+}
+
+void test_ota_route_per_eid(void)
+{
+	struct world w;
+	uint8_t s[64];
+	size_t len;
+
+	route_world_setup(&w);
+	len = script_of(s, sizeof(s), 1, 25);
+	btw("EID A (89049032..., rule 89 -> smpp) goes over transport 1; its PoR comes back as MO on it");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_a.eid, 1, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(tp2.sent, 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 0);
+	CU_ASSERT_STRING_EQUAL(tp1.last_dst, card_a.msisdn);
+	CU_ASSERT_EQUAL(tp1.mo, 1);
+	CU_ASSERT_EQUAL(card_a.packets_ok, 1);
+	CU_ASSERT_EQUAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.op, 1);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	CU_ASSERT_EQUAL(res.sw, 0x9000);
+
+	btw("EID B (89001012..., the longer rule 8900 -> kannel) goes over transport 2, MO back on it");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 2, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(tp2.sent, 1);
+	CU_ASSERT_STRING_EQUAL(tp2.last_dst, card_b.msisdn);
+	CU_ASSERT_EQUAL(tp2.mo, 1);
+	CU_ASSERT_EQUAL(card_b.packets_ok, 1);
+	CU_ASSERT_EQUAL(res.n, 2);
+	CU_ASSERT_EQUAL(res.op, 2);
+	CU_ASSERT_EQUAL(res.sw, 0x9000);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->por_ok, 2);
+
+	btw("A raw send (ES8 relay, SCP81 push) to EID B takes the same way");
+	CU_ASSERT_EQUAL(
+		smsr_ota_send_raw(w.ota, card_b.eid, 0x40000001u, (const uint8_t *)"\x00\x00\x01", s, len, true), 0);
+	CU_ASSERT_EQUAL(tp2.sent, 2);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(n_raw, 1);
+	CU_ASSERT_EQUAL(raw_op, 0x40000001u);
+	CU_ASSERT_EQUAL(n_routes, 3); /* asked once per exchange */
+	world_teardown(&w);
+}
+
+void test_ota_route_chained_and_retransmitted_same_way(void)
+{
+	struct world w;
+	uint8_t s[1200];
+	size_t len;
+
+	route_world_setup(&w);
+	btw("A script for B that needs chaining: every chained script goes over transport 2");
+	len = script_of(s, sizeof(s), 6, 150);
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 3, s, len), 0);
+	CU_ASSERT(card_b.packets_ok >= 2);
+	CU_ASSERT_EQUAL(tp1.sent, 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 0);
+	CU_ASSERT_EQUAL(tp2.mo, card_b.packets_ok);
+	CU_ASSERT_EQUAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	CU_ASSERT_EQUAL(n_routes, 1);
+
+	btw("B's SMS is lost: after X30 the retransmission (new counter) goes over transport 2 again");
+	len = script_of(s, sizeof(s), 1, 25);
+	card_b.online = false;
+	tp2.sent = 0;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 4, s, len), 0);
+	CU_ASSERT_EQUAL(tp2.sent, 1);
+	card_b.online = true;
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(tp2.sent, 2);
+	CU_ASSERT_EQUAL(tp1.sent, 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 0);
+	CU_ASSERT_EQUAL(res.n, 2);
+	CU_ASSERT_EQUAL(res.op, 4);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->retx, 1);
+	CU_ASSERT_EQUAL(card_b.cntr_seen[(card_b.n_cntr - 1) % 16], stored_counter(&w, card_b.eid));
+
+	btw("Transport 2 reports B's SMS undelivered (a DLR): retransmitted over transport 2");
+	card_b.online = false;
+	tp2.sent = 0;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 5, s, len), 0);
+	smsr_ota_tx_status(w.ota, tp2.last_tag, -EIO);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->tx_errors, 1);
+	card_b.online = true;
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(tp2.sent, 2);
+	CU_ASSERT_EQUAL(tp1.sent, 0);
+	CU_ASSERT_EQUAL(res.n, 3);
+	CU_ASSERT_EQUAL(res.op, 5);
+	CU_ASSERT_EQUAL(res.rc, 0);
+
+	btw("Meanwhile A's exchanges are untouched and go over transport 1");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_a.eid, 6, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(res.n, 4);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	world_teardown(&w);
+}
+
+void test_ota_route_not_running(void)
+{
+	struct world w;
+	uint8_t s[64];
+	size_t len;
+	uint64_t before;
+
+	route_world_setup(&w);
+	len = script_of(s, sizeof(s), 1, 25);
+	btw("B's rule names Kannel, which could not be started: -ENOTCONN, nothing sent, no counter used");
+	tp2_running = false;
+	before = stored_counter(&w, card_b.eid);
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 7, s, len), -ENOTCONN);
+	CU_ASSERT_EQUAL(smsr_ota_send_raw(w.ota, card_b.eid, 8, (const uint8_t *)"\x00\x00\x01", s, len, false),
+			-ENOTCONN);
+	CU_ASSERT_EQUAL(tp1.sent + tp2.sent + tp_def.sent, 0);
+	CU_ASSERT_EQUAL(stored_counter(&w, card_b.eid), before);
+	CU_ASSERT_EQUAL(smsr_ota_num_pending(w.ota), 0);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->no_route, 2);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->scripts, 0);
+	CU_ASSERT_EQUAL(res.n, 0);
+	btw("A (rule: smpp) is not affected");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_a.eid, 9, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(res.n, 1);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	world_teardown(&w);
+}
+
+void test_ota_route_default_and_mo(void)
+{
+	struct world w;
+	uint8_t s[64];
+	size_t len;
+
+	route_world_setup(&w);
+	len = script_of(s, sizeof(s), 1, 25);
+	btw("D (89033023...) matches only the rule 89 -> smpp; without it, the default transport");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_d.eid, 10, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(smsr_eisvar_del(&rules, "89", "sms-transport"), 0);
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_d.eid, 11, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(tp_def.sent, 1);
+	CU_ASSERT_EQUAL(tp_def.mo, 1);
+	CU_ASSERT_EQUAL(res.n, 2);
+	CU_ASSERT_EQUAL(res.rc, 0);
+
+	btw("The default transport is looked up at each send: replaced while D's SMS is lost, the "
+	    "retransmission takes the new one (as without a router)");
+	card_d.online = false;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_d.eid, 12, s, len), 0);
+	CU_ASSERT_EQUAL(tp_def.sent, 2);
+	smsr_ota_set_transport(w.ota, &stub_ops, &tp1);
+	card_d.online = true;
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(tp1.sent, 2);
+	CU_ASSERT_EQUAL(tp_def.sent, 2);
+	CU_ASSERT_EQUAL(res.n, 3);
+	CU_ASSERT_EQUAL(res.rc, 0);
+
+	btw("No default transport at all: an EID left to it fails with -ENOTCONN; a routed one still goes");
+	smsr_ota_set_transport(w.ota, &(struct smsr_sms_ops){ 0 }, NULL);
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_d.eid, 13, s, len), -ENOTCONN);
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 14, s, len), 0);
+	CU_ASSERT_EQUAL(res.n, 4);
+	CU_ASSERT_EQUAL(res.op, 14);
+
+	btw("An exchange keeps the transport it started on: with the router gone and transport 1 as the "
+	    "default, B's retransmission still goes over transport 2");
+	card_b.online = false;
+	tp1.sent = tp2.sent = 0;
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 15, s, len), 0);
+	CU_ASSERT_EQUAL(tp2.sent, 1);
+	smsr_ota_set_router(w.ota, NULL, NULL);
+	smsr_ota_set_transport(w.ota, &stub_ops, &tp1);
+	card_b.online = true;
+	fake_time_passes(30);
+	CU_ASSERT_EQUAL(tp2.sent, 2);
+	CU_ASSERT_EQUAL(tp1.sent, 0);
+	CU_ASSERT_EQUAL(res.n, 5);
+	CU_ASSERT_EQUAL(res.op, 15);
+	CU_ASSERT_EQUAL(res.rc, 0);
+	btw("... and a new exchange of B, without a router, takes the default");
+	CU_ASSERT_EQUAL(smsr_ota_send(w.ota, card_b.eid, 16, s, len), 0);
+	CU_ASSERT_EQUAL(tp1.sent, 1);
+	CU_ASSERT_EQUAL(res.n, 6);
+	world_teardown(&w);
+}
+
+void test_ota_route_mo_notifications_from_both(void)
+{
+	struct world w;
+	uint8_t ud[1][SMS_UD_MAX];
+	size_t len[1];
+
+	route_world_setup(&w);
+	btw("A's E1 arrives over transport 1, B's over transport 2: both reach the one ota and go up");
+	build_notif_sms(&card_a, ud, len, 1, 1, 1);
+	tp1.mo++;
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(tp1.ota, "+1001", ud[0], len[0]), 0);
+	build_notif_sms(&card_b, ud, len, 1, 1, 1);
+	tp2.mo++;
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(tp2.ota, "2002", ud[0], len[0]), 0);
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(smsr_ota_stats(w.ota)->mo_notifs, 2);
+	btw("B's E1 arriving over transport 1 instead (a rule changed, a roaming path): still B's, still up");
+	build_notif_sms(&card_b, ud, len, 1, 2, 2);
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(tp1.ota, "2002", ud[0], len[0]), 0);
+	CU_ASSERT_EQUAL(n_notifs, 3);
+	btw("Signed with A's keys but from B's MSISDN: verified against B's keys, dropped");
+	build_notif_sms(&card_a, ud, len, 1, 3, 3);
+	CU_ASSERT_EQUAL(smsr_ota_rx_mo(tp2.ota, "2002", ud[0], len[0]), 0);
+	CU_ASSERT_EQUAL(n_notifs, 3);
 	world_teardown(&w);
 }

@@ -13,7 +13,6 @@
 
 #include <libsmpp34/smpp34.h>
 #include <libsmpp34/smpp34_structs.h>
-#include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/socket.h>
@@ -315,13 +314,7 @@ static void esme_start(bool transaction)
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_smpp_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
-	log_set_print_category_hex(osmo_stderr_target, 0);
-	log_set_print_level(osmo_stderr_target, 1);
-	log_set_use_color(osmo_stderr_target, 0);
-	log_set_print_timestamp(osmo_stderr_target, 0);
-	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_INFO);
 	osmo_tdefs_reset(test_tdefs);
 	return 0;
 }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -129,13 +128,7 @@ static void fake_time_passes(unsigned int secs)
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
-	log_set_print_category_hex(osmo_stderr_target, 0);
-	log_set_print_level(osmo_stderr_target, 1);
-	log_set_use_color(osmo_stderr_target, 0);
-	log_set_print_timestamp(osmo_stderr_target, 0);
-	log_set_log_level(osmo_stderr_target, LOGL_INFO);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_INFO);
 	osmo_gettimeofday_override = true;
 	osmo_gettimeofday_override_time = (struct timeval){ .tv_sec = 1000000 };
 	osmo_tdefs_reset(test_tdefs);

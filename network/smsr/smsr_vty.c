@@ -447,13 +447,14 @@ DEFUN(cfg_hide, cfg_hide_cmd, "handover-hide NAME",
 	return name_value(vty, smsr_change_hide_names, "handover-hide", argv[0], &g_cfg->hide);
 }
 
-DEFUN(cfg_eisvar, cfg_eisvar_cmd, "eis-variant PREFIX (sms-transport|f2|handover-hide) NAME",
+DEFUN(cfg_eisvar, cfg_eisvar_cmd, "eis-variant PREFIX (sms-transport|f2|handover-hide|es5) NAME",
       "A setting for the eUICCs whose EID starts with PREFIX; the longest matching prefix wins per key, a key "
       "no rule sets keeps the daemon-wide value (--eis-variant PREFIX:KEY=NAME)\n"
       "1..32 leading hex digits of the EID (either case), or * for every eUICC\n"
       "ES5 SMS transport: smpp or kannel (both are started when named; net-env)\n"
       "Meaning of the F2 list of FinaliseISDRhandover: delete-list or keep-list (digest §8)\n"
       "What HandoverEUICC withholds of the ISD-R key sets: KEY_VALUES or KEYSETS\n"
+      "Bearer of the procedures' and the ES3 relay's ES5 scripts: sms or https (SCP81)\n"
       "The value's name\n")
 {
 	char err[160];
@@ -463,12 +464,13 @@ DEFUN(cfg_eisvar, cfg_eisvar_cmd, "eis-variant PREFIX (sms-transport|f2|handover
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_no_eisvar, cfg_no_eisvar_cmd, "no eis-variant PREFIX (sms-transport|f2|handover-hide)",
+DEFUN(cfg_no_eisvar, cfg_no_eisvar_cmd, "no eis-variant PREFIX (sms-transport|f2|handover-hide|es5)",
       NO_STR "Forget a per-eUICC rule\n"
 	     "Its EID prefix (or *)\n"
 	     "ES5 SMS transport\n"
 	     "Meaning of the F2 list\n"
-	     "What HandoverEUICC withholds\n")
+	     "What HandoverEUICC withholds\n"
+	     "Bearer of the ES5 scripts\n")
 {
 	int rc = smsr_eisvar_del(&g_cfg->eisvar, argv[0], argv[1]);
 
