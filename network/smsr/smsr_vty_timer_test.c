@@ -32,8 +32,7 @@ static struct vty_app_info info = { .name = "smsr_vty_timer_test", .version = "0
 int suite_setup(void)
 {
 	ctx = talloc_named_const(NULL, 0, "smsr_vty_timer_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_log_level(osmo_stderr_target, LOGL_FATAL);
+	test_osmo_log_init(ctx, &smsr_log_info, LOGL_FATAL);
 	info.tall_ctx = ctx;
 	vty_init(&info);
 	smsr_vty_cfg_init(&cfg);
