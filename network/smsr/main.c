@@ -32,7 +32,11 @@
  * SCP81 PSK at step 26 (smsr_change.h enum smsr_change_scp81; default ecka). --por-timeout S: how long an
  * SMS packet waits for its PoR before it is retransmitted (default 60 s, smsr_ota_tdefs). --timer NAME=S
  * (repeatable) sets an SM-SR Change timer of smsr_change_tdefs: es7, es5 or es7-retry (T_ES7, T_ES5,
- * T_ES7_RETRY in smsr_change.h), 1..86400 s; for lab runs and tests that must not wait minutes.
+ * T_ES7_RETRY in smsr_change.h), 1..86400 s; for lab runs and tests that must not wait minutes. Every
+ * timer (osmo_tdef) is also a `timer GROUP TNNNN S` line of the -c file's smsr node and a telnet command:
+ * groups proc (X20, X21), ota (X30 = --por-timeout, X31), smpp (X40-X42), es3 (X22), change (X70 = es7,
+ * X71 = es5, X72 = es7-retry) and scp81 (X50-X52), 1..86400 s; --por-timeout / por-timeout and --timer win
+ * over the file's timer lines.
  * --eis-sig: how ES1 RegisterEIS checks the EumSignature (lib/es/es_eumsig.h variants; default
  * dsig-detached) against the --eum certificates (each tried; with --ci only those the CI signed); `none`
  * = not checked (vendor interop; a warning at start-up). Refused: Failed 8.6/6.1 or 8.6/2.1, nothing stored.
@@ -49,7 +53,9 @@
  * over -c for the same PREFIX and KEY.
  *   rsplab-smsr keys-import --db FILE CARD.db.keys...   (smsr_keys.h)
  * -c CONFIG reads the same settings from a VTY config file (smsr_vty.h; the command line overrides it),
- * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config. */
+ * -T PORT serves the telnet VTY on 127.0.0.1:PORT (default: none): show counters/eis/change/config/timer.
+ * Settings typed over telnet apply at the next start (written by `write`), except `timer ...` in the smsr
+ * node: it sets the live table at once (smsr_vty.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -1031,7 +1037,7 @@ int main(int argc, char **argv)
 	running.hide = ccfg.hide;
 	running.notify = ccfg.notify;
 	running.scp81_keyset = ccfg.scp81;
-	running.por_timeout = por_timeout > 0 ? por_timeout : -1;
+	running.por_timeout = -1; /* the effective X30 is in the live table: written as `timer ota X30 S` */
 	running.eis_sig = eis_sig;
 	for (unsigned int i = 0; i < g_n_peers; i++) {
 		RUN_STR(peer[running.n_peer].id, g_peers[i].id);
@@ -1045,13 +1051,10 @@ int main(int argc, char **argv)
 	smsr_vty_set_cfg(&running);
 	rate_ctr_init(ctx);
 	smsr_ctr_init(ctx);
-	osmo_tdefs_reset(smsr_tdefs); /* the tables' .val start at 0 (= no timeout) until reset */
-	osmo_tdefs_reset(smsr_ota_tdefs);
+	/* The timer tables were reset by smsr_vty_init() (their .val start at 0 = no timeout), before the
+	 * file's timer lines; por-timeout (file, then option) and --timer win over those lines. */
 	if (por_timeout > 0)
 		osmo_tdef_set(smsr_ota_tdefs, SMSR_T_POR, (unsigned long)por_timeout, OSMO_TDEF_S);
-	osmo_tdefs_reset(smsr_smpp_tdefs);
-	osmo_tdefs_reset(smsr_es3_tdefs);
-	osmo_tdefs_reset(smsr_change_tdefs);
 	for (unsigned int i = 0; i < n_timers; i++)
 		osmo_tdef_set(smsr_change_tdefs, timers[i].T, timers[i].s, OSMO_TDEF_S);
 	if (!!sr_cert_path != !!sr_key_path) {
@@ -1182,7 +1185,6 @@ int main(int argc, char **argv)
 		char addr[64];
 		unsigned int sport = 0;
 
-		osmo_tdefs_reset(smsr_scp81_tdefs);
 		if (sscanf(scp81_listen, "%63[^:]:%u", addr, &sport) != 2 || sport > 65535) {
 			fprintf(stderr, "rsplab-smsr: --scp81-listen ADDR:PORT\n");
 			return 2;

@@ -17,14 +17,19 @@
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_log.h"
 
-struct osmo_tdef smsr_tdefs[] = {
-	{ .T = SMSR_T_ES5_RESULT, .default_val = 120, .unit = OSMO_TDEF_S, .desc = "ES5: wait for a script result" },
-	{ .T = SMSR_T_NOTIFICATION,
-	  .default_val = 600,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "EnableProfile: wait for the E1 notification (digest §3.4 step 23)" },
-	{}
-};
+struct osmo_tdef smsr_tdefs[] = { { .T = SMSR_T_ES5_RESULT,
+				    .default_val = 120,
+				    .unit = OSMO_TDEF_S,
+				    .min_val = 1,
+				    .max_val = 86400,
+				    .desc = "ES5: wait for a script result" },
+				  { .T = SMSR_T_NOTIFICATION,
+				    .default_val = 600,
+				    .unit = OSMO_TDEF_S,
+				    .min_val = 1,
+				    .max_val = 86400,
+				    .desc = "EnableProfile: wait for the E1 notification (digest §3.4 step 23)" },
+				  {} };
 
 /* Audit OperationType codes (digest §4.1). */
 #define AUDIT_CREATE_ISDP 0x0100

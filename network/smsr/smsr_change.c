@@ -21,19 +21,29 @@
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_log.h"
 
-struct osmo_tdef smsr_change_tdefs[] = {
-	{ .T = SMSR_CHG_T_ES7, .default_val = 300, .unit = OSMO_TDEF_S, .desc = "SM-SR Change: an ES7 call's answer" },
-	{ .T = SMSR_CHG_T_ES5,
-	  .default_val = 120,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "SM-SR Change: an ES5 exchange (3A01, 3A02, FinaliseISDRhandover, 3A07)" },
-	{ .T = SMSR_CHG_T_ES7_RETRY,
-	  .default_val = 30,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "SM-SR Change (new SM-SR): no answer to AuthenticateSMSR / CreateAdditionalKeySet, or the "
-		  "current SM-SR unreachable: ask again from step 7 (within the validity period)" },
-	{}
-};
+struct osmo_tdef smsr_change_tdefs[] = { { .T = SMSR_CHG_T_ES7,
+					   .default_val = 300,
+					   .unit = OSMO_TDEF_S,
+					   .min_val = 1,
+					   .max_val = 86400,
+					   .desc = "SM-SR Change: an ES7 call's answer" },
+					 { .T = SMSR_CHG_T_ES5,
+					   .default_val = 120,
+					   .unit = OSMO_TDEF_S,
+					   .min_val = 1,
+					   .max_val = 86400,
+					   .desc = "SM-SR Change: an ES5 exchange (3A01, 3A02, FinaliseISDRhandover, "
+						   "3A07)" },
+					 { .T = SMSR_CHG_T_ES7_RETRY,
+					   .default_val = 30,
+					   .unit = OSMO_TDEF_S,
+					   .min_val = 1,
+					   .max_val = 86400,
+					   .desc = "SM-SR Change (new SM-SR): no answer to AuthenticateSMSR / "
+						   "CreateAdditionalKeySet, or the "
+						   "current SM-SR unreachable: ask again from step 7 (within the "
+						   "validity period)" },
+					 {} };
 
 const struct value_string smsr_change_hide_names[] = { { SMSR_CHG_HIDE_KEY_VALUES, "KEY_VALUES" },
 						       { SMSR_CHG_HIDE_KEYSETS, "KEYSETS" },

@@ -21,6 +21,8 @@
 struct osmo_tdef smsr_es3_tdefs[] = { { .T = SMSR_T_RELAY,
 					.default_val = 300,
 					.unit = OSMO_TDEF_S,
+					.min_val = 1,
+					.max_val = 86400,
 					.desc = "ES3 relay (SendData, AuditEIS, UpdateConnectivityParameters): wait "
 						"for the ES5 result" },
 				      {} };

@@ -16,14 +16,19 @@
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_ota.h"
 
-struct osmo_tdef smsr_ota_tdefs[] = {
-	{ .T = SMSR_T_POR, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "ES5 SMS: wait for the PoR of a packet" },
-	{ .T = SMSR_T_MO_REASSEMBLY,
-	  .default_val = 60,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "ES5 SMS: reassembly of one concatenated MO packet" },
-	{}
-};
+struct osmo_tdef smsr_ota_tdefs[] = { { .T = SMSR_T_POR,
+					.default_val = 60,
+					.unit = OSMO_TDEF_S,
+					.min_val = 1,
+					.max_val = 86400,
+					.desc = "ES5 SMS: wait for the PoR of a packet" },
+				      { .T = SMSR_T_MO_REASSEMBLY,
+					.default_val = 60,
+					.unit = OSMO_TDEF_S,
+					.min_val = 1,
+					.max_val = 86400,
+					.desc = "ES5 SMS: reassembly of one concatenated MO packet" },
+				      {} };
 
 const struct value_string smsr_ota_retx_names[] = {
 	{ SMSR_OTA_RETX_NEW_COUNTER, "new-counter" },

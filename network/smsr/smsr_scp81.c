@@ -19,18 +19,25 @@
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_scp81.h"
 
-struct osmo_tdef smsr_scp81_tdefs[] = {
-	{ .T = SMSR_T_SCP81_PUSH, .default_val = 60, .unit = OSMO_TDEF_S, .desc = "SCP81: push -> first POST" },
-	{ .T = SMSR_T_SCP81_RESPONSE,
-	  .default_val = 60,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "SCP81: script out -> its response POST" },
-	{ .T = SMSR_T_SCP81_HOLD,
-	  .default_val = 60,
-	  .unit = OSMO_TDEF_S,
-	  .desc = "SCP81: held POST waiting for the next script (MoreToDo)" },
-	{}
-};
+struct osmo_tdef smsr_scp81_tdefs[] = { { .T = SMSR_T_SCP81_PUSH,
+					  .default_val = 60,
+					  .unit = OSMO_TDEF_S,
+					  .min_val = 1,
+					  .max_val = 86400,
+					  .desc = "SCP81: push -> first POST" },
+					{ .T = SMSR_T_SCP81_RESPONSE,
+					  .default_val = 60,
+					  .unit = OSMO_TDEF_S,
+					  .min_val = 1,
+					  .max_val = 86400,
+					  .desc = "SCP81: script out -> its response POST" },
+					{ .T = SMSR_T_SCP81_HOLD,
+					  .default_val = 60,
+					  .unit = OSMO_TDEF_S,
+					  .min_val = 1,
+					  .max_val = 86400,
+					  .desc = "SCP81: held POST waiting for the next script (MoreToDo)" },
+					{} };
 
 /* lib/http timers for the admin server: X2 covers a held POST (X52) */
 static struct osmo_tdef admin_http_tdefs[] = {

@@ -19,12 +19,25 @@
 #include "network/smsr/smsr_ctr.h"
 #include "network/smsr/smsr_smpp.h"
 
-struct osmo_tdef smsr_smpp_tdefs[] = {
-	{ .T = SMSR_T_SMPP_ENQUIRE, .default_val = 30, .unit = OSMO_TDEF_S, .desc = "SMPP enquire_link interval" },
-	{ .T = SMSR_T_SMPP_RESPONSE, .default_val = 10, .unit = OSMO_TDEF_S, .desc = "SMPP response timeout" },
-	{ .T = SMSR_T_SMPP_RECONNECT, .default_val = 1, .unit = OSMO_TDEF_S, .desc = "SMPP first reconnect delay" },
-	{}
-};
+struct osmo_tdef smsr_smpp_tdefs[] = { { .T = SMSR_T_SMPP_ENQUIRE,
+					 .default_val = 30,
+					 .unit = OSMO_TDEF_S,
+					 .min_val = 1,
+					 .max_val = 86400,
+					 .desc = "SMPP enquire_link interval" },
+				       { .T = SMSR_T_SMPP_RESPONSE,
+					 .default_val = 10,
+					 .unit = OSMO_TDEF_S,
+					 .min_val = 1,
+					 .max_val = 86400,
+					 .desc = "SMPP response timeout" },
+				       { .T = SMSR_T_SMPP_RECONNECT,
+					 .default_val = 1,
+					 .unit = OSMO_TDEF_S,
+					 .min_val = 1,
+					 .max_val = 86400,
+					 .desc = "SMPP first reconnect delay" },
+				       {} };
 
 #define SMPP_CMD_ALERT_NOTIFICATION 0x00000102u /* SMPP 3.4 §4.12: no response PDU */
 #define OUTQ_MAX		    (64 * 1024)

@@ -13,9 +13,11 @@
 
 #include <sqlite3.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/tdef.h>
 #include <osmocom/core/utils.h>
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/misc.h>
+#include <osmocom/vty/tdef_vty.h>
 #include <osmocom/vty/vty.h>
 
 #include "lib/es5/es5.h"
@@ -24,6 +26,10 @@
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_change.h"
 #include "network/smsr/smsr_ctr.h"
+#include "network/smsr/smsr_es3.h"
+#include "network/smsr/smsr_ota.h"
+#include "network/smsr/smsr_scp81.h"
+#include "network/smsr/smsr_smpp.h"
 #include "network/smsr/smsr_vty.h"
 
 enum smsr_vty_node {
@@ -37,6 +43,36 @@ static struct esnet *g_es;
 static char g_err[256]; /* the message of the last refused line */
 
 static struct cmd_node smsr_node = { .node = SMSR_NODE, .prompt = "%s(config-smsr)# ", .vtysh = 1 };
+
+/* The live timer tables, one group each (`timer GROUP TNNNN VALUE`, `show timer`). A group's desc is the
+ * help text of its keyword (one line). */
+struct osmo_tdef_group smsr_vty_tdef_groups[] = { { .name = "proc",
+						    .desc = "ES5 procedures (smsr.c): X20 script result, X21 E1 "
+							    "notification of EnableProfile",
+						    .tdefs = smsr_tdefs },
+						  { .name = "ota",
+						    .desc = "ES5 over SMS (smsr_ota, SCP80): X30 PoR, X31 MO "
+							    "reassembly",
+						    .tdefs = smsr_ota_tdefs },
+						  { .name = "smpp",
+						    .desc = "SMPP ESME: X40 enquire_link interval, X41 response, X42 "
+							    "first reconnect delay",
+						    .tdefs = smsr_smpp_tdefs },
+						  { .name = "es3",
+						    .desc = "ES3 relay: X22 ES5 result of SendData, AuditEIS, "
+							    "UpdateConnectivityParameters",
+						    .tdefs = smsr_es3_tdefs },
+						  { .name = "change",
+						    .desc = "SM-SR Change: X70 ES7 answer (--timer es7), X71 ES5 "
+							    "exchange (es5), X72 ask again (es7-retry)",
+						    .tdefs = smsr_change_tdefs },
+						  { .name = "scp81",
+						    .desc = "ES5 over HTTPS (SCP81): X50 push to first POST, X51 "
+							    "response POST, X52 held POST",
+						    .tdefs = smsr_scp81_tdefs },
+						  {} };
+
+#define SMSR_VTY_MAX_TIMERS 32 /* every entry of every group (14 today) */
 
 void smsr_vty_cfg_init(struct smsr_vty_cfg *c)
 {
@@ -465,7 +501,8 @@ DEFUN(cfg_eis_sig, cfg_eis_sig_cmd, "eis-sig NAME",
 }
 
 DEFUN(cfg_por_timeout, cfg_por_timeout_cmd, "por-timeout <1-3600>",
-      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout)\n"
+      "How long an SMS packet waits for its PoR before it is sent again, X30 (--por-timeout; applied at "
+      "start-up over `timer ota X30`)\n"
       "Seconds (default 60)\n")
 {
 	g_cfg->por_timeout = atoi(argv[0]);
@@ -554,6 +591,13 @@ static void cfg_emit(const struct smsr_vty_cfg *c, emit_fn emit, void *priv)
 		emitf(emit, priv, " scp81-keyset %s", get_value_string(smsr_change_scp81_names, c->scp81_keyset));
 	if (c->eis_sig >= 0)
 		emitf(emit, priv, " eis-sig %s", get_value_string(smsr_eis_sig_names, c->eis_sig));
+	/* the live tables (process-wide, not in *c): every timer not at its default */
+	for (struct osmo_tdef_group *g = smsr_vty_tdef_groups; g->name; g++) {
+		struct osmo_tdef *t;
+
+		osmo_tdef_for_each(t, g->tdefs) if (t->val != t->default_val)
+			emitf(emit, priv, " timer %s %c%d %lu", g->name, t->T >= 0 ? 'T' : 'X', abs(t->T), t->val);
+	}
 #undef S
 }
 
@@ -778,51 +822,268 @@ void smsr_vty_init(struct smsr_vty_cfg *cfg)
 	install_element(SMSR_NODE, &cfg_scp81_keyset_cmd);
 	install_element(SMSR_NODE, &cfg_eis_sig_cmd);
 	install_element(SMSR_NODE, &cfg_por_timeout_cmd);
+	/* `timer [GROUP] [TNNNN] [VALUE]` in the smsr node, `show timer` in view and enable; resets every table */
+	osmo_tdef_vty_groups_init(SMSR_NODE, smsr_vty_tdef_groups);
 	install_element_ve(&show_config_cmd);
 	install_element_ve(&show_counters_cmd);
 	install_element_ve(&show_eis_cmd);
 	install_element_ve(&show_change_cmd);
 }
 
+void smsr_vty_timers_reset(void)
+{
+	for (struct osmo_tdef_group *g = smsr_vty_tdef_groups; g->name; g++)
+		osmo_tdefs_reset(g->tdefs);
+}
+
+static void timers_save(unsigned long *v)
+{
+	size_t n = 0;
+
+	for (struct osmo_tdef_group *g = smsr_vty_tdef_groups; g->name; g++) {
+		struct osmo_tdef *t;
+
+		osmo_tdef_for_each(t, g->tdefs)
+		{
+			OSMO_ASSERT(n < SMSR_VTY_MAX_TIMERS);
+			v[n++] = t->val;
+		}
+	}
+}
+
+static void timers_restore(const unsigned long *v)
+{
+	size_t n = 0;
+
+	for (struct osmo_tdef_group *g = smsr_vty_tdef_groups; g->name; g++) {
+		struct osmo_tdef *t;
+
+		osmo_tdef_for_each(t, g->tdefs) t->val = v[n++];
+	}
+}
+
+/* The next whitespace-separated word of [*p, end): its start and length (0 at the end). */
+static size_t next_word(const char **p, const char *end, const char **w)
+{
+	const char *s = *p;
+	size_t n;
+
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\v' || *s == '\f'))
+		s++;
+	for (n = 0; s + n < end && !strchr(" \t\r\v\f", s[n]); n++)
+		;
+	*w = s;
+	*p = s + n;
+	return n;
+}
+
+static bool word_is(const char *w, size_t n, const char *s)
+{
+	return n == strlen(s) && !memcmp(w, s, n);
+}
+
+/* A `timer` line of a file, checked before any line of the file applies: exactly `timer GROUP TNNNN VALUE`,
+ * the group and the timer known, the value in the timer's range or `default`. (libosmocore's command would
+ * take a shorter line as `show timer`, and its messages go nowhere while a file is read.) 0 for a good line
+ * or a line that is not a timer line (the first word a prefix of "timer", at least "ti"); -EINVAL with
+ * the reason in why. */
+static int timer_line_check(const char *line, size_t len, char *why, size_t cap)
+{
+	const char *p = line, *end = line + strnlen(line, len), *w[5];
+	size_t n[5], nw;
+	struct osmo_tdef_group *g;
+	struct osmo_tdef *t = NULL;
+	char groups[96] = "", num[16];
+	unsigned long long val = 0;
+	long T = 0;
+	int sign = 1;
+	size_t i = 0;
+
+	for (nw = 0; nw < 5 && (n[nw] = next_word(&p, end, &w[nw])) > 0; nw++)
+		;
+	if (nw == 0 || n[0] < 2 || n[0] > 5 || memcmp(w[0], "timer", n[0]))
+		return 0;
+	for (g = smsr_vty_tdef_groups; g->name; g++)
+		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%s", groups[0] ? ", " : "",
+			 g->name);
+	if (nw != 4) {
+		snprintf(why, cap, "timer: GROUP TNNNN VALUE expected (groups %s; `show timer` lists them)", groups);
+		return -EINVAL;
+	}
+	for (g = smsr_vty_tdef_groups; g->name && !word_is(w[1], n[1], g->name); g++)
+		;
+	if (!g->name) {
+		snprintf(why, cap, "timer: unknown group '%.*s' (one of %s)", (int)OSMO_MIN(n[1], 32), w[1], groups);
+		return -EINVAL;
+	}
+	/* TNNNN: 1234, T1234 or t1234 (3GPP), X1234 or x1234 (ours), as libosmocore reads it */
+	i = strchr("TtXx", w[2][0]) ? 1 : 0;
+	sign = w[2][0] == 'X' || w[2][0] == 'x' ? -1 : 1;
+	if (n[2] > i && n[2] - i <= 9) {
+		size_t k;
+
+		for (k = i; k < n[2] && w[2][k] >= '0' && w[2][k] <= '9'; k++)
+			T = T * 10 + (w[2][k] - '0');
+		t = k == n[2] ? osmo_tdef_get_entry(g->tdefs, sign * (int)T) : NULL;
+	}
+	if (!t) {
+		char list[64] = "";
+		struct osmo_tdef *e;
+
+		osmo_tdef_for_each(e, g->tdefs) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%c%d",
+							 list[0] ? ", " : "", e->T >= 0 ? 'T' : 'X', abs(e->T));
+		snprintf(why, cap, "timer %s: no timer '%.*s' (its timers: %s)", g->name, (int)OSMO_MIN(n[2], 32), w[2],
+			 list);
+		return -EINVAL;
+	}
+	snprintf(num, sizeof(num), "%c%d", t->T >= 0 ? 'T' : 'X', abs(t->T));
+	if (word_is(w[3], n[3], "default"))
+		return 0;
+	for (i = 0; i < n[3] && w[3][i] >= '0' && w[3][i] <= '9'; i++)
+		if (val <= INT32_MAX) /* saturates above: out of range */
+			val = val * 10 + (unsigned long long)(w[3][i] - '0');
+	if (i != n[3]) {
+		snprintf(why, cap, "timer %s %s: '%.*s' is not a number of %s or default", g->name, num,
+			 (int)OSMO_MIN(n[3], 32), w[3], osmo_tdef_unit_name(t->unit));
+		return -EINVAL;
+	}
+	if (val > INT32_MAX || !osmo_tdef_val_in_range(t, (unsigned long)val)) {
+		snprintf(why, cap, "timer %s %s: %.*s is out of range %lu..%lu %s", g->name, num,
+			 (int)OSMO_MIN(n[3], 32), w[3], t->min_val, t->max_val ? t->max_val : (unsigned long)INT32_MAX,
+			 osmo_tdef_unit_name(t->unit));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define SMSR_VTY_FILE_MAX (1024 * 1024)
+
+/* The whole of f into a NUL-terminated talloc buffer under ctx; NULL when unreadable or too large. */
+static char *read_all(void *ctx, FILE *f, size_t *len)
+{
+	size_t cap = 4096, n = 0, got;
+	char *buf = talloc_size(ctx, cap + 1);
+
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			if (cap >= SMSR_VTY_FILE_MAX) {
+				talloc_free(buf);
+				return NULL;
+			}
+			cap *= 2;
+			buf = talloc_realloc_size(ctx, buf, cap + 1);
+		}
+	}
+	if (!buf || ferror(f)) {
+		talloc_free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void line_err(char *err, size_t errlen, const char *line, size_t len, const char *why)
+{
+	char l[128];
+
+	osmo_strlcpy(l, line, OSMO_MIN(sizeof(l), len + 1));
+	l[strcspn(l, "\r\n")] = '\0';
+	if (err)
+		snprintf(err, errlen, "'%s': %s", l, why);
+}
+
 int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t errlen)
 {
 	struct smsr_vty_cfg *saved = g_cfg, *tmp = talloc_zero(NULL, struct smsr_vty_cfg);
-	struct vty *vty;
-	int rc;
+	unsigned long timers[SMSR_VTY_MAX_TIMERS];
+	struct vty *vty = NULL;
+	FILE *mf = NULL;
+	char *text, why[200];
+	const char *nul;
+	bool seen_cmd = false;
+	size_t len = 0;
+	int rc = -ENOMEM;
 
 	if (!tmp)
 		return -ENOMEM;
-	vty = vty_new();
-	if (!vty) {
-		talloc_free(tmp);
-		return -ENOMEM;
+	/* the timer lines first, all of them before any line applies (the tables are live) */
+	if (!(text = read_all(tmp, f, &len))) {
+		if (err)
+			snprintf(err, errlen, "cannot read the file, or larger than %d bytes", SMSR_VTY_FILE_MAX);
+		rc = -EINVAL;
+		goto out;
 	}
-	*tmp = *cfg; /* the lines apply on top of cfg, all or nothing */
+	/* libosmovty 1.7's config_from_file() can loop forever on a line holding a NUL byte (found by
+	 * fuzz_smsr_cfg): a configuration is text */
+	if ((nul = memchr(text, '\0', len))) {
+		unsigned int line = 1;
+
+		for (const char *c = text; c < nul; c++)
+			line += *c == '\n';
+		if (err)
+			snprintf(err, errlen, "line %u: a NUL byte (not a text file)", line);
+		rc = -EINVAL;
+		goto out;
+	}
+	for (const char *l = text, *e; l < text + len; l = e + 1) {
+		e = memchr(l, '\n', (size_t)(text + len - l));
+		if (!e)
+			e = text + len;
+		/* libosmovty 1.7 takes the first command's indentation as the top level's and loops forever on a
+		 * later line indented less (found by fuzz_smsr_cfg) */
+		if (!seen_cmd) {
+			size_t b = strspn(l, " \t\r\v\f");
+
+			if (l + b < e && l[b] != '!' && l[b] != '#') {
+				seen_cmd = true;
+				if (b > 0) {
+					line_err(err, errlen, l, (size_t)(e - l), "the first command is indented");
+					rc = -EINVAL;
+					goto out;
+				}
+			}
+		}
+		if (timer_line_check(l, (size_t)(e - l), why, sizeof(why)) < 0) {
+			line_err(err, errlen, l, (size_t)(e - l), why);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	if (len == 0) {
+		rc = 0; /* nothing to apply */
+		goto out;
+	}
+	if (!(mf = fmemopen(text, len, "r")) || !(vty = vty_new()))
+		goto out;
+	*tmp = *cfg; /* the lines apply on top of cfg, all or nothing: cfg's copy and the timer tables */
+	timers_save(timers);
 	g_cfg = tmp;
 	g_err[0] = '\0';
 	vty->type = VTY_FILE;
 	vty->node = CONFIG_NODE;
 	vty->fd = -1; /* messages of refused lines: g_err */
-	rc = config_from_file(vty, f);
+	rc = config_from_file(vty, mf);
 	if (rc == CMD_SUCCESS || rc == CMD_ERR_NOTHING_TODO) {
 		*cfg = *tmp;
 		rc = 0;
 	} else {
-		char line[128];
-		size_t l;
+		const char *b = vty->buf ? vty->buf : "";
 
-		osmo_strlcpy(line, vty->buf ? vty->buf : "", sizeof(line));
-		l = strcspn(line, "\r\n");
-		line[l] = '\0';
-		if (err)
-			snprintf(err, errlen, "'%s': %s", line,
-				 g_err[0]		    ? g_err
-				 : rc == CMD_ERR_AMBIGUOUS  ? "ambiguous command"
-				 : rc == CMD_ERR_INCOMPLETE ? "incomplete command"
-							    : "no such command, or a value out of range");
+		timers_restore(timers);
+		line_err(err, errlen, b, strlen(b),
+			 g_err[0]		    ? g_err
+			 : rc == CMD_ERR_AMBIGUOUS  ? "ambiguous command"
+			 : rc == CMD_ERR_INCOMPLETE ? "incomplete command"
+						    : "no such command, or a value out of range");
 		rc = -EINVAL;
 	}
-	vty_close(vty);
+out:
+	if (vty)
+		vty_close(vty);
+	if (mf)
+		fclose(mf);
 	g_cfg = saved;
 	talloc_free(tmp);
 	return rc;

@@ -5,20 +5,32 @@
  *                   (MNO) and SM-DP, key set versions (never key values)
  *   show change     SM-SR Change procedures stored (role, step of digest §2.1, peer, deadline)
  *   show config     the effective settings (file, then command line), as `write` would save them
- *                   (with the per-eUICC `eis-variant PREFIX KEY NAME` rules)
+ *                   (with the per-eUICC `eis-variant PREFIX KEY NAME` rules and the timer lines)
+ *   show timer [GROUP] [TNNNN]   libosmocore's tdef VTY over smsr_vty_tdef_groups: every timer, its
+ *                   value, default, range and meaning
  *
  * Settings are read when the daemon starts: a command typed over telnet changes the running config
- * (what `show config` / `write` show and save), not the transports already running.
+ * (what `show config` / `write` show and save), not the transports already running. Timers are the
+ * exception: `timer GROUP TNNNN (VALUE|default)` in the smsr node sets the live osmo_tdef table (the
+ * globals the procedures read), so it applies at once to every timer started from then on (one already
+ * running keeps its time). Groups: proc (smsr_tdefs, X20-X21), ota (smsr_ota_tdefs, X30-X31), smpp
+ * (smsr_smpp_tdefs, X40-X42), es3 (smsr_es3_tdefs, X22), change (smsr_change_tdefs, X70-X72), scp81
+ * (smsr_scp81_tdefs, X50-X52); every one in seconds, 1..86400 (the tables' min_val/max_val). The tables
+ * are process-wide, not part of struct smsr_vty_cfg: the written configuration holds a `timer` line for
+ * each timer not at its default.
  *
  * Trust: the configuration file is the operator's (trusted for content), but every line is checked when
  * it is read (names of variants, hex values, URL syntax, lengths, ranges) and a refused line changes
- * nothing; smsr_vty_read_config() applies a file all or nothing. Files named in it (certificates, keys)
+ * nothing; smsr_vty_read_config() applies a file all or nothing (the settings and the timer tables: every
+ * `timer` line is checked before any line applies, and a file refused later puts the tables back). Files named in it (certificates, keys)
  * are read and checked at start-up, as for the command-line options. Key material never appears in a
  * show command or in the written configuration (only file names).
  * Ownership: struct smsr_vty_cfg is a plain value (fixed-size strings), owned by the caller. */
 #pragma once
 
 #include "lib/es/es.h"
+
+#include <osmocom/core/tdef.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,17 +106,27 @@ struct esnet;
 /* Everything unset. */
 void smsr_vty_cfg_init(struct smsr_vty_cfg *c);
 
-/* Install the node and the show commands (after vty_init()); commands act on *cfg. */
+/* The timer groups of `timer` / `show timer` (zero-terminated): the live tables named above. */
+extern struct osmo_tdef_group smsr_vty_tdef_groups[];
+/* Every table of smsr_vty_tdef_groups back to its defaults. */
+void smsr_vty_timers_reset(void);
+
+/* Install the node, the timer commands and the show commands (after vty_init(); once per process, as
+ * libosmocore's osmo_tdef_vty_groups_init() allows); commands act on *cfg. Resets every timer table to
+ * its defaults: a daemon calls it before it reads its file, so that the file's timer lines survive. */
 void smsr_vty_init(struct smsr_vty_cfg *cfg);
 /* Make the commands act on cfg from now on (the daemon: the effective settings). */
 void smsr_vty_set_cfg(struct smsr_vty_cfg *cfg);
 /* What the show commands look at; each may be NULL (not running: the command says so). */
 void smsr_vty_set_daemon(struct smsr_store *store, struct smsr_change *chg, struct esnet *es);
 
-/* Read a configuration file into *cfg, all or nothing: on any refused line *cfg is unchanged and err
- * holds the reason (the line's own message, or the parser's). Returns 0 or -EINVAL / -ENOENT. */
+/* Read a configuration file into *cfg (and its timer lines into the live tables), all or nothing: on any
+ * refused line *cfg and the tables are unchanged and err holds the reason (the line's own message, or the
+ * parser's). The file is read whole first (at most 1 MiB; a NUL byte or an indented first command refuses it:
+ * libosmovty 1.7's reader can loop forever on either). Returns 0 or -EINVAL / -ENOENT / -ENOMEM. */
 int smsr_vty_read_config(struct smsr_vty_cfg *cfg, const char *path, char *err, size_t errlen);
 int smsr_vty_read_configp(struct smsr_vty_cfg *cfg, FILE *f, char *err, size_t errlen);
 
-/* The `smsr` node as it would be written (show config, write). */
+/* The `smsr` node as it would be written (show config, write): *cfg, then a `timer` line for each live
+ * timer not at its default. */
 void smsr_vty_cfg_write(const struct smsr_vty_cfg *cfg, FILE *out);
