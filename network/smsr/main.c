@@ -1231,10 +1231,11 @@ int main(int argc, char **argv)
 	if (telnet_port)
 		printf("rsplab-smsr: telnet VTY on 127.0.0.1:%d\n", telnet_port);
 	fflush(stdout);
-	/* EnableProfile & co. cut by a crash: answered Failed (outcome unknown) so that they no longer block
-	 * their eUICC; SM-SR Change procedures stored before a restart: resumed or aborted (digest §2.1) */
+	/* EnableProfile cut by a crash: resumed (it waits for the card's E1 again); Disable/Delete/CreateISDP:
+	 * answered Failed (outcome unknown) so that they no longer block their eUICC; SM-SR Change procedures stored before a restart: resumed or aborted (digest §2.1) */
 	if ((v = smsr_abort_pending(g_sr, chg_respond_stored, NULL)) > 0)
-		LOGP(DES5, LOGL_NOTICE, "%d operation(s) cut by a restart answered Failed\n", v);
+		LOGP(DES5, LOGL_NOTICE, "%d operation(s) cut by a restart resumed (EnableProfile) or answered Failed\n",
+		     v);
 	if ((v = smsr_change_resume(g_chg)) > 0)
 		LOGP(DES7, LOGL_NOTICE, "SM-SR Change: %d stored procedure(s) resumed\n", v);
 	signal(SIGINT, sig_cb);

@@ -53,6 +53,9 @@ struct smsr {
 	struct llist_head procs;
 	uint32_t next_op;
 	struct smsr_stats stats;
+	/* where the answers of procedures resumed after a restart go (smsr_abort_pending) */
+	smsr_respond_stored_cb respond_stored;
+	void *respond_stored_priv;
 };
 
 /* ---- the procedure FSM -------------------------------------------------------------------------- */
@@ -451,7 +454,8 @@ static void proc_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause caus
 static const struct osmo_fsm_state proc_states[] = {
 	[PROC_ST_INIT] = {
 		.name = "INIT",
-		.out_state_mask = 0 | S(PROC_ST_WAIT_ES5_RESULT),
+		/* WAIT_NOTIFICATION: an EnableProfile resumed after a restart */
+		.out_state_mask = 0 | S(PROC_ST_WAIT_ES5_RESULT) | S(PROC_ST_WAIT_NOTIFICATION),
 	},
 	[PROC_ST_WAIT_ES5_RESULT] = {
 		.name = "WAIT_ES5_RESULT",
@@ -1138,6 +1142,56 @@ int smsr_es5_rx_notification_in_session(struct smsr *sr, const char *eid, const 
 
 /* ---- restart ------------------------------------------------------------------------------------- */
 
+/* The answer of a procedure resumed after a restart: to the ReplyTo / RelatesTo its pending row kept. */
+static void resumed_respond(void *handle, struct es_msg *resp)
+{
+	struct proc *p = handle;
+
+	if (!p->sr->respond_stored || !p->reply_to[0] || !p->relates_to[0] ||
+	    p->sr->respond_stored(p->sr->respond_stored_priv, p->reply_to, p->relates_to, p->ns, resp) < 0)
+		LOGPFSML(p->fi, LOGL_ERROR, "the answer after the restart could not be sent to %s\n",
+			 p->reply_to[0] ? p->reply_to : "(no ReplyTo)");
+}
+
+/* An EnableProfile whose 3A03 may have reached the card before the restart: the card's E1 decides (§3.4
+ * steps 23-25; the card retries it until a 3A08), so wait for it again (X21) instead of answering
+ * "outcome unknown". The pending row stays with the procedure (a second restart resumes it again). */
+static int resume_enable(struct smsr *sr, const struct smsr_pending_row *row, enum es_msg_id req_id,
+			 enum es_ns_variant ns, const char *rel)
+{
+	struct smsr_profile_row prof, list[8];
+	struct smsr_reply reply = { .respond = resumed_respond };
+	struct es_msg req = { .id = req_id };
+	struct proc *p;
+	size_t n = 0;
+
+	if (smsr_store_profile_get(sr->store, row->iccid, &prof) < 0 || strcasecmp(prof.eid, row->eid))
+		return -ENOENT;
+	reply.requester = row->requester;
+	p = proc_alloc(sr, &req, &reply, row->eid, row->iccid);
+	if (!p)
+		return -ENOMEM;
+	p->reply.handle = p;
+	snprintf(p->reply_to, sizeof(p->reply_to), "%s", row->reply_to);
+	snprintf(p->relates_to, sizeof(p->relates_to), "%s", rel);
+	p->ns = ns;
+	p->pending_id = row->id;
+	p->audit_type = AUDIT_ENABLE;
+	snprintf(p->mno_id, sizeof(p->mno_id), "%s", prof.mno_id);
+	memcpy(p->isdp_aid, prof.isdp_aid, prof.isdp_aid_len);
+	p->isdp_aid_len = prof.isdp_aid_len;
+	/* the EIS is updated only at the E1 (step 25): the profile enabled in it is the one to disable */
+	if (smsr_store_profile_list(sr->store, row->eid, list, ARRAY_SIZE(list), &n) == 0)
+		for (size_t i = 0; i < n && i < ARRAY_SIZE(list); i++)
+			if (list[i].state == ES_PROFILE_STATE_ENABLED && strcmp(list[i].iccid, row->iccid))
+				snprintf(p->prev_enabled, sizeof(p->prev_enabled), "%s", list[i].iccid);
+	osmo_fsm_inst_state_chg(p->fi, PROC_ST_WAIT_NOTIFICATION, state_timeout_s(sr, SMSR_T_NOTIFICATION),
+				SMSR_T_NOTIFICATION);
+	LOGPFSML(p->fi, LOGL_NOTICE, "ICCID %s: resumed after a restart, waiting for the eUICC's notification\n",
+		 row->iccid);
+	return 0;
+}
+
 int smsr_abort_pending(struct smsr *sr, smsr_respond_stored_cb respond, void *priv)
 {
 	struct smsr_pending_row rows[64];
@@ -1161,6 +1215,13 @@ int smsr_abort_pending(struct smsr *sr, smsr_respond_stored_cb respond, void *pr
 		if (!strncmp(rel, "v1|", 3)) {
 			ns = ES_NS_V1;
 			rel += 3;
+		}
+		sr->respond_stored = respond;
+		sr->respond_stored_priv = priv;
+		if ((id == ES_MSG_ES3_ENABLE_PROFILE_REQ || id == ES_MSG_ES4_ENABLE_PROFILE_REQ) &&
+		    resume_enable(sr, &rows[i], (enum es_msg_id)id, ns, rel) == 0) {
+			done++;
+			continue;
 		}
 		/* the outcome on the eUICC is unknown: Failed, the MNO/SM-DP asks again (AuditEIS tells) */
 		m = talloc_zero(NULL, struct es_msg);

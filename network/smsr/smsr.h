@@ -98,11 +98,14 @@ void smsr_free(struct smsr *sr);
  * with RelatesTo relates_to in namespace ns. 0 when sent. */
 typedef int (*smsr_respond_stored_cb)(void *priv, const char *reply_to, const char *relates_to, enum es_ns_variant ns,
 				      struct es_msg *resp);
-/* At start-up: the procedures of this layer (EnableProfile, DisableProfile, DeleteProfile/DeleteISDP,
- * CreateISDP) left pending by a crash end now: the outcome on the eUICC is unknown, so each is answered
- * Failed 1.2/4.2 "interrupted by a restart" through respond (the requester asks again; AuditEIS tells the
- * card's state), audited, and no longer blocks its eUICC. SM-SR Change resumes on its own
- * (smsr_change_resume()). Returns the number answered, or -EIO. */
+/* At start-up: the procedures of this layer left pending by a crash. An EnableProfile is resumed: it waits
+ * for the eUICC's E1 again (X21; the card retries its notification until a 3A08), and its answer goes
+ * through respond to the stored ReplyTo / RelatesTo when the E1 (or X21) decides. DisableProfile,
+ * DeleteProfile/DeleteISDP and CreateISDP end now: their PoR is lost, the outcome on the eUICC unknown, so
+ * each is answered Failed 1.2/4.2 "interrupted by a restart" (the requester asks again; AuditEIS tells
+ * the card's state), audited, and no longer blocks its eUICC. SM-SR Change resumes on its own
+ * (smsr_change_resume()). respond/priv must stay valid while resumed procedures run. Returns the number
+ * answered or resumed, or -EIO. */
 int smsr_abort_pending(struct smsr *sr, smsr_respond_stored_cb respond, void *priv);
 const struct smsr_stats *smsr_stats(const struct smsr *sr);
 unsigned int smsr_num_procs(const struct smsr *sr);

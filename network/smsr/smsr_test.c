@@ -698,19 +698,27 @@ void test_smsr_restart_aborts_cut_operations(void)
 	btw("The SM-SR is killed (the row stays) and starts again on the same store");
 	memset(&stored, 0, sizeof(stored));
 	{
-		struct smsr *sr2 = smsr_alloc(ctx, w.store, &(struct smsr_cfg){ .smsr_id = "1.2.3.4" }, &stub_es5,
-					      stub_notify, NULL);
+		struct smsr *sr2 = smsr_alloc(ctx, w.store,
+					      &(struct smsr_cfg){ .smsr_id = "1.2.3.4", .tdefs = test_tdefs },
+					      &stub_es5, stub_notify, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(sr2);
+		btw("... an EnableProfile is resumed: it waits for the eUICC's notification (X21), no answer yet");
 		CU_ASSERT_EQUAL(smsr_abort_pending(sr2, respond_stored, NULL), 1);
+		CU_ASSERT_EQUAL(stored.n, 0);
+		CU_ASSERT_EQUAL(smsr_num_procs(sr2), 1);
+		btw("... and no notification comes within X21: answered Failed to the stored ReplyTo");
+		fake_time_passes(61);
+		CU_ASSERT_EQUAL(smsr_num_procs(sr2), 0);
+		CU_ASSERT_EQUAL(stored.n, 1);
+		CU_ASSERT_EQUAL(stored.status, ES_STATUS_FAILED);
 		smsr_free(sr2);
 	}
-	btw("Answered Failed 1.2/4.2 to where the request came from, audited, no longer blocking the eUICC");
+	btw("Answered Failed to where the request came from, audited, no longer blocking the eUICC");
 	CU_ASSERT_EQUAL(stored.n, 1);
 	CU_ASSERT_STRING_EQUAL(stored.reply_to, "https://mno.example/es4");
 	CU_ASSERT_STRING_EQUAL(stored.relates_to, "urn:uuid:enable-1");
 	CU_ASSERT_EQUAL(stored.id, ES_MSG_ES4_ENABLE_PROFILE_RESP);
 	CU_ASSERT_EQUAL(stored.status, ES_STATUS_FAILED);
-	CU_ASSERT_STRING_EQUAL(stored.reason, "4.2");
 	CU_ASSERT_EQUAL(smsr_store_pending_list(w.store, rows, 4, &n), 0);
 	CU_ASSERT_EQUAL(n, 0);
 	CU_ASSERT_EQUAL(smsr_store_audit_list(w.store, EID, a, 8, &na), 0);
@@ -722,6 +730,55 @@ void test_smsr_restart_aborts_cut_operations(void)
 	CU_ASSERT_EQUAL(stored.n, 1);
 	/* the first instance, which the test kept alive only to hold the row: its ES5 times out */
 	smsr_es5_rx_result(w.sr, sent[0].op, -ETIMEDOUT, 0, NULL, 0);
+	talloc_free(m);
+	world_teardown(&w);
+}
+
+/* SGP.02 §3.4 across a restart: the 3A03 reached the card, the SM-SR was killed before the E1; the new
+ * instance resumes the EnableProfile and the card's (retried) E1 completes it: EIS updated, owners
+ * notified, Executed-Success to the stored ReplyTo / RelatesTo (not "outcome unknown"). */
+void test_smsr_restart_resumes_enable(void)
+{
+	struct world w;
+	struct es_msg *m;
+	struct smsr_profile_row p;
+	struct smsr *sr2;
+
+	world_setup(&w);
+	m = eid_iccid_req(ES_MSG_ES4_ENABLE_PROFILE_REQ, "8944000000000000020");
+	m->wsa.reply_to = "https://mno.example/es4";
+	m->wsa.message_id = "urn:uuid:enable-2";
+	CU_ASSERT_EQUAL(smsr_es_request(w.sr, m, &rep), 0);
+	smsr_es5_rx_result(w.sr, sent[0].op, 0, 0x9000, NULL, 0);
+	CU_ASSERT_EQUAL(reply.n, 0);
+	btw("Killed while waiting for the notification; a new instance on the same store resumes the procedure");
+	memset(&stored, 0, sizeof(stored));
+	n_notifs = 0;
+	sr2 = smsr_alloc(ctx, w.store, &(struct smsr_cfg){ .smsr_id = "1.2.3.4", .tdefs = test_tdefs }, &stub_es5,
+			 stub_notify, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sr2);
+	CU_ASSERT_EQUAL(smsr_abort_pending(sr2, respond_stored, NULL), 1);
+	CU_ASSERT_EQUAL(smsr_num_procs(sr2), 1);
+	CU_ASSERT_EQUAL(stored.n, 0);
+	btw("The card's E1 type 02 (retried after the restart) reaches the new instance: the enable completes");
+	card_sends_notification(sr2, ES5_NOTIF_PROFILE_CHANGE_SUCCEEDED, 5, aid20, 0);
+	CU_ASSERT_EQUAL(smsr_num_procs(sr2), 0);
+	CU_ASSERT_EQUAL(stored.n, 1);
+	CU_ASSERT_STRING_EQUAL(stored.reply_to, "https://mno.example/es4");
+	CU_ASSERT_STRING_EQUAL(stored.relates_to, "urn:uuid:enable-2");
+	CU_ASSERT_EQUAL(stored.id, ES_MSG_ES4_ENABLE_PROFILE_RESP);
+	CU_ASSERT_EQUAL(stored.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000020", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_ENABLED);
+	CU_ASSERT_EQUAL(smsr_store_profile_get(w.store, "8944000000000000010", &p), 0);
+	CU_ASSERT_EQUAL(p.state, ES_PROFILE_STATE_DISABLED);
+	btw("... the owners are told as without the restart: Enabled to the new one, Disabled to the old one");
+	CU_ASSERT_EQUAL(n_notifs, 2);
+	CU_ASSERT_EQUAL(notifs[0].id, ES_MSG_ES4_HANDLE_PROFILE_ENABLED_NOTIF);
+	CU_ASSERT_EQUAL(notifs[1].id, ES_MSG_ES4_HANDLE_PROFILE_DISABLED_NOTIF);
+	smsr_free(sr2);
+	/* the first instance, which the test kept alive only to hold the row: its X21 runs out */
+	fake_time_passes(61);
 	talloc_free(m);
 	world_teardown(&w);
 }
