@@ -17,51 +17,16 @@
 #include "network/smsr/smsr_eisvar.h"
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr_vty.h"
-
-static void *ctx;
-static struct smsr_vty_cfg cfg;
-static struct vty_app_info info = { .name = "smsr_eisvar_vty_test", .version = "0" };
+#include "network/smsr/smsr_vty_testutil.h"
 
 int suite_setup(void)
 {
-	ctx = talloc_named_const(NULL, 0, "smsr_eisvar_vty_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_log_level(osmo_stderr_target, LOGL_FATAL);
-	info.tall_ctx = ctx;
-	vty_init(&info);
-	smsr_vty_cfg_init(&cfg);
-	smsr_vty_init(&cfg);
-	return 0;
+	return vt_setup("smsr_eisvar_vty_test");
 }
 
 int suite_teardown(void)
 {
-	log_fini();
-	talloc_free(ctx);
-	return 0;
-}
-
-static int read_text(struct smsr_vty_cfg *c, const char *text, char *err, size_t errlen)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	rc = smsr_vty_read_configp(c, f, err, errlen);
-	fclose(f);
-	return rc;
-}
-
-static char *written(const struct smsr_vty_cfg *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	smsr_vty_cfg_write(c, f);
-	fclose(f);
-	return buf;
+	return vt_teardown();
 }
 
 static const char text[] = "smsr\n"
@@ -80,7 +45,7 @@ void test_eisvar_vty_round_trip(void)
 	char *t1, *t2;
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, text, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, text, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(a.kannel, 0);
 	CU_ASSERT_EQUAL(a.eisvar.n, 4);
 	CU_ASSERT_EQUAL(smsr_eisvar_get(&a.eisvar, "89049032123451234512345678901235", SMSR_EISVAR_SMS_TRANSPORT,
@@ -97,12 +62,12 @@ void test_eisvar_vty_round_trip(void)
 					a.kannel),
 			SMSR_SMS_SMPP); /* no rule: the daemon-wide value */
 
-	t1 = written(&a);
+	t1 = vt_written(&a);
 	CU_ASSERT_STRING_EQUAL(t1, text);
 	smsr_vty_cfg_init(&b);
-	CU_ASSERT_EQUAL_FATAL(read_text(&b, t1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&b, t1, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
-	t2 = written(&b);
+	t2 = vt_written(&b);
 	CU_ASSERT_STRING_EQUAL(t1, t2);
 	free(t1);
 	free(t2);
@@ -114,23 +79,24 @@ void test_eisvar_vty_replace_and_no(void)
 	char err[256] = "", *t;
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL(read_text(&a,
-				  "smsr\n eis-variant abcd sms-transport kannel\n eis-variant ABCD sms-transport smpp\n"
-				  " eis-variant 89 f2 keep-list\n",
-				  err, sizeof(err)),
+	CU_ASSERT_EQUAL(vt_read_text(&a,
+				     "smsr\n eis-variant abcd sms-transport kannel\n eis-variant ABCD sms-transport "
+				     "smpp\n"
+				     " eis-variant 89 f2 keep-list\n",
+				     err, sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(a.eisvar.n, 2);
-	t = written(&a);
+	t = vt_written(&a);
 	CU_ASSERT_STRING_EQUAL(t, "smsr\n eis-variant ABCD sms-transport smpp\n eis-variant 89 f2 keep-list\n");
 	free(t);
-	CU_ASSERT_EQUAL(read_text(&a, "smsr\n no eis-variant abcd sms-transport\n no eis-variant 77 f2\n", err,
-				  sizeof(err)),
+	CU_ASSERT_EQUAL(vt_read_text(&a, "smsr\n no eis-variant abcd sms-transport\n no eis-variant 77 f2\n", err,
+				     sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(a.eisvar.n, 1);
 	CU_ASSERT_EQUAL(a.eisvar.rule[0].key, SMSR_EISVAR_F2);
-	CU_ASSERT_EQUAL(read_text(&a, "smsr\n no eis-variant 89 f2\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "smsr\n no eis-variant 89 f2\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(a.eisvar.n, 0);
-	t = written(&a);
+	t = vt_written(&a);
 	CU_ASSERT_STRING_EQUAL(t, "smsr\n");
 	free(t);
 }
@@ -155,12 +121,12 @@ void test_eisvar_vty_refused(void)
 	char err[256], file[256];
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, "smsr\n eis-variant 89 f2 keep-list\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, "smsr\n eis-variant 89 f2 keep-list\n", err, sizeof(err)), 0);
 	before = a;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		snprintf(file, sizeof(file), "smsr\n eis-variant 8904 sms-transport kannel\n%s\n", bad[i].line);
-		CU_ASSERT_EQUAL(read_text(&a, file, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_EQUAL(vt_read_text(&a, file, err, sizeof(err)), -EINVAL);
 		if (!strstr(err, bad[i].expect) || !strstr(err, bad[i].line + 1))
 			fprintf(stderr, "'%s': message '%s'\n", bad[i].line, err);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].expect));
@@ -184,7 +150,7 @@ void test_eisvar_vty_table_full(void)
 	}
 	fclose(f);
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL(read_text(&a, file, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(vt_read_text(&a, file, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at most 32 rules"));
 	CU_ASSERT_EQUAL(a.eisvar.n, 0);
 	free(file);

@@ -18,51 +18,16 @@
 #include "network/smsr/smsr_log.h"
 #include "network/smsr/smsr.h"
 #include "network/smsr/smsr_vty.h"
-
-static void *ctx;
-static struct smsr_vty_cfg cfg;
-static struct vty_app_info info = { .name = "smsr_vty_test", .version = "0" };
+#include "network/smsr/smsr_vty_testutil.h"
 
 int suite_setup(void)
 {
-	ctx = talloc_named_const(NULL, 0, "smsr_vty_test");
-	osmo_init_logging2(ctx, &smsr_log_info);
-	log_set_log_level(osmo_stderr_target, LOGL_FATAL);
-	info.tall_ctx = ctx;
-	vty_init(&info);
-	smsr_vty_cfg_init(&cfg);
-	smsr_vty_init(&cfg);
-	return 0;
+	return vt_setup("smsr_vty_test");
 }
 
 int suite_teardown(void)
 {
-	log_fini();
-	talloc_free(ctx);
-	return 0;
-}
-
-static int read_text(struct smsr_vty_cfg *c, const char *text, char *err, size_t errlen)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	rc = smsr_vty_read_configp(c, f, err, errlen);
-	fclose(f);
-	return rc;
-}
-
-static char *written(const struct smsr_vty_cfg *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	smsr_vty_cfg_write(c, f);
-	fclose(f);
-	return buf;
+	return vt_teardown();
 }
 
 static const char full[] = "smsr\n"
@@ -109,7 +74,7 @@ void test_smsr_vty_round_trip(void)
 	char *t1, *t2;
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, full, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, full, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(a.smsr_id, "1.3.6.1.4.1.99999.2");
 	CU_ASSERT_STRING_EQUAL(a.db, "smsr2.db");
 	CU_ASSERT_STRING_EQUAL(a.listen, "10.23.0.2");
@@ -153,12 +118,12 @@ void test_smsr_vty_round_trip(void)
 	CU_ASSERT_PTR_EQUAL(smsr_vty_peer_variant(&a, "1.2.3"), &es_variant_default);
 
 	/* written, read back into an empty configuration: the same settings and the same text */
-	t1 = written(&a);
+	t1 = vt_written(&a);
 	CU_ASSERT_STRING_EQUAL(t1, full);
 	smsr_vty_cfg_init(&b);
-	CU_ASSERT_EQUAL_FATAL(read_text(&b, t1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&b, t1, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
-	t2 = written(&b);
+	t2 = vt_written(&b);
 	CU_ASSERT_STRING_EQUAL(t1, t2);
 	free(t1);
 	free(t2);
@@ -172,26 +137,26 @@ void test_smsr_vty_lists_and_no(void)
 	char err[256] = "";
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL(read_text(&a,
-				  "! comment\nsmsr\n peer-smsr 1.2 http://a/\n peer-smsr 1.3 http://b/\n"
-				  " peer-smsr 1.2 http://c/\n eum-certificate e1\n eum-certificate e1\n"
-				  " smpp-transaction-mode\n addressing 01\n",
-				  err, sizeof(err)),
+	CU_ASSERT_EQUAL(vt_read_text(&a,
+				     "! comment\nsmsr\n peer-smsr 1.2 http://a/\n peer-smsr 1.3 http://b/\n"
+				     " peer-smsr 1.2 http://c/\n eum-certificate e1\n eum-certificate e1\n"
+				     " smpp-transaction-mode\n addressing 01\n",
+				     err, sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(a.n_peer, 2);
 	CU_ASSERT_STRING_EQUAL(a.peer[0].url, "http://c/");
 	CU_ASSERT_EQUAL(a.n_eum, 1);
-	CU_ASSERT_EQUAL(read_text(&a,
-				  "smsr\n no peer-smsr 1.2\n no eum-certificate e1\n no smpp-transaction-mode\n"
-				  " no addressing\n",
-				  err, sizeof(err)),
+	CU_ASSERT_EQUAL(vt_read_text(&a,
+				     "smsr\n no peer-smsr 1.2\n no eum-certificate e1\n no smpp-transaction-mode\n"
+				     " no addressing\n",
+				     err, sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(a.n_peer, 1);
 	CU_ASSERT_STRING_EQUAL(a.peer[0].id, "1.3");
 	CU_ASSERT_EQUAL(a.n_eum, 0);
 	CU_ASSERT_EQUAL(a.transaction, 0);
 	CU_ASSERT_EQUAL(a.addressing[0], '\0');
-	CU_ASSERT_EQUAL(read_text(&a, "", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(a.n_peer, 1);
 }
 
@@ -236,13 +201,13 @@ void test_smsr_vty_invalid_lines(void)
 	char long_oid[SMSR_OID_MAX + 8];
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, full, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, full, err, sizeof(err)), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		before = a;
 		err[0] = '\0';
 		snprintf(text, sizeof(text), "smsr\n smsr-id 9.9.9\n es-port 1\n peer-smsr 7.7 http://n/\n%s\n",
 			 bad[i].line);
-		CU_ASSERT_EQUAL(read_text(&a, text, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_EQUAL(vt_read_text(&a, text, err, sizeof(err)), -EINVAL);
 		CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].line + 1)); /* names the line */
 		if (!strstr(err, bad[i].expect))
@@ -255,11 +220,11 @@ void test_smsr_vty_invalid_lines(void)
 	long_oid[sizeof(long_oid) - 1] = '\0';
 	before = a;
 	snprintf(text, sizeof(text), "smsr\n smsr-id %s\n", long_oid);
-	CU_ASSERT_EQUAL(read_text(&a, text, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(vt_read_text(&a, text, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "smsr-id: longer than 127 characters"));
 	CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
-	CU_ASSERT_EQUAL(read_text(&a, "smsr\n eum-certificate 3\n eum-certificate 4\n eum-certificate 5\n", err,
-				  sizeof(err)),
+	CU_ASSERT_EQUAL(vt_read_text(&a, "smsr\n eum-certificate 3\n eum-certificate 4\n eum-certificate 5\n", err,
+				     sizeof(err)),
 			-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "eum-certificate: at most 4"));
 	CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
@@ -276,8 +241,8 @@ void test_smsr_vty_no_secrets_written(void)
 	char *t;
 
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, full, err, sizeof(err)), 0);
-	t = written(&a);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, full, err, sizeof(err)), 0);
+	t = vt_written(&a);
 	CU_ASSERT_PTR_NULL(strstr(t, "PRIVATE KEY"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, " sr-private-key smsr2/gp-key.hex\n"));
 	free(t);

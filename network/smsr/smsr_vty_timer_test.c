@@ -24,27 +24,16 @@
 #include "network/smsr/smsr_scp81.h"
 #include "network/smsr/smsr_smpp.h"
 #include "network/smsr/smsr_vty.h"
-
-static void *ctx;
-static struct smsr_vty_cfg cfg;
-static struct vty_app_info info = { .name = "smsr_vty_timer_test", .version = "0" };
+#include "network/smsr/smsr_vty_testutil.h"
 
 int suite_setup(void)
 {
-	ctx = talloc_named_const(NULL, 0, "smsr_vty_timer_test");
-	test_osmo_log_init(ctx, &smsr_log_info, LOGL_FATAL);
-	info.tall_ctx = ctx;
-	vty_init(&info);
-	smsr_vty_cfg_init(&cfg);
-	smsr_vty_init(&cfg);
-	return 0;
+	return vt_setup("smsr_vty_timer_test");
 }
 
 int suite_teardown(void)
 {
-	log_fini();
-	talloc_free(ctx);
-	return 0;
+	return vt_teardown();
 }
 
 static unsigned long get_s(const struct osmo_tdef *tdefs, int T)
@@ -77,33 +66,10 @@ static char *vty_run(int rc, const char *const *cmds, size_t n)
 	}
 	out = buffer_getstr(vty->obuf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	out = talloc_strdup(ctx, out);
+	out = talloc_strdup(vt_ctx, out);
 	buffer_reset(vty->obuf);
 	vty_close(vty);
 	return out;
-}
-
-static int read_text(struct smsr_vty_cfg *c, const char *text, char *err, size_t errlen)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	rc = smsr_vty_read_configp(c, f, err, errlen);
-	fclose(f);
-	return rc;
-}
-
-static char *written(const struct smsr_vty_cfg *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	smsr_vty_cfg_write(c, f);
-	fclose(f);
-	return buf;
 }
 
 /* Every value of every group, in order. */
@@ -227,7 +193,7 @@ void test_smsr_vty_timer_file(void)
 
 	smsr_vty_timers_reset();
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, text, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, text, err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(a.smsr_id, "1.3.6.1.4.1.99999.2");
 	CU_ASSERT_EQUAL(a.por_timeout, 30); /* a setting: main.c applies it after the file (it wins) */
 	CU_ASSERT_EQUAL(get_s(smsr_tdefs, SMSR_T_NOTIFICATION), 900);
@@ -239,7 +205,7 @@ void test_smsr_vty_timer_file(void)
 	CU_ASSERT_EQUAL(get_s(smsr_scp81_tdefs, SMSR_T_SCP81_HOLD), 86400);
 
 	/* written back: the timers not at their default, after the settings of the node */
-	t = written(&a);
+	t = vt_written(&a);
 	if (!strstr(t, expect))
 		printf("\n  written:\n%s", t);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, expect));
@@ -250,7 +216,7 @@ void test_smsr_vty_timer_file(void)
 	smsr_vty_timers_reset();
 	CU_ASSERT_EQUAL(get_s(smsr_ota_tdefs, SMSR_T_POR), 60);
 	smsr_vty_cfg_init(&b);
-	CU_ASSERT_EQUAL_FATAL(read_text(&b, t, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&b, t, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(timers_get(v2, ARRAY_SIZE(v2)), n);
 	CU_ASSERT_EQUAL(memcmp(v1, v2, n * sizeof(v1[0])), 0);
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
@@ -293,7 +259,7 @@ void test_smsr_vty_timer_file_refused(void)
 
 	smsr_vty_timers_reset();
 	smsr_vty_cfg_init(&a);
-	CU_ASSERT_EQUAL_FATAL(read_text(&a, "smsr\n smsr-id 1.2.3\n timer ota X31 20\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(vt_read_text(&a, "smsr\n smsr-id 1.2.3\n timer ota X31 20\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(get_s(smsr_ota_tdefs, SMSR_T_MO_REASSEMBLY), 20);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		before = a;
@@ -302,7 +268,7 @@ void test_smsr_vty_timer_file_refused(void)
 		snprintf(text, sizeof(text),
 			 "smsr\n smsr-id 9.9.9\n timer ota X30 11\n timer proc X20 12\n%s\n timer es3 X22 13\n",
 			 bad[i].line);
-		CU_ASSERT_EQUAL(read_text(&a, text, err, sizeof(err)), -EINVAL);
+		CU_ASSERT_EQUAL(vt_read_text(&a, text, err, sizeof(err)), -EINVAL);
 		CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
 		CU_ASSERT_EQUAL(timers_get(after_t, ARRAY_SIZE(after_t)), n);
 		CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
@@ -318,7 +284,7 @@ void test_smsr_vty_timer_file_refused(void)
 
 	/* a timer line outside the smsr node is no command there: refused, nothing applied */
 	n = timers_get(before_t, ARRAY_SIZE(before_t));
-	CU_ASSERT_EQUAL(read_text(&a, "timer ota X30 11\n", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "timer ota X30 11\n", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'timer ota X30 11': no such command"));
 	timers_get(after_t, ARRAY_SIZE(after_t));
 	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
@@ -365,13 +331,13 @@ void test_smsr_vty_timer_indented_first_refused(void)
 	smsr_vty_cfg_init(&a);
 	before = a;
 	n = timers_get(before_t, ARRAY_SIZE(before_t));
-	CU_ASSERT_EQUAL(read_text(&a, "! c\n  smsr\n smsr-id 1\n timer ota X30 5\n", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "! c\n  smsr\n smsr-id 1\n timer ota X30 5\n", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "'  smsr': the first command is indented");
-	CU_ASSERT_EQUAL(read_text(&a, "\r smsr\nsmsr\n", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "\r smsr\nsmsr\n", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
 	timers_get(after_t, ARRAY_SIZE(after_t));
 	CU_ASSERT_EQUAL(memcmp(before_t, after_t, n * sizeof(before_t[0])), 0);
-	CU_ASSERT_EQUAL(read_text(&a, "\n  ! c\n\t\nsmsr\n timer ota X30 5\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(vt_read_text(&a, "\n  ! c\n\t\nsmsr\n timer ota X30 5\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(get_s(smsr_ota_tdefs, SMSR_T_POR), 5);
 	smsr_vty_timers_reset();
 }
