@@ -441,13 +441,5 @@ void test_smsr_change_kill_net_down(void)
 {
 	if (skipped)
 		return;
-	stop_pid(&dev_pid);
-	stop_pid(&card_pid);
-	stop_pid(&sr1_pid);
-	stop_pid(&sr2_pid);
-	stop_net();
-	CU_ASSERT_FALSE(net_is_up);
-	CU_ASSERT_EQUAL(procs_mentioning(rundir), 0);
-	if (netns[0])
-		CU_ASSERT_FALSE(netns_exists());
+	tn_net_down_check();
 }

@@ -243,6 +243,19 @@ void stop_net(void)
 	reap();
 }
 
+void tn_net_down_check(void)
+{
+	stop_pid(&dev_pid);
+	stop_pid(&card_pid);
+	stop_pid(&sr1_pid);
+	stop_pid(&sr2_pid);
+	stop_net();
+	CU_ASSERT_FALSE(net_is_up);
+	CU_ASSERT_EQUAL(procs_mentioning(rundir), 0);
+	if (netns[0])
+		CU_ASSERT_FALSE(netns_exists());
+}
+
 static int setup(void)
 {
 	char exe[PATH_MAX], rsplab[PATH_MAX], path[PATH_MAX], out[PATH_MAX];

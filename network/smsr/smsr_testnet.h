@@ -59,6 +59,9 @@ int procs_mentioning(const char *dir);
 const char *E(const char *key); /* a value of the net's net.env */
 int netns_exists(void);
 void stop_net(void);
+/* The last test of each binary: every process of ours stopped, the net down, nothing left behind
+ * (no process mentioning the run directory, the namespace gone). */
+void tn_net_down_check(void);
 
 bool dut_start(const char *card_db);
 /* One rsplab-smsr: its name (pki/NAME), entity, port, SMS transport and ES7 peer; with sr2 its CERT.SR.
