@@ -43,14 +43,11 @@ static bool skip(void)
 int suite_setup(void)
 {
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n < 0)
+	if (test_build_dir(exe, sizeof(exe)) < 0)
 		return 1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/harness */
-	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/../bin/rsplab", exe);
-	snprintf(src_net, sizeof(src_net), "%.4000s/../../network", exe);
+	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/bin/rsplab", exe);
+	snprintf(src_net, sizeof(src_net), "%.4000s/../network", exe);
 	/* daemons orphaned by `rsplab net up` are reparented to us, so we can reap them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return 0;

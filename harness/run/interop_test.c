@@ -33,16 +33,13 @@ static char bin[PATH_MAX], top[PATH_MAX], tmp[64];
 
 int suite_setup(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char build[PATH_MAX];
 
-	if (n < 0)
+	if (test_build_dir(build, sizeof(build)) < 0)
 		return 1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/harness/run */
-	snprintf(bin, sizeof(bin), "%.4000s/../../bin", exe);
-	snprintf(exe + strlen(exe), sizeof(exe) - strlen(exe), "/../../..");
-	if (!realpath(exe, top))
+	snprintf(bin, sizeof(bin), "%.4000s/bin", build);
+	snprintf(build + strlen(build), sizeof(build) - strlen(build), "/..");
+	if (!realpath(build, top))
 		return 1;
 	snprintf(tmp, sizeof(tmp), "/tmp/rsplab-interop-XXXXXX");
 	return mkdtemp(tmp) ? 0 : 1;

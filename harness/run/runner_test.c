@@ -18,16 +18,13 @@ static char rsplab_bin[PATH_MAX], top[PATH_MAX], tmpdir[64];
 
 int suite_setup(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char build[PATH_MAX];
 
-	if (n < 0)
+	if (test_build_dir(build, sizeof(build)) < 0)
 		return 1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/harness/run */
-	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/../../bin/rsplab", exe);
-	snprintf(exe + strlen(exe), sizeof(exe) - strlen(exe), "/../../..");
-	if (!realpath(exe, top))
+	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/bin/rsplab", build);
+	snprintf(build + strlen(build), sizeof(build) - strlen(build), "/..");
+	if (!realpath(build, top))
 		return 1;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rsplab-run-test-XXXXXX");
 	return mkdtemp(tmpdir) ? 0 : 1;

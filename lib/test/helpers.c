@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,4 +303,27 @@ void test_osmo_log_init(void *ctx, const struct log_info *info, int level)
 	log_set_use_color(osmo_stderr_target, 0);
 	log_set_print_timestamp(osmo_stderr_target, 0);
 	log_set_log_level(osmo_stderr_target, level);
+}
+
+int test_build_dir(char *out, size_t cap)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	char *slash;
+
+	if (n < 0)
+		return -ENOENT;
+	dir[n] = '\0';
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/lib/librsplab.a", dir);
+		if (access(probe, F_OK) == 0) {
+			snprintf(probe, sizeof(probe), "%s/bin", dir);
+			if (access(probe, F_OK) == 0 && strlen(dir) < cap) {
+				snprintf(out, cap, "%s", dir);
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
 }

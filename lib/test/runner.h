@@ -81,6 +81,10 @@ void test_osmo_log_init(void *ctx, const struct log_info *info, int level);
  * killed) within timeout_ms, -ETIMEDOUT or -errno. test_stop_pid: SIGTERM, SIGKILL after 3 s; how it
  * ended, 0 when *pid was not running; *pid = 0. test_now_ms: a monotonic clock in ms. */
 long long test_now_ms(void);
+/* The build directory this test binary belongs to (<build>/<dir>/<test>: the first directory above it that
+ * holds bin/ and lib/librsplab.a), resolved; its bin/ holds the programs, its parent is the source tree.
+ * 0, or -ENOENT. */
+int test_build_dir(char *out, size_t cap);
 int test_spawn(const char *const *argv, const char *log, const char *out, const char *preload);
 int test_wait_pid(int pid, int timeout_ms);
 int test_stop_pid(int *pid);

@@ -45,13 +45,10 @@ static long long now_ms(void)
 int suite_setup(void)
 {
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n < 0)
+	if (test_build_dir(exe, sizeof(exe)) < 0)
 		return 1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/network/smsr */
-	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/../../bin/rsplab", exe);
+	snprintf(rsplab_bin, sizeof(rsplab_bin), "%.4000s/bin/rsplab", exe);
 	prctl(PR_SET_CHILD_SUBREAPER, 1); /* the daemons `net up` leaves are reparented to us */
 	ctx = talloc_named_const(NULL, 0, "smsr_net_test");
 	osmo_init_logging2(ctx, &smsr_log_info);

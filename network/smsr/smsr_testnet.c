@@ -259,7 +259,6 @@ void tn_net_down_check(void)
 static int setup(void)
 {
 	char exe[PATH_MAX], rsplab[PATH_MAX], path[PATH_MAX], out[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	static const char subs[] = "# HLR,IMSI,MSISDN,ALGO,KEY[,OPC]\nmno1," IMSI1 "," MSISDN1 ",milenage," K1 "," OPC1
 				   "\n";
 	long long t0 = now_ms();
@@ -271,11 +270,9 @@ static int setup(void)
 		printf("\n  %s: not root, skipped (rsplab net up needs a network namespace)\n", tn.name);
 		return 0;
 	}
-	if (n < 0)
+	if (test_build_dir(exe, sizeof(exe)) < 0)
 		return 1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/network/smsr */
-	snprintf(bindir, sizeof(bindir), "%.4000s/../../bin", exe);
+	snprintf(bindir, sizeof(bindir), "%.4000s/bin", exe);
 	snprintf(rsplab, sizeof(rsplab), "%.4000s/rsplab", bindir);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);

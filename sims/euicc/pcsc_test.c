@@ -475,15 +475,12 @@ static bool lab_start(void)
 	char exe[PATH_MAX], pki[128], saip[128], db[128], path[160], aid_hex[64], link[64];
 	const char *tmp = getenv("TMPDIR");
 	int pid_pipe[2], ready_pipe[2];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char ready = 0;
 	FILE *f;
 
-	if (n < 0)
+	if (test_build_dir(exe, sizeof(exe)) < 0)
 		return false;
-	exe[n] = 0;
-	*strrchr(exe, '/') = 0; /* <build>/sims/euicc */
-	snprintf(lab.bin, sizeof(lab.bin), "%.4000s/../../bin", exe);
+	snprintf(lab.bin, sizeof(lab.bin), "%.4000s/bin", exe);
 	snprintf(lab.dir, sizeof(lab.dir), "%.60s/rsplab-pcsc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(lab.dir)) {
 		printf("\n  mkdtemp %s: %s\n", lab.dir, strerror(errno));
@@ -524,7 +521,7 @@ static bool lab_start(void)
 	CU_ASSERT_TRUE(kv_get("show.out", "imsi", lab.imsi, sizeof(lab.imsi)));
 	CU_ASSERT_STRING_EQUAL(lab.imsi, IMSI);
 	CU_ASSERT_TRUE(kv_get("show.out", "usim_aid", aid_hex, sizeof(aid_hex)));
-	n = unhex_str(aid_hex, lab.usim_aid, sizeof(lab.usim_aid));
+	ssize_t n = unhex_str(aid_hex, lab.usim_aid, sizeof(lab.usim_aid));
 	CU_ASSERT_TRUE(n >= 5);
 	lab.usim_aid_len = n > 0 ? (size_t)n : 0;
 
