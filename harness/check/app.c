@@ -362,23 +362,21 @@ static void admin_notif(struct check_flow *cf, int dir, const struct http_msg *m
 	struct checker *ck = cf->ck;
 	uint8_t e1[RAMHTTP_NOTIF_MAX];
 	struct es5_notification nt;
-	const char *how = "msg parameter";
-	int n = ramhttp_notif_from_uri(e1, sizeof(e1), m->url, strlen(m->url));
+	enum ramhttp_notif_carriage how;
+	/* a response POST (with a script status) carries an AF, never a notification */
+	bool response = http_msg_header(m, RAMHTTP_HDR_SCRIPT_STATUS) != NULL;
+	int n = ramhttp_notif_from_post(e1, sizeof(e1), m->url, strlen(m->url), m->body, response ? 0 : m->body_len,
+					&how);
+	const char *how_s = how == RAMHTTP_NOTIF_BODY ? "body" : "msg parameter";
 
-	if (n == 0 && m->body_len && m->body[0] == 0xE1 && !http_msg_header(m, RAMHTTP_HDR_SCRIPT_STATUS)) {
-		how = "body";
-		n = m->body_len <= sizeof(e1) ? (int)m->body_len : -EMSGSIZE;
-		if (n > 0)
-			memcpy(e1, m->body, m->body_len);
-	}
 	if (n == 0)
 		return;
 	if (n < 0 || es5_notification_decode(&nt, e1, (size_t)n) < 0) {
-		checker_add(ck, "E1-001", frame, NULL, "E1 notification in an admin session (%s) not decodable", how);
+		checker_add(ck, "E1-001", frame, NULL, "E1 notification in an admin session (%s) not decodable", how_s);
 		return;
 	}
 	check_event_add(ck, frame, "E1", "notification type %02X seq %u AID tag %02X over HTTPS to %s (%s)", nt.type,
-			nt.seq, nt.aid_tag, cf->ep[1 - dir], how);
+			nt.seq, nt.aid_tag, cf->ep[1 - dir], how_s);
 }
 
 static void http_handle(struct check_flow *cf, int dir, const struct http_msg *m, uint32_t frame)

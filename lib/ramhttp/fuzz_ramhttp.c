@@ -47,6 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(id.eid, id2.eid, 16) != 0 || id.kvn != id2.kvn || id.key_id != id2.key_id)
 			abort();
 	}
+	{
+		enum ramhttp_notif_carriage how;
+
+		if (ramhttp_notif_from_post(e1, sizeof(e1), s, size, data, size, &how) > (int)sizeof(e1))
+			abort();
+	}
 	len = ramhttp_notif_from_uri(e1, sizeof(e1), s, size);
 	if (len > 0) { /* what decodes, re-encodes to a URI that decodes to the same bytes */
 		uint8_t e2[RAMHTTP_NOTIF_MAX];

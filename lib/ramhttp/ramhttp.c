@@ -598,3 +598,18 @@ int ramhttp_notif_from_uri(uint8_t *out, size_t cap, const char *target, size_t 
 		return -EMSGSIZE;
 	return unhex(out, cap, hex, hex_len);
 }
+
+int ramhttp_notif_from_post(uint8_t *out, size_t cap, const char *target, size_t len, const uint8_t *body,
+			    size_t body_len, enum ramhttp_notif_carriage *how)
+{
+	int n = ramhttp_notif_from_uri(out, cap, target, len);
+
+	*how = RAMHTTP_NOTIF_URI_MSG;
+	if (n != 0 || !body_len || body[0] != 0xE1) /* digest §4.5: the notification TLV is E1 */
+		return n;
+	*how = RAMHTTP_NOTIF_BODY;
+	if (body_len > cap || body_len > RAMHTTP_NOTIF_MAX)
+		return -EMSGSIZE;
+	memcpy(out, body, body_len);
+	return (int)body_len;
+}

@@ -175,3 +175,8 @@ int ramhttp_notif_uri_build(char *buf, size_t cap, const char *base, const uint8
  * decoded into out. Returns the decoded length, 0 when the target has no `msg` parameter, -EBADMSG
  * (odd length, not hex, empty, given twice), -EMSGSIZE (longer than cap or RAMHTTP_NOTIF_MAX). */
 int ramhttp_notif_from_uri(uint8_t *out, size_t cap, const char *target, size_t len);
+/* The E1 of a first POST in either carriage: the msg parameter of target, else a body that starts with
+ * the E1 tag; *how says which. The decoded length, 0 when the POST carries none, or the errors above
+ * (-EMSGSIZE also for a body longer than cap or RAMHTTP_NOTIF_MAX). */
+int ramhttp_notif_from_post(uint8_t *out, size_t cap, const char *target, size_t len, const uint8_t *body,
+			    size_t body_len, enum ramhttp_notif_carriage *how);

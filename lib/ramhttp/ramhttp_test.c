@@ -331,6 +331,24 @@ void test_ramhttp_notif_uri(void)
 	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, sizeof(uri), "/a?b=c", e1, e1_len), -EINVAL);
 	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, sizeof(uri), "/a", e1, 0), -EINVAL);
 	CU_ASSERT_EQUAL(ramhttp_notif_uri_build(uri, 30, "/gsma/adminagent", e1, e1_len), -EMSGSIZE);
+	/* either carriage from a whole first POST: the msg parameter wins, else an E1 body */
+	{
+		enum ramhttp_notif_carriage how;
+		static const uint8_t body[] = { 0xE1, 0x03, 0x4C, 0x01, 0x01 }, af[] = { 0xAF, 0x80, 0x00, 0x00 };
+
+		CU_ASSERT_EQUAL(ramhttp_notif_from_post(out, sizeof(out), uri, (size_t)n, body, sizeof(body), &how),
+				(int)e1_len);
+		CU_ASSERT_EQUAL(how, RAMHTTP_NOTIF_URI_MSG);
+		CU_ASSERT_EQUAL(
+			ramhttp_notif_from_post(out, sizeof(out), S("/gsma/adminagent"), body, sizeof(body), &how), 5);
+		CU_ASSERT_EQUAL(how, RAMHTTP_NOTIF_BODY);
+		TEST_ASSERT_HEX_EQ(out, 5, "E1034C0101");
+		CU_ASSERT_EQUAL(ramhttp_notif_from_post(out, sizeof(out), S("/gsma/adminagent"), af, sizeof(af), &how),
+				0);
+		CU_ASSERT_EQUAL(ramhttp_notif_from_post(out, sizeof(out), S("/gsma/adminagent"), NULL, 0, &how), 0);
+		CU_ASSERT_EQUAL(ramhttp_notif_from_post(out, 3, S("/gsma/adminagent"), body, sizeof(body), &how),
+				-EMSGSIZE);
+	}
 	{
 		uint8_t big[RAMHTTP_NOTIF_MAX + 1] = { 0xE1 };
 		char *u = malloc(2 * sizeof(big) + 16);

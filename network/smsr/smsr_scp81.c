@@ -358,22 +358,6 @@ static void respond_status(struct http_req *req, unsigned int status)
 	http_req_respond(req, &(struct http_out){ .status = status, .close = status >= 400 });
 }
 
-/* The E1 of a first POST (ramhttp.h: the msg parameter, or a body that is an E1 TLV): its length, 0 when
- * the POST carries none, -EBADMSG / -EMSGSIZE. */
-static int notif_in_post(const struct http_msg *m, uint8_t *e1, size_t cap, enum ramhttp_notif_carriage *how)
-{
-	int n = ramhttp_notif_from_uri(e1, cap, m->url, strlen(m->url));
-
-	*how = RAMHTTP_NOTIF_URI_MSG;
-	if (n != 0 || !m->body_len || m->body[0] != 0xE1)
-		return n;
-	*how = RAMHTTP_NOTIF_BODY;
-	if (m->body_len > cap)
-		return -EMSGSIZE;
-	memcpy(e1, m->body, m->body_len);
-	return (int)m->body_len;
-}
-
 /* Hand the card's notification up; if it is to be confirmed, the session (x, or a new one) gets the 3A08
  * as its next script (digest §4.5: confirmed in the session it came in). Returns the session, NULL when
  * there is none and nothing to confirm. */
@@ -443,7 +427,7 @@ static void handler(struct http_req *req, void *priv)
 		/* a first POST: it may carry a notification (a session the card opened itself) */
 		uint8_t e1[RAMHTTP_NOTIF_MAX];
 		enum ramhttp_notif_carriage how;
-		int nl = notif_in_post(m, e1, sizeof(e1), &how);
+		int nl = ramhttp_notif_from_post(e1, sizeof(e1), m->url, strlen(m->url), m->body, m->body_len, &how);
 
 		if (nl < 0) {
 			s->stats.bad_posts++;

@@ -120,12 +120,9 @@ static void ram_handler(struct http_req *req, void *priv)
 		/* the first POST carries the E1 (msg parameter or body): 200 with its 3A08, then 204 */
 		uint8_t e1[RAMHTTP_NOTIF_MAX], apdu[16];
 		struct es5_notification nt;
-		int el = ramhttp_notif_from_uri(e1, sizeof(e1), m->url, strlen(m->url));
+		enum ramhttp_notif_carriage how;
+		int el = ramhttp_notif_from_post(e1, sizeof(e1), m->url, strlen(m->url), m->body, m->body_len, &how);
 
-		if (el == 0 && m->body_len && m->body_len <= sizeof(e1)) {
-			memcpy(e1, m->body, m->body_len);
-			el = (int)m->body_len;
-		}
 		if (i == 0 && el > 0 && es5_notification_decode(&nt, e1, (size_t)el) > 0) {
 			struct td_item it = { RSCRIPT_CMD_CAPDU, apdu, 0 };
 
