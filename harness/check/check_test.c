@@ -19,6 +19,7 @@
 #include "lib/crypto/tlsrec.h"
 #include "lib/scp80/scp80.h"
 #include "lib/smpp/smpp.h"
+#include "harness/check/check_testframe.h"
 #include "lib/test/runner.h"
 
 static void *ctx;
@@ -40,31 +41,7 @@ int suite_teardown(void)
 static size_t build_tcp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint32_t seq,
 			uint8_t flags, const void *payload, size_t plen)
 {
-	size_t ip_len = 20 + 20 + plen;
-
-	memset(f, 0, 14 + 40);
-	f[12] = 0x08; /* IPv4 */
-	uint8_t *ip = f + 14, *tcp = ip + 20;
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(ip_len >> 8);
-	ip[3] = (uint8_t)ip_len;
-	ip[8] = 64;
-	ip[9] = 6;
-	for (int i = 0; i < 4; i++) {
-		ip[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-		ip[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	tcp[0] = (uint8_t)(sport >> 8);
-	tcp[1] = (uint8_t)sport;
-	tcp[2] = (uint8_t)(dport >> 8);
-	tcp[3] = (uint8_t)dport;
-	for (int i = 0; i < 4; i++)
-		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	if (plen)
-		memcpy(tcp + 20, payload, plen);
-	return 14 + ip_len;
+	return tf_build_tcp(f, src, sport, dst, dport, seq, flags, payload, plen);
 }
 
 /* An in-memory pcap being written. */

@@ -18,6 +18,7 @@
 #include "harness/check/pkt.h"
 #include "harness/check/tlsdec.h"
 #include "lib/crypto/tlsrec.h"
+#include "harness/check/check_testframe.h"
 #include "lib/test/runner.h"
 #include "lib/tls/pki.h"
 
@@ -481,31 +482,9 @@ void test_tls13_inner_all_zero(void)
 
 static size_t build_tcp(uint8_t *f, int dir, uint32_t seq, uint8_t flags, const void *payload, size_t plen)
 {
-	size_t ip_len = 20 + 20 + plen;
-	uint8_t *ip = f + 14, *tcp = ip + 20;
-	uint16_t sport = dir ? 8443 : 40000, dport = dir ? 40000 : 8443;
-
-	memset(f, 0, 14 + 40);
-	f[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(ip_len >> 8);
-	ip[3] = (uint8_t)ip_len;
-	ip[8] = 64;
-	ip[9] = 6;
-	ip[12] = ip[16] = 127;
-	ip[15] = dir ? 2 : 1;
-	ip[19] = dir ? 1 : 2;
-	tcp[0] = (uint8_t)(sport >> 8);
-	tcp[1] = (uint8_t)sport;
-	tcp[2] = (uint8_t)(dport >> 8);
-	tcp[3] = (uint8_t)dport;
-	for (int i = 0; i < 4; i++)
-		tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	if (plen)
-		memcpy(tcp + 20, payload, plen);
-	return 14 + ip_len;
+	/* 127.0.0.1:40000 <-> 127.0.0.2:8443 */
+	return dir ? tf_build_tcp(f, 0x7f000002, 8443, 0x7f000001, 40000, seq, flags, payload, plen)
+		   : tf_build_tcp(f, 0x7f000001, 40000, 0x7f000002, 8443, seq, flags, payload, plen);
 }
 
 void test_tls13_checker_pcap(void)
