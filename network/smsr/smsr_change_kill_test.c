@@ -360,33 +360,16 @@ void test_smsr_change_kill_timer_option(void)
 
 void test_smsr_change_kill_every_step(void)
 {
-	char card_bin[PATH_MAX], pki[PATH_MAX], prof[PATH_MAX], db[PATH_MAX], keys_path[PATH_MAX], eis_path[PATH_MAX];
-	char smsr_sms[32];
+	char db[PATH_MAX];
 	struct card_keys k;
-	struct result r;
-	struct es_msg *m;
-	uint8_t eid_bin[16], *xml = NULL;
-	char *arena;
-	FILE *f;
-	size_t xml_len;
+	uint8_t eid_bin[16];
 	long long t0 = now_ms();
 
 	if (skipped) {
 		printf("\n  skipped: needs root (network namespace for rsplab net up)\n");
 		return;
 	}
-	snprintf(card_bin, sizeof(card_bin), "%.4000s/rsplab-euicc", bindir);
-	path_in(pki, sizeof(pki), "pki");
-	path_in(prof, sizeof(prof), "p1.der");
-	path_in(db, sizeof(db), "card.db");
-	path_in(eis_path, sizeof(eis_path), "eis.xml");
-	snprintf(keys_path, sizeof(keys_path), "%.3000s/card.db.keys", rundir);
-	snprintf(smsr_sms, sizeof(smsr_sms), "1 1 %s", E("SMSR1_SHORT_CODE"));
-	const char *init_argv[] = { card_bin, "init",	   "--pki", pki,	  "--auto", "--profile",
-				    prof,     "-o",	   db,	    "--smsr-sms", smsr_sms, "--msisdn",
-				    MSISDN1,  "--smsr-id", SR1_ID,  "--mno-id",	  MNO_ID,   NULL };
-	CU_ASSERT_FATAL(run(init_argv, eis_path) == 0);
-	CU_ASSERT_FATAL(card_keys_read(keys_path, &k));
+	tn_card_make(db, sizeof(db), &k);
 	CU_ASSERT_FATAL(osmo_hexparse(k.eid, eid_bin, sizeof(eid_bin)) == 16);
 	CU_ASSERT_FATAL(mno_start());
 	sr1_pid = sr_start(0);
@@ -399,19 +382,7 @@ void test_smsr_change_kill_every_step(void)
 		CU_FAIL("the device with the card did not attach");
 		goto out;
 	}
-	f = fopen(eis_path, "re");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	xml = talloc_size(ctx, 65536);
-	xml_len = fread(xml, 1, 65536, f);
-	fclose(f);
-	m = new_msg(ES_MSG_NONE);
-	arena = talloc_size(m, xml_len + 64);
-	CU_ASSERT_FATAL(es_msg_decode(m, arena, xml_len + 64, xml, xml_len, NULL, NULL) == 0);
-	memset(&m->wsa, 0, sizeof(m->wsa));
-	m->u.es1_register_eis_req.function_call_identifier = NULL;
-	r = mno_call(SR1_PORT, SR1_ID, m, 10000);
-	CU_ASSERT_EQUAL_FATAL(r.status, ES_STATUS_EXECUTED_SUCCESS);
-	CU_ASSERT_FATAL(sr1_keys_import(keys_path));
+	tn_card_register_sr1(SR1_PORT);
 	holder = 0;
 	printf("  set-up: %.1f s\n", (double)(now_ms() - t0) / 1000);
 	/* a change that ended (or expired) before the step was stored still had its outcome checked; the
@@ -433,7 +404,6 @@ out:
 	mno = NULL;
 	reap();
 	memset(&k, 0, sizeof(k));
-	talloc_free(xml);
 }
 
 /* Last: net down, nothing of ours left. */

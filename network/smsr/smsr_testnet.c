@@ -243,6 +243,54 @@ void stop_net(void)
 	reap();
 }
 
+void tn_card_make(char *db, size_t cap, struct card_keys *k)
+{
+	char card_bin[PATH_MAX], pki[PATH_MAX], prof[PATH_MAX], keys_path[PATH_MAX], eis_path[PATH_MAX];
+	char smsr_sms[32];
+
+	snprintf(card_bin, sizeof(card_bin), "%.4000s/rsplab-euicc", bindir);
+	path_in(pki, sizeof(pki), "pki");
+	path_in(prof, sizeof(prof), "p1.der");
+	path_in(db, cap, "card.db");
+	path_in(eis_path, sizeof(eis_path), "eis.xml");
+	snprintf(keys_path, sizeof(keys_path), "%.3000s/card.db.keys", rundir);
+	snprintf(smsr_sms, sizeof(smsr_sms), "1 1 %s", E("SMSR1_SHORT_CODE"));
+	const char *init_argv[] = { card_bin, "init",	   "--pki", pki,	  "--auto", "--profile",
+				    prof,     "-o",	   db,	    "--smsr-sms", smsr_sms, "--msisdn",
+				    MSISDN1,  "--smsr-id", SR1_ID,  "--mno-id",	  MNO_ID,   NULL };
+	CU_ASSERT_FATAL(run(init_argv, eis_path) == 0);
+	CU_ASSERT_FATAL(card_keys_read(keys_path, k));
+}
+
+void tn_card_register_sr1(uint16_t sr1_port)
+{
+	char eis_path[PATH_MAX], keys_path[PATH_MAX];
+	struct es_msg *m = talloc_zero(ctx, struct es_msg);
+	uint8_t *xml = talloc_size(ctx, 65536);
+	char *arena;
+	struct result r;
+	size_t xml_len;
+	FILE *f;
+
+	path_in(eis_path, sizeof(eis_path), "eis.xml");
+	snprintf(keys_path, sizeof(keys_path), "%.3000s/card.db.keys", rundir);
+	f = fopen(eis_path, "re");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m && xml);
+	xml_len = fread(xml, 1, 65536, f);
+	fclose(f);
+	arena = talloc_size(m, xml_len + 64);
+	CU_ASSERT_FATAL(es_msg_decode(m, arena, xml_len + 64, xml, xml_len, NULL, NULL) == 0);
+	CU_ASSERT_FATAL(m->id == ES_MSG_ES1_REGISTER_EIS_REQ);
+	memset(&m->wsa, 0, sizeof(m->wsa));
+	m->u.es1_register_eis_req.function_call_identifier = NULL;
+	r = mno_call(sr1_port, SR1_ID, m, 10000);
+	talloc_free(xml);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL_FATAL(r.status, ES_STATUS_EXECUTED_SUCCESS);
+	CU_ASSERT_FATAL(sr1_keys_import(keys_path));
+}
+
 void tn_net_down_check(void)
 {
 	stop_pid(&dev_pid);

@@ -89,3 +89,9 @@ struct card_keys {
 };
 bool card_keys_read(const char *path, struct card_keys *k);
 bool sr1_keys_import(const char *keys_path);
+/* The card of the test (rundir/card.db from the run's PKI, registered for SR1 with its SMS short code);
+ * its keys in *k. Fatal assertions. */
+void tn_card_make(char *db, size_t cap, struct card_keys *k);
+/* ES1 RegisterEIS of that card (rundir/eis.xml, as rsplab-euicc init printed it) at SR1 as the EUM, then
+ * its key sets into SR1's store. Fatal assertions. */
+void tn_card_register_sr1(uint16_t sr1_port);
