@@ -276,7 +276,7 @@ void tn_card_register_sr1(uint16_t sr1_port)
 	snprintf(keys_path, sizeof(keys_path), "%.3000s/card.db.keys", rundir);
 	f = fopen(eis_path, "re");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m && xml);
+	CU_ASSERT_FATAL(m && xml);
 	xml_len = fread(xml, 1, 65536, f);
 	fclose(f);
 	arena = talloc_size(m, xml_len + 64);
