@@ -68,7 +68,7 @@ enum es_corr_result es_corr_match(struct es_corr *c, const char *relates_to, enu
 		/* The registry lists each function's response right after its request. */
 		if (response != e->request + 1 || es_msgs[response].kind != ES_KIND_RESPONSE)
 			return ES_CORR_WRONG_MESSAGE;
-		if (e->deadline && now > e->deadline)
+		if (e->deadline && now > e->deadline + ES_CORR_GRACE_S)
 			return ES_CORR_LATE;
 		return ES_CORR_MATCHED;
 	}
@@ -80,7 +80,7 @@ unsigned int es_corr_expire(struct es_corr *c, uint64_t now)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < ES_CORR_MAX; i++)
-		if (c->e[i].used && c->e[i].deadline && now > c->e[i].deadline) {
+		if (c->e[i].used && c->e[i].deadline && now > c->e[i].deadline + ES_CORR_GRACE_S) {
 			c->e[i].used = false;
 			n++;
 		}

@@ -44,6 +44,12 @@ enum es_corr_result {
 };
 extern const struct value_string es_corr_result_names[];
 
+/* A response may arrive this long after the request's validity period and still match: the provider's
+ * period starts when the request reaches it and it answers (e.g. Failed "validity period expired") when
+ * the period ends, so its answer is in flight at our deadline; our clock counts whole seconds. Not an
+ * SGP.02 value: a lab tolerance (seen as a flake of smsr-change/validity-expires without it). */
+#define ES_CORR_GRACE_S 5
+
 void es_corr_init(struct es_corr *c);
 /* Remember a sent request. validity_s = 0: no deadline. */
 int es_corr_add(struct es_corr *c, const char *message_id, enum es_msg_id request, uint64_t now, uint64_t validity_s);
@@ -51,7 +57,7 @@ int es_corr_add(struct es_corr *c, const char *message_id, enum es_msg_id reques
  * entry, so a duplicate callback is then UNKNOWN. *request receives the matched request id. */
 enum es_corr_result es_corr_match(struct es_corr *c, const char *relates_to, enum es_msg_id response, uint64_t now,
 				  enum es_msg_id *request);
-/* Drop entries past their deadline; returns how many. */
+/* Drop entries past their deadline and the grace; returns how many. */
 unsigned int es_corr_expire(struct es_corr *c, uint64_t now);
 
 struct es_fci_entry {
